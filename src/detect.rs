@@ -1,0 +1,1 @@
+//! Batch facade (being built).

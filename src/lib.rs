@@ -1,0 +1,28 @@
+//! Find hydra clusters: networks of accounts one operator runs through proxy
+//! services, replacing every banned account with a fresh one.
+//!
+//! (Crate documentation: see README.md. Filled in as the pipeline lands.)
+
+pub mod community;
+pub mod eval;
+pub mod sim;
+
+mod config;
+mod detect;
+mod error;
+mod event;
+mod graph;
+mod id;
+mod index;
+mod ingest;
+mod report;
+mod score;
+mod watch;
+
+pub use crate::config::Config;
+pub use crate::error::{Error, ErrorKind, InputProblem, Result};
+pub use crate::event::{
+    Action, Event, Indicator, IndicatorKind, KindError, MAX_ACCOUNT_LEN, MAX_KIND_LEN,
+    MAX_REASON_LEN, MAX_VALUE_LEN, Timestamp,
+};
+pub use crate::id::{AccountId, ClusterId, IndicatorId};
