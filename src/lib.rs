@@ -26,3 +26,7 @@ pub use crate::event::{
     MAX_REASON_LEN, MAX_VALUE_LEN, Timestamp,
 };
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
+pub use crate::report::{
+    AccountVerdict, ClusterEvidence, ClusterReport, Detection, Evidence, Flag, IndicatorCount,
+    Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
+};
