@@ -156,6 +156,13 @@ pub struct ClusterReport {
     /// Member account ids, sorted (not in `clusters.json`, which gives counts).
     #[serde(skip)]
     pub member_ids: Vec<String>,
+    /// A bounded sample of the cluster's linkage for pictures (`report.html`,
+    /// `clusters.graphml`): edges `(a, b, weight)` between members, as indexes
+    /// into [`member_ids`](Self::member_ids), `a < b`, each pair at most once.
+    /// May be empty (writers then fall back to the shared indicators); not
+    /// in `clusters.json`.
+    #[serde(skip)]
+    pub sample_edges: Vec<(u32, u32, f32)>,
 }
 
 /// An account flagged `replacement`, with why.
