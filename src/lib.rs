@@ -30,3 +30,4 @@ pub use crate::report::{
     AccountVerdict, ClusterEvidence, ClusterReport, Detection, Evidence, Flag, IndicatorCount,
     Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
 };
+pub use crate::report::{redact, write_accounts_csv, write_clusters_json, write_graphml, write_html};
