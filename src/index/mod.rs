@@ -1,1 +1,732 @@
-//! index stage (being built).
+//! The index: accounts ⇄ indicators, with link times and counts, signups, ban
+//! spans and activity minutes.
+//!
+//! # Overview
+//!
+//! - [`IndexBuilder`] takes [`Event`]s in any order ([`IndexBuilder::add`])
+//!   and freezes into an [`Index`] ([`IndexBuilder::finish`]). Strings are
+//!   interned in `ahash` maps while building; observations are buffered as
+//!   compact `(account, indicator, time)` records that are sorted and merged
+//!   whenever the buffer doubles, so the same observation repeated costs no
+//!   memory beyond the next merge.
+//! - [`Index`] is immutable. Ids are ranks in sorted key order (accounts by id
+//!   string, indicators by (kind, value)), so they do not depend on input
+//!   order. Posting lists are CSR arrays in both directions; indicators shared
+//!   by two or more accounts also get a `RoaringBitmap` of their accounts
+//!   (one bitmap per indicator would cost more than the lists themselves,
+//!   since most indicators belong to one account).
+//! - [`Link`] is one account–indicator link: first and last seen, and how often.
+//! - [`BanSpan`] is one ban of an account and its unban, if any.
+//!
+//! `ip` observations also link the address's `ip_prefix` (/24 for IPv4, /48
+//! for IPv6), and IP values are stored in canonical form (`::ffff:1.2.3.4` is
+//! `1.2.3.4`).
+
+mod interner;
+mod postings;
+mod stats;
+mod times;
+
+use std::ops::Range;
+
+use ahash::AHashMap;
+use roaring::RoaringBitmap;
+
+use crate::error::InputProblem;
+use crate::event::{Action, Event, IndicatorKind, MAX_REASON_LEN, Timestamp};
+use crate::id::{AccountId, IndicatorId};
+use crate::ingest::normalize::{clip, ip_prefix, parse_ip, validate_account, validate_value};
+
+use interner::{Interner, StrTable};
+use postings::{Observations, Postings};
+use times::{AccountTimes, Activity, BanEvent, build_bans, minute_of};
+
+pub(crate) use stats::DegreeBucket;
+pub(crate) use times::BanSpan;
+
+/// One link between an account and an indicator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Link {
+    /// The indicator linked.
+    pub(crate) indicator: IndicatorId,
+    /// When the account was first seen on it.
+    pub(crate) first: Timestamp,
+    /// When the account was last seen on it.
+    pub(crate) last: Timestamp,
+    /// How many times the account was seen on it (saturating).
+    pub(crate) count: u32,
+}
+
+/// Default cap on the activity minutes kept per account (see [`IndexBuilder::activity_cap`]).
+pub(crate) const DEFAULT_ACTIVITY_CAP: usize = 1024;
+
+/// Default size from which the builder sorts in parallel (see
+/// [`IndexBuilder::parallel_threshold`]).
+pub(crate) const DEFAULT_PARALLEL_THRESHOLD: usize = 100_000;
+
+/// Slots of the built-in kinds, in [`IndicatorKind::BUILT_IN`] order; custom
+/// kinds get slots after them in order of first appearance.
+fn built_in_slot(kind: &IndicatorKind) -> Option<usize> {
+    IndicatorKind::BUILT_IN.iter().position(|k| k == kind)
+}
+
+/// Builds an [`Index`] from events given in any order.
+#[derive(Debug)]
+pub(crate) struct IndexBuilder {
+    accounts: Interner,
+    /// Temporary account id → folded times; its length is the account count.
+    times: Vec<AccountTimes>,
+    /// The last account seen, to skip the map when events come grouped.
+    last_account: Option<(Box<str>, u32)>,
+    /// Slot → kind, and per slot the interner of its values.
+    kinds: Vec<IndicatorKind>,
+    custom_slots: AHashMap<Box<str>, usize>,
+    values: Vec<Interner>,
+    /// Next temporary indicator id.
+    indicator_count: u32,
+    observations: Observations,
+    activity: Activity,
+    bans: Vec<BanEvent>,
+    events: u64,
+    parallel_threshold: usize,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IndexBuilder {
+    /// An empty builder with default settings.
+    pub(crate) fn new() -> Self {
+        Self {
+            accounts: Interner::default(),
+            times: Vec::new(),
+            last_account: None,
+            kinds: IndicatorKind::BUILT_IN.to_vec(),
+            custom_slots: AHashMap::new(),
+            values: (0..IndicatorKind::BUILT_IN.len()).map(|_| Interner::default()).collect(),
+            indicator_count: 0,
+            observations: Observations::default(),
+            activity: Activity::new(DEFAULT_ACTIVITY_CAP),
+            bans: Vec::new(),
+            events: 0,
+            parallel_threshold: DEFAULT_PARALLEL_THRESHOLD,
+        }
+    }
+
+    /// Keeps at most `cap` activity minutes per account: the smallest
+    /// (earliest) ones, which does not depend on input order. Default
+    /// [`DEFAULT_ACTIVITY_CAP`] (1024); 0 keeps none. Call before adding events.
+    pub(crate) fn activity_cap(mut self, cap: usize) -> Self {
+        self.activity = Activity::new(cap);
+        self
+    }
+
+    /// Sorts with rayon from this many items. Default
+    /// [`DEFAULT_PARALLEL_THRESHOLD`] (100,000); 0 always sorts in parallel.
+    /// The result is the same either way.
+    pub(crate) fn parallel_threshold(mut self, threshold: usize) -> Self {
+        self.parallel_threshold = threshold;
+        self
+    }
+
+    /// Adds one event.
+    ///
+    /// # Errors
+    ///
+    /// Returns the problem class and a message (without a line number, which
+    /// the caller knows) if the event breaks CONTRACT.md's bounds: an empty or
+    /// too long account id or value, a malformed custom kind, a reason over
+    /// 256 bytes, or an `ip` value that is not an IPv4 or IPv6 address. The
+    /// builder is unchanged then. Also fails, without changing anything, past
+    /// 2³² − 1 distinct accounts or indicators.
+    pub(crate) fn add(&mut self, event: &Event) -> Result<(), (InputProblem, String)> {
+        validate_account(&event.account)?;
+        // Validate everything before changing anything.
+        let mut ip = None;
+        match &event.action {
+            Action::Observe(ind) => {
+                validate_value(&ind.value)?;
+                match &ind.kind {
+                    IndicatorKind::Ip => {
+                        ip = Some(parse_ip(&ind.value).ok_or_else(|| {
+                            (
+                                InputProblem::Ip,
+                                format!(
+                                    "invalid ip {:?} (expected an IPv4 or IPv6 address)",
+                                    clip(&ind.value)
+                                ),
+                            )
+                        })?);
+                    }
+                    IndicatorKind::Custom(token) => {
+                        if IndicatorKind::parse(token).as_ref() != Ok(&ind.kind) {
+                            return Err((
+                                InputProblem::Kind,
+                                format!(
+                                    "invalid indicator kind {:?} (expected lowercase [a-z0-9_], 1 to 32 bytes, not a built-in name)",
+                                    clip(token)
+                                ),
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Action::Ban { reason: Some(reason) } if reason.len() > MAX_REASON_LEN => {
+                return Err((
+                    InputProblem::Reason,
+                    format!(
+                        "reason is {} bytes long (at most {MAX_REASON_LEN} allowed)",
+                        reason.len()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        // Room for one account and two indicators (an ip and its prefix).
+        if self.times.len() >= u32::MAX as usize || self.indicator_count >= u32::MAX - 2 {
+            return Err((
+                InputProblem::TooLong,
+                "too many distinct accounts or indicators (at most 4294967293); split the input"
+                    .into(),
+            ));
+        }
+
+        let account = self.account(&event.account);
+        let ts = event.ts;
+        self.events += 1;
+        self.times[account as usize].saw(ts);
+        match &event.action {
+            Action::Signup => {
+                let t = &mut self.times[account as usize];
+                t.signup = t.signup.min(ts);
+            }
+            Action::Observe(ind) => {
+                self.times[account as usize].observations += 1;
+                self.activity.push(account, minute_of(ts), self.parallel_threshold);
+                let slot = self.slot(&ind.kind);
+                if let Some(ip) = ip {
+                    let value = ip.to_string();
+                    let id = self.indicator(slot, &value);
+                    self.observations.push(account, id, ts, self.parallel_threshold);
+                    let prefix_slot = built_in_slot(&IndicatorKind::IpPrefix).unwrap_or(slot);
+                    let id = self.indicator(prefix_slot, &ip_prefix(ip));
+                    self.observations.push(account, id, ts, self.parallel_threshold);
+                } else {
+                    let id = self.indicator(slot, &ind.value);
+                    self.observations.push(account, id, ts, self.parallel_threshold);
+                }
+            }
+            Action::Ban { reason } => self.bans.push(BanEvent {
+                account,
+                ts,
+                unban: false,
+                reason: reason.as_deref().map(Box::from),
+            }),
+            Action::Unban => self.bans.push(BanEvent { account, ts, unban: true, reason: None }),
+        }
+        Ok(())
+    }
+
+    /// The temporary id of `name`, interning it if new.
+    fn account(&mut self, name: &str) -> u32 {
+        if let Some((last, id)) = &self.last_account
+            && **last == *name
+        {
+            return *id;
+        }
+        let id = match self.accounts.get(name) {
+            Some(id) => id,
+            None => {
+                let id = self.times.len() as u32;
+                self.accounts.insert(name, id);
+                self.times.push(AccountTimes::default());
+                id
+            }
+        };
+        self.last_account = Some((name.into(), id));
+        id
+    }
+
+    /// The slot of `kind`, adding a custom slot if new.
+    fn slot(&mut self, kind: &IndicatorKind) -> usize {
+        if let Some(slot) = built_in_slot(kind) {
+            return slot;
+        }
+        let token = kind.as_str();
+        if let Some(&slot) = self.custom_slots.get(token) {
+            return slot;
+        }
+        let slot = self.kinds.len();
+        self.kinds.push(kind.clone());
+        self.values.push(Interner::default());
+        self.custom_slots.insert(token.into(), slot);
+        slot
+    }
+
+    /// The temporary id of `value` in `slot`, interning it if new.
+    fn indicator(&mut self, slot: usize, value: &str) -> u32 {
+        let values = &mut self.values[slot];
+        match values.get(value) {
+            Some(id) => id,
+            None => {
+                let id = self.indicator_count;
+                self.indicator_count += 1;
+                values.insert(value, id);
+                id
+            }
+        }
+    }
+
+    /// Freezes the index: assigns ids in sorted key order and builds the
+    /// posting lists, bitmaps, ban spans and activity lists.
+    ///
+    /// # Complexity
+    ///
+    /// `O(n log n)` for `n` distinct strings and links (sorts run in parallel
+    /// from the parallel threshold); memory linear in the distinct links,
+    /// accounts and indicators.
+    pub(crate) fn finish(self) -> Index {
+        let pt = self.parallel_threshold;
+        let links = self.observations.into_merged(pt);
+
+        let (accounts, account_temps) = self.accounts.into_sorted(pt);
+        let mut account_rank = vec![0u32; account_temps.len()];
+        for (rank, &temp) in account_temps.iter().enumerate() {
+            account_rank[temp as usize] = rank as u32;
+        }
+        let mut times = vec![AccountTimes::default(); account_temps.len()];
+        for (rank, &temp) in account_temps.iter().enumerate() {
+            times[rank] = self.times[temp as usize];
+        }
+        drop(account_temps);
+
+        // Kinds in sorted order, each kind's values in sorted order.
+        let mut order: Vec<usize> = (0..self.kinds.len()).collect();
+        order.sort_by(|&a, &b| self.kinds[a].cmp(&self.kinds[b]));
+        let mut slots: Vec<Option<Interner>> = self.values.into_iter().map(Some).collect();
+        let mut kinds = Vec::new();
+        let mut kind_starts = vec![0u32];
+        let mut values = StrTable::default();
+        let mut indicator_rank = vec![0u32; self.indicator_count as usize];
+        for slot in order {
+            let Some(interner) = slots[slot].take() else { continue };
+            if interner.len() == 0 {
+                continue;
+            }
+            let (table, temps) = interner.into_sorted(pt);
+            let start = values.len();
+            for (i, &temp) in temps.iter().enumerate() {
+                values.push(table.get(i));
+                indicator_rank[temp as usize] = (start + i) as u32;
+            }
+            kinds.push(self.kinds[slot].clone());
+            kind_starts.push(values.len() as u32);
+        }
+
+        let postings = Postings::build(links, &account_rank, &indicator_rank, pt);
+        let (ban_offsets, bans) = build_bans(self.bans, &account_rank);
+        let (activity_offsets, activity) = self.activity.finish(&account_rank, pt);
+        Index {
+            accounts,
+            times,
+            kinds,
+            kind_starts,
+            values,
+            postings,
+            ban_offsets,
+            bans,
+            activity_offsets,
+            activity,
+            events: self.events,
+        }
+    }
+}
+
+/// Accounts ⇄ indicators with times, counts, signups, bans and activity.
+/// Immutable; built by [`IndexBuilder::finish`].
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    /// Account ids, sorted: `AccountId(i)` is `accounts.get(i)`.
+    accounts: StrTable,
+    /// Per account (final ids).
+    times: Vec<AccountTimes>,
+    /// Distinct kinds seen, sorted.
+    kinds: Vec<IndicatorKind>,
+    /// Invariant: `kind_starts.len() == kinds.len() + 1`; the indicators of
+    /// `kinds[k]` are the ids `kind_starts[k]..kind_starts[k + 1]`.
+    kind_starts: Vec<u32>,
+    /// Indicator values: `IndicatorId(i)` has value `values.get(i)`; sorted within each kind.
+    values: StrTable,
+    postings: Postings,
+    /// CSR over accounts into `bans`, each account's spans in time order.
+    ban_offsets: Vec<usize>,
+    bans: Vec<BanSpan>,
+    /// CSR over accounts into `activity`, each account's minutes sorted and distinct.
+    activity_offsets: Vec<usize>,
+    activity: Vec<u32>,
+    events: u64,
+}
+
+impl Index {
+    /// Builds an index from events, for tests and small inputs.
+    ///
+    /// # Errors
+    ///
+    /// As [`IndexBuilder::add`], with the 1-based position of the event as its line.
+    pub(crate) fn from_events<'a>(
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> crate::Result<Index> {
+        let mut b = IndexBuilder::new();
+        for (i, e) in events.into_iter().enumerate() {
+            b.add(e).map_err(|(p, m)| crate::Error::input(i as u64 + 1, p, m))?;
+        }
+        Ok(b.finish())
+    }
+
+    /// How many accounts appear in any event.
+    pub(crate) fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// How many distinct indicators (kind, value) were observed, `ip_prefix` included.
+    pub(crate) fn indicator_count(&self) -> usize {
+        self.values.len()
+    }
+
+    /// How many events were added.
+    pub(crate) fn event_count(&self) -> u64 {
+        self.events
+    }
+
+    /// How many distinct account–indicator links there are.
+    pub(crate) fn link_count(&self) -> usize {
+        self.postings.links.len()
+    }
+
+    /// The input id of `account`.
+    ///
+    /// # Panics
+    ///
+    /// If `account` is not an id of this index.
+    #[track_caller]
+    pub(crate) fn account_name(&self, account: AccountId) -> &str {
+        self.accounts.get(account.index())
+    }
+
+    /// The id of the account named `name`, if it appears.
+    pub(crate) fn account_id(&self, name: &str) -> Option<AccountId> {
+        self.accounts.find_in(0..self.accounts.len(), name).map(|i| AccountId::new(i as u32))
+    }
+
+    /// Position of the kind of `indicator` in [`Index::kinds`].
+    fn kind_index(&self, indicator: IndicatorId) -> usize {
+        self.kind_starts.partition_point(|&s| s <= indicator.as_u32()) - 1
+    }
+
+    /// The kind of `indicator`.
+    ///
+    /// # Panics
+    ///
+    /// If `indicator` is not an id of this index.
+    #[track_caller]
+    pub(crate) fn indicator_kind(&self, indicator: IndicatorId) -> &IndicatorKind {
+        assert!(indicator.index() < self.indicator_count(), "indicator id out of range");
+        &self.kinds[self.kind_index(indicator)]
+    }
+
+    /// The value of `indicator`.
+    ///
+    /// # Panics
+    ///
+    /// If `indicator` is not an id of this index.
+    #[track_caller]
+    pub(crate) fn indicator_value(&self, indicator: IndicatorId) -> &str {
+        self.values.get(indicator.index())
+    }
+
+    /// The id of the indicator `kind`=`value`, if observed. IP values are
+    /// looked up in canonical form, as stored.
+    pub(crate) fn indicator_id(&self, kind: &IndicatorKind, value: &str) -> Option<IndicatorId> {
+        let k = self.kinds.binary_search(kind).ok()?;
+        let range = self.kind_starts[k] as usize..self.kind_starts[k + 1] as usize;
+        let found = if *kind == IndicatorKind::Ip {
+            let canonical = parse_ip(value)?.to_string();
+            self.values.find_in(range, &canonical)
+        } else {
+            self.values.find_in(range, value)
+        };
+        found.map(|i| IndicatorId::new(i as u32))
+    }
+
+    /// The kinds observed, sorted, each with the range of its indicator ids.
+    pub(crate) fn kinds(&self) -> impl ExactSizeIterator<Item = (&IndicatorKind, Range<u32>)> {
+        self.kinds
+            .iter()
+            .enumerate()
+            .map(|(k, kind)| (kind, self.kind_starts[k]..self.kind_starts[k + 1]))
+    }
+
+    /// The links of `account`, sorted by indicator id.
+    ///
+    /// # Panics
+    ///
+    /// If `account` is not an id of this index.
+    #[track_caller]
+    pub(crate) fn account_links(&self, account: AccountId) -> &[Link] {
+        let p = &self.postings;
+        &p.links[p.account_offsets[account.index()]..p.account_offsets[account.index() + 1]]
+    }
+
+    /// The link between `account` and `indicator`, if any (binary search).
+    pub(crate) fn link(&self, account: AccountId, indicator: IndicatorId) -> Option<&Link> {
+        let links = self.account_links(account);
+        links.binary_search_by_key(&indicator, |l| l.indicator).ok().map(|i| &links[i])
+    }
+
+    /// The accounts seen on `indicator`, sorted.
+    ///
+    /// # Panics
+    ///
+    /// If `indicator` is not an id of this index.
+    #[track_caller]
+    pub(crate) fn indicator_accounts(&self, indicator: IndicatorId) -> &[AccountId] {
+        let p = &self.postings;
+        &p.indicator_accounts
+            [p.indicator_offsets[indicator.index()]..p.indicator_offsets[indicator.index() + 1]]
+    }
+
+    /// How many accounts were seen on `indicator`.
+    #[track_caller]
+    pub(crate) fn indicator_degree(&self, indicator: IndicatorId) -> usize {
+        let p = &self.postings;
+        p.indicator_offsets[indicator.index() + 1] - p.indicator_offsets[indicator.index()]
+    }
+
+    /// The accounts of `indicator` with their link to it, in account order.
+    #[track_caller]
+    pub(crate) fn indicator_links(
+        &self,
+        indicator: IndicatorId,
+    ) -> impl ExactSizeIterator<Item = (AccountId, &Link)> + '_ {
+        self.indicator_accounts(indicator).iter().map(move |&a| {
+            let links = self.account_links(a);
+            // Both directions come from the same links, so the search succeeds.
+            let i = links.partition_point(|l| l.indicator < indicator);
+            (a, &links[i])
+        })
+    }
+
+    /// The accounts of `indicator` as a bitmap, kept for indicators shared by
+    /// two or more accounts (`None` for the others: use
+    /// [`Index::indicator_accounts`]).
+    pub(crate) fn indicator_bitmap(&self, indicator: IndicatorId) -> Option<&RoaringBitmap> {
+        let p = &self.postings;
+        p.shared.binary_search(&indicator).ok().map(|j| &p.bitmaps[j])
+    }
+
+    /// The ids of the indicators shared by two or more accounts, sorted.
+    pub(crate) fn shared_indicators(&self) -> &[IndicatorId] {
+        &self.postings.shared
+    }
+
+    /// When `account` signed up: its earliest explicit signup, else the
+    /// earliest time it was seen.
+    #[track_caller]
+    pub(crate) fn signup(&self, account: AccountId) -> Timestamp {
+        self.times[account.index()].signup()
+    }
+
+    /// Whether `account` had an explicit `signup` event.
+    #[track_caller]
+    pub(crate) fn has_explicit_signup(&self, account: AccountId) -> bool {
+        self.times[account.index()].has_explicit_signup()
+    }
+
+    /// The earliest time of any event of `account`.
+    #[track_caller]
+    pub(crate) fn first_seen(&self, account: AccountId) -> Timestamp {
+        self.times[account.index()].first
+    }
+
+    /// The latest time of any event of `account`.
+    #[track_caller]
+    pub(crate) fn last_seen(&self, account: AccountId) -> Timestamp {
+        self.times[account.index()].last
+    }
+
+    /// How many `observe` events `account` had, repeats included (an `ip`
+    /// observation counts once, not twice for its prefix).
+    #[track_caller]
+    pub(crate) fn observation_count(&self, account: AccountId) -> u64 {
+        self.times[account.index()].observations
+    }
+
+    /// The bans of `account`, in time order.
+    #[track_caller]
+    pub(crate) fn bans(&self, account: AccountId) -> &[BanSpan] {
+        &self.bans[self.ban_offsets[account.index()]..self.ban_offsets[account.index() + 1]]
+    }
+
+    /// Whether `account` is banned at the end of the input.
+    #[track_caller]
+    pub(crate) fn is_banned(&self, account: AccountId) -> bool {
+        self.bans(account).last().is_some_and(|s| s.unban.is_none())
+    }
+
+    /// The distinct minutes (`ts / 60`) in which `account` was observed,
+    /// sorted; at most the builder's activity cap, keeping the earliest.
+    #[track_caller]
+    pub(crate) fn activity(&self, account: AccountId) -> &[u32] {
+        &self.activity
+            [self.activity_offsets[account.index()]..self.activity_offsets[account.index() + 1]]
+    }
+
+    /// Approximate heap bytes held (bitmaps by their serialized size).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.accounts.heap_bytes()
+            + self.times.capacity() * size_of::<AccountTimes>()
+            + self.values.heap_bytes()
+            + self.postings.heap_bytes()
+            + self.ban_offsets.capacity() * size_of::<usize>()
+            + self.bans.capacity() * size_of::<BanSpan>()
+            + self.activity_offsets.capacity() * size_of::<usize>()
+            + self.activity.capacity() * size_of::<u32>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(ts: Timestamp, account: &str, value: &str) -> Event {
+        Event::observe(ts, account, IndicatorKind::Ip, value)
+    }
+
+    fn dev(ts: Timestamp, account: &str, value: &str) -> Event {
+        Event::observe(ts, account, IndicatorKind::Device, value)
+    }
+
+    fn sample() -> Vec<Event> {
+        vec![
+            ip(100, "b", "10.0.0.1"),
+            dev(50, "a", "d1"),
+            ip(40, "a", "10.0.0.2"),
+            ip(130, "b", "10.0.0.1"),
+            Event::signup(30, "b"),
+            Event::ban(200, "a", Some("hydra".into())),
+            dev(60, "c", "d1"),
+            Event::observe(70, "c", IndicatorKind::parse("ja5").unwrap(), "x"),
+        ]
+    }
+
+    #[test]
+    fn ids_follow_sorted_keys() {
+        let index = Index::from_events(&sample()).unwrap();
+        assert_eq!(index.account_count(), 3);
+        assert_eq!(index.event_count(), 8);
+        let names: Vec<&str> = (0..3).map(|i| index.account_name(AccountId::new(i))).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(index.account_id("b"), Some(AccountId::new(1)));
+        assert_eq!(index.account_id("zz"), None);
+        // ip(2) < ip_prefix(1) < device(1) < custom(1), by IndicatorKind order.
+        let keys: Vec<(String, String)> = (0..index.indicator_count() as u32)
+            .map(|i| {
+                let id = IndicatorId::new(i);
+                (index.indicator_kind(id).to_string(), index.indicator_value(id).to_string())
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("ip".into(), "10.0.0.1".into()),
+                ("ip".into(), "10.0.0.2".into()),
+                ("ip_prefix".into(), "10.0.0.0/24".into()),
+                ("device".into(), "d1".into()),
+                ("ja5".into(), "x".into()),
+            ]
+        );
+        let kinds: Vec<(String, Range<u32>)> =
+            index.kinds().map(|(k, r)| (k.to_string(), r)).collect();
+        assert_eq!(kinds[0], ("ip".to_string(), 0..2));
+        assert_eq!(index.indicator_id(&IndicatorKind::Device, "d1"), Some(IndicatorId::new(3)));
+        assert_eq!(
+            index.indicator_id(&IndicatorKind::Ip, "::ffff:10.0.0.2"),
+            Some(IndicatorId::new(1))
+        );
+        assert_eq!(index.indicator_id(&IndicatorKind::Email, "d1"), None);
+    }
+
+    #[test]
+    fn ip_prefix_is_derived_and_shared() {
+        let index = Index::from_events(&sample()).unwrap();
+        let prefix = index.indicator_id(&IndicatorKind::IpPrefix, "10.0.0.0/24").unwrap();
+        assert_eq!(index.indicator_accounts(prefix), [AccountId::new(0), AccountId::new(1)]);
+        let bitmap = index.indicator_bitmap(prefix).unwrap();
+        assert_eq!(bitmap.iter().collect::<Vec<_>>(), [0, 1]);
+        let lone = index.indicator_id(&IndicatorKind::Ip, "10.0.0.2").unwrap();
+        assert!(index.indicator_bitmap(lone).is_none());
+        assert_eq!(index.shared_indicators().len(), 2);
+    }
+
+    #[test]
+    fn repeated_observations_are_one_link() {
+        let index = Index::from_events(&sample()).unwrap();
+        let b = index.account_id("b").unwrap();
+        let ip1 = index.indicator_id(&IndicatorKind::Ip, "10.0.0.1").unwrap();
+        assert_eq!(index.account_links(b).len(), 2);
+        let link = index.link(b, ip1).unwrap();
+        assert_eq!((link.first, link.last, link.count), (100, 130, 2));
+        let via: Vec<(AccountId, Link)> =
+            index.indicator_links(ip1).map(|(a, l)| (a, *l)).collect();
+        assert_eq!(via, [(b, *link)]);
+        assert_eq!(index.observation_count(b), 2);
+        assert_eq!(index.link_count(), 7);
+    }
+
+    #[test]
+    fn signups_bans_and_activity() {
+        let index = Index::from_events(&sample()).unwrap();
+        let [a, b, c] = [0, 1, 2].map(AccountId::new);
+        assert_eq!((index.signup(a), index.has_explicit_signup(a)), (40, false));
+        assert_eq!((index.signup(b), index.has_explicit_signup(b)), (30, true));
+        assert_eq!((index.first_seen(a), index.last_seen(a)), (40, 200));
+        assert!(index.is_banned(a));
+        assert!(!index.is_banned(c));
+        assert_eq!(index.bans(a)[0].reason.as_deref(), Some("hydra"));
+        assert_eq!(index.activity(a), [0]);
+        assert_eq!(index.activity(b), [1, 2]);
+        assert!(index.heap_bytes() > 0);
+    }
+
+    #[test]
+    fn bad_ip_is_an_error_and_changes_nothing() {
+        let mut builder = IndexBuilder::new();
+        let err = builder.add(&ip(1, "a", "300.1.2.3")).unwrap_err();
+        assert_eq!(err.0, InputProblem::Ip);
+        assert!(err.1.contains("300.1.2.3"), "{}", err.1);
+        let bad_kind = Event::observe(1, "a", IndicatorKind::Custom("Bad".into()), "v");
+        assert_eq!(builder.add(&bad_kind).unwrap_err().0, InputProblem::Kind);
+        assert_eq!(builder.add(&Event::signup(1, "")).unwrap_err().0, InputProblem::Account);
+        let index = builder.finish();
+        assert_eq!((index.account_count(), index.event_count()), (0, 0));
+    }
+
+    #[test]
+    fn input_order_does_not_change_the_index() {
+        let events = sample();
+        let mut reversed = events.clone();
+        reversed.reverse();
+        let a = Index::from_events(&events).unwrap();
+        let b = Index::from_events(&reversed).unwrap();
+        assert_eq!(a.postings.links, b.postings.links);
+        assert_eq!(a.postings.indicator_accounts, b.postings.indicator_accounts);
+        assert_eq!(a.times, b.times);
+        assert_eq!(a.bans, b.bans);
+        assert_eq!(a.activity, b.activity);
+    }
+}

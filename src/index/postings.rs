@@ -1,0 +1,256 @@
+//! Links between accounts and indicators: the observation buffer while
+//! building, and the two CSR posting lists (account → links, indicator →
+//! accounts) plus roaring bitmaps for shared indicators after.
+//!
+//! # Overview
+//!
+//! - [`Observations`] buffers compact `(account, indicator, first, last,
+//!   count)` records and merges repeats by sorting whenever the buffer has
+//!   doubled since the last merge, so repeated observations cost memory only
+//!   until the next merge.
+//! - [`Postings`] is the frozen form, ids in sorted key order.
+
+use rayon::prelude::*;
+use roaring::RoaringBitmap;
+
+use crate::event::Timestamp;
+use crate::id::{AccountId, IndicatorId};
+
+use super::Link;
+
+/// One link while building: temporary ids, the times it was first and last
+/// seen, and how often.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Rec {
+    pub(crate) account: u32,
+    pub(crate) indicator: u32,
+    pub(crate) first: Timestamp,
+    pub(crate) last: Timestamp,
+    pub(crate) count: u32,
+}
+
+impl Rec {
+    /// Folds `other` (same account and indicator) into `self`. Order-free:
+    /// min, max and a saturating sum commute.
+    #[inline]
+    fn absorb(&mut self, other: &Rec) {
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.count = self.count.saturating_add(other.count);
+    }
+}
+
+/// Smallest buffer length at which a merge is worth its sort.
+const MIN_MERGE_LEN: usize = 1 << 20;
+
+/// Observation records, merged by (account, indicator) from time to time.
+#[derive(Debug, Default)]
+pub(crate) struct Observations {
+    /// Invariant: `recs[..merged]` is sorted by (account, indicator) without
+    /// repeats; the tail is raw.
+    recs: Vec<Rec>,
+    merged: usize,
+}
+
+impl Observations {
+    /// Adds one observation of `indicator` by `account` at `ts`.
+    #[inline]
+    pub(crate) fn push(&mut self, account: u32, indicator: u32, ts: Timestamp, threshold: usize) {
+        self.recs.push(Rec { account, indicator, first: ts, last: ts, count: 1 });
+        if self.recs.len() >= MIN_MERGE_LEN.max(self.merged.saturating_mul(2)) {
+            self.merge(threshold);
+        }
+    }
+
+    /// Sorts and merges repeats, so the buffer holds one record per link.
+    ///
+    /// # Complexity
+    ///
+    /// `O(n log n)` for `n` buffered records; amortised `O(log n)` per
+    /// observation since merges happen only when the buffer has doubled.
+    pub(crate) fn merge(&mut self, parallel_threshold: usize) {
+        let key = |r: &Rec| (r.account, r.indicator);
+        if self.recs.len() >= parallel_threshold {
+            self.recs.par_sort_unstable_by_key(key);
+        } else {
+            self.recs.sort_unstable_by_key(key);
+        }
+        // `dedup_by` passes (later, kept earlier): fold the later into the kept one.
+        self.recs.dedup_by(|later, kept| {
+            let same = key(later) == key(kept);
+            if same {
+                kept.absorb(later);
+            }
+            same
+        });
+        self.recs.shrink_to(self.recs.len() + self.recs.len() / 2);
+        self.merged = self.recs.len();
+    }
+
+    /// The merged records (call [`Observations::merge`] first).
+    pub(crate) fn into_merged(mut self, parallel_threshold: usize) -> Vec<Rec> {
+        if self.merged != self.recs.len() {
+            self.merge(parallel_threshold);
+        }
+        self.recs
+    }
+}
+
+/// Frozen posting lists in both directions.
+#[derive(Debug, Default)]
+pub(crate) struct Postings {
+    /// Invariant: `account_offsets.len() == accounts + 1`; account `a`'s links
+    /// are `links[account_offsets[a]..account_offsets[a + 1]]`, sorted by indicator.
+    pub(crate) account_offsets: Vec<usize>,
+    pub(crate) links: Vec<Link>,
+    /// Invariant: `indicator_offsets.len() == indicators + 1`; indicator `i`'s
+    /// accounts are `indicator_accounts[indicator_offsets[i]..indicator_offsets[i + 1]]`, sorted.
+    pub(crate) indicator_offsets: Vec<usize>,
+    pub(crate) indicator_accounts: Vec<AccountId>,
+    /// Ids of the indicators with two or more accounts, sorted; `bitmaps[j]`
+    /// holds the accounts of `shared[j]`.
+    pub(crate) shared: Vec<IndicatorId>,
+    pub(crate) bitmaps: Vec<RoaringBitmap>,
+}
+
+impl Postings {
+    /// Builds both directions from merged records, remapping temporary ids
+    /// through `account_rank` and `indicator_rank` (temporary id → final id).
+    ///
+    /// # Complexity
+    ///
+    /// `O(L + A + I)` scatters plus `O(L log d)` to sort each account's links,
+    /// for `L` links, `A` accounts, `I` indicators, `d` links per account.
+    pub(crate) fn build(
+        recs: Vec<Rec>,
+        account_rank: &[u32],
+        indicator_rank: &[u32],
+        parallel_threshold: usize,
+    ) -> Self {
+        let accounts = account_rank.len();
+        let indicators = indicator_rank.len();
+
+        // Account side: counting sort by final account id, then sort each
+        // account's (short) slice by final indicator id.
+        let mut account_offsets = vec![0usize; accounts + 1];
+        for r in &recs {
+            account_offsets[account_rank[r.account as usize] as usize + 1] += 1;
+        }
+        for a in 0..accounts {
+            account_offsets[a + 1] += account_offsets[a];
+        }
+        let mut cursor = account_offsets.clone();
+        let mut links = vec![Link::default(); recs.len()];
+        for r in &recs {
+            let a = account_rank[r.account as usize] as usize;
+            links[cursor[a]] = Link {
+                indicator: IndicatorId::new(indicator_rank[r.indicator as usize]),
+                first: r.first,
+                last: r.last,
+                count: r.count,
+            };
+            cursor[a] += 1;
+        }
+        drop(cursor);
+        drop(recs);
+        for a in 0..accounts {
+            links[account_offsets[a]..account_offsets[a + 1]].sort_unstable_by_key(|l| l.indicator);
+        }
+
+        // Indicator side: scanning accounts in id order fills each indicator's
+        // list already sorted.
+        let mut indicator_offsets = vec![0usize; indicators + 1];
+        for l in &links {
+            indicator_offsets[l.indicator.index() + 1] += 1;
+        }
+        for i in 0..indicators {
+            indicator_offsets[i + 1] += indicator_offsets[i];
+        }
+        let mut cursor = indicator_offsets.clone();
+        let mut indicator_accounts = vec![AccountId::new(0); links.len()];
+        for a in 0..accounts {
+            for l in &links[account_offsets[a]..account_offsets[a + 1]] {
+                let i = l.indicator.index();
+                indicator_accounts[cursor[i]] = AccountId::new(a as u32);
+                cursor[i] += 1;
+            }
+        }
+        drop(cursor);
+
+        let shared: Vec<IndicatorId> = (0..indicators)
+            .filter(|&i| indicator_offsets[i + 1] - indicator_offsets[i] >= 2)
+            .map(|i| IndicatorId::new(i as u32))
+            .collect();
+        let bitmap_of = |i: &IndicatorId| {
+            let list =
+                &indicator_accounts[indicator_offsets[i.index()]..indicator_offsets[i.index() + 1]];
+            // Lists are sorted and distinct, so this cannot fail; fall back to
+            // inserting one by one rather than panic if that ever changed.
+            RoaringBitmap::from_sorted_iter(list.iter().map(|a| a.as_u32()))
+                .unwrap_or_else(|_| list.iter().map(|a| a.as_u32()).collect())
+        };
+        let bitmaps = if shared.len() >= parallel_threshold {
+            shared.par_iter().map(bitmap_of).collect()
+        } else {
+            shared.iter().map(bitmap_of).collect()
+        };
+        Self { account_offsets, links, indicator_offsets, indicator_accounts, shared, bitmaps }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.account_offsets.capacity() * size_of::<usize>()
+            + self.links.capacity() * size_of::<Link>()
+            + self.indicator_offsets.capacity() * size_of::<usize>()
+            + self.indicator_accounts.capacity() * size_of::<AccountId>()
+            + self.shared.capacity() * size_of::<IndicatorId>()
+            + self.bitmaps.iter().map(|b| b.serialized_size()).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_folds_repeats_in_any_order() {
+        let mut a = Observations::default();
+        let mut b = Observations::default();
+        let obs = [(1, 2, 50), (0, 1, 10), (1, 2, 30), (1, 2, 70), (0, 1, 5)];
+        for &(acc, ind, ts) in &obs {
+            a.push(acc, ind, ts, usize::MAX);
+        }
+        for &(acc, ind, ts) in obs.iter().rev() {
+            b.push(acc, ind, ts, 0);
+        }
+        let a = a.into_merged(usize::MAX);
+        assert_eq!(a, b.into_merged(0));
+        assert_eq!(
+            a,
+            [
+                Rec { account: 0, indicator: 1, first: 5, last: 10, count: 2 },
+                Rec { account: 1, indicator: 2, first: 30, last: 70, count: 3 },
+            ]
+        );
+    }
+
+    #[test]
+    fn postings_are_sorted_both_ways() {
+        let recs = vec![
+            Rec { account: 0, indicator: 0, first: 1, last: 1, count: 1 },
+            Rec { account: 0, indicator: 1, first: 2, last: 2, count: 1 },
+            Rec { account: 1, indicator: 0, first: 3, last: 4, count: 2 },
+        ];
+        // Temporary account 0 becomes 1 and vice versa; indicators likewise.
+        let p = Postings::build(recs, &[1, 0], &[1, 0], 0);
+        assert_eq!(p.account_offsets, [0, 1, 3]);
+        let inds: Vec<u32> = p.links.iter().map(|l| l.indicator.as_u32()).collect();
+        assert_eq!(inds, [1, 0, 1]);
+        assert_eq!(p.indicator_offsets, [0, 1, 3]);
+        let accs: Vec<u32> = p.indicator_accounts.iter().map(|a| a.as_u32()).collect();
+        assert_eq!(accs, [1, 0, 1]);
+        assert_eq!(p.shared, [IndicatorId::new(1)]);
+        assert_eq!(p.bitmaps[0].iter().collect::<Vec<_>>(), [0, 1]);
+    }
+}
