@@ -26,8 +26,10 @@ pub use crate::event::{
     MAX_REASON_LEN, MAX_VALUE_LEN, Timestamp,
 };
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
+pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
 pub use crate::report::{
     AccountVerdict, ClusterEvidence, ClusterReport, Detection, Evidence, Flag, IndicatorCount,
     Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
 };
 pub use crate::report::{redact, write_accounts_csv, write_clusters_json, write_graphml, write_html};
+pub use crate::watch::{FLAG_SCHEMA, KindWeight, WatchConfig, WatchFlag, WatchFlagKind, Watcher};

@@ -1,1 +1,349 @@
-//! watch stage (being built).
+//! Streaming detection: a [`Watcher`] takes events one at a time, in arrival
+//! order, and announces flags the moment they are earned.
+//!
+//! # Overview
+//!
+//! - [`Watcher`] keeps an incremental index (accounts and indicators interned
+//!   to dense ids, links with first/last seen, per-indicator banned accounts),
+//!   the ban registry, and decides after each event whether the account is
+//!   now a *replacement*: an account that signed up after bans and whose links
+//!   to the banned accounts' infrastructure are strong enough (see the
+//!   scoring rules below). It also re-clusters the account graph on a schedule
+//!   and announces accounts that join a community judged to be a hydra.
+//! - [`WatchConfig`] holds every knob, with documented defaults.
+//! - [`WatchFlag`] is one announcement, printed by `hydra watch` as one JSON
+//!   line ([`WatchFlag::write_json_line`]).
+//! - [`DurableWatcher`] wraps a `Watcher` with a state directory: an
+//!   append-only checksummed log with group commit, periodic snapshots, and
+//!   recovery after a crash; flags are delivered only once the event that
+//!   caused them is durable.
+//!
+//! # Replacement scoring
+//!
+//! Each indicator the new account shares with accounts banned *before* it
+//! signed up gives evidence `weight(kind) × min(1, b) × b / (b + crowd(kind) × n)`, where
+//! `b` sums the banned accounts' reason weights (abuse reasons count fully,
+//! `spam` little) decayed by the time from ban to signup, and `n` counts the
+//! unbanned accounts on the indicator. Families of related kinds combine by
+//! noisy-or with caps; a flag needs the score threshold and corroboration (one
+//! hard link, or two families of which one is not the network): IP evidence
+//! never flags alone. Replacement flags depend only on the events.
+//!
+//! # Memory
+//!
+//! Links not seen for `horizon_secs` of event time are evicted by an
+//! amortized sweep (a few accounts per event), and idle accounts with nothing
+//! worth remembering are freed; accounts that were announced are kept (their
+//! names only) so that no flag is ever announced twice.
+//!
+//! # Examples
+//!
+//! ```
+//! use hydra_detect::{Event, IndicatorKind, WatchConfig, WatchFlagKind, Watcher};
+//!
+//! let mut watcher = Watcher::new(WatchConfig::new())?;
+//! let events = [
+//!     Event::signup(0, "h-1"),
+//!     Event::observe(10, "h-1", IndicatorKind::Payment, "card-7"),
+//!     Event::ban(100, "h-1", Some("hydra".into())),
+//!     Event::signup(200, "h-2"),
+//!     Event::observe(210, "h-2", IndicatorKind::Payment, "card-7"),
+//! ];
+//! let mut flags = Vec::new();
+//! for (i, event) in events.iter().enumerate() {
+//!     flags.extend(watcher.apply(i as u64 + 1, event)?);
+//! }
+//! assert_eq!(flags.len(), 1);
+//! assert_eq!(flags[0].account, "h-2");
+//! assert_eq!(flags[0].flag, WatchFlagKind::Replacement);
+//! assert_eq!(flags[0].linked_banned, ["h-1"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod bans;
+mod codec;
+mod config;
+mod flag;
+mod replacement;
+mod state;
+
+use crate::error::{Error, Result};
+use crate::event::{Action, Event, IndicatorKind, Timestamp};
+use crate::ingest::normalize::{ip_prefix, parse_ip, validate_event};
+use crate::report::Evidence;
+
+pub use config::{KindWeight, WatchConfig};
+pub use flag::{FLAG_SCHEMA, WatchFlag, WatchFlagKind};
+
+use replacement::{Scratch, Verdict};
+use state::{ANNOUNCED_REPLACEMENT, EXPLICIT_SIGNUP, RETRACTED, State};
+
+/// The streaming detector: apply events in arrival order, collect flags.
+///
+/// See the [module docs](self) for what it decides and how.
+#[derive(Debug)]
+pub struct Watcher {
+    config: WatchConfig,
+    state: State,
+    scratch: Scratch,
+    /// Reused buffer for derived `ip_prefix` values.
+    prefix: String,
+}
+
+impl Watcher {
+    /// An empty watcher.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::config`] if a knob is out of range.
+    pub fn new(config: WatchConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self { config, state: State::new(), scratch: Scratch::default(), prefix: String::new() })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &WatchConfig {
+        &self.config
+    }
+
+    /// Applies one event and returns the flags it caused (usually none: the
+    /// empty `Vec` does not allocate).
+    ///
+    /// `seq` is the event's 1-based position in the input, copied into flags.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::invalid_argument`] if the event breaks CONTRACT.md's bounds
+    /// (the watcher's state is then unchanged).
+    pub fn apply(&mut self, seq: u64, event: &Event) -> Result<Vec<WatchFlag>> {
+        let mut flags = Vec::new();
+        self.apply_into(seq, event, &mut flags)?;
+        Ok(flags)
+    }
+
+    /// Like [`apply`](Self::apply), appending the flags to `flags`.
+    ///
+    /// # Errors
+    ///
+    /// As [`apply`](Self::apply).
+    pub fn apply_into(
+        &mut self,
+        seq: u64,
+        event: &Event,
+        flags: &mut Vec<WatchFlag>,
+    ) -> Result<()> {
+        if let Err((_, message)) = validate_event(event) {
+            return Err(Error::invalid_argument(format!("event {seq}: {message}")));
+        }
+        let ts = event.ts;
+        let st = &mut self.state;
+        st.events += 1;
+        st.now = st.now.max(ts);
+        let id = st.intern_account(&event.account, ts);
+        {
+            let a = &mut st.accounts[id as usize];
+            a.last_seen = a.last_seen.max(ts);
+            let explicit = a.bits & EXPLICIT_SIGNUP != 0;
+            match event.action {
+                Action::Signup if !explicit => {
+                    a.signup = ts;
+                    a.bits |= EXPLICIT_SIGNUP;
+                }
+                Action::Signup => a.signup = a.signup.min(ts),
+                _ if !explicit => a.signup = a.signup.min(ts),
+                _ => {}
+            }
+        }
+        match &event.action {
+            Action::Signup => {}
+            Action::Observe(indicator) => {
+                let code = st.kind_code(&indicator.kind);
+                let ind = st.intern_indicator(code, &indicator.value);
+                let mut candidate =
+                    st.link(id, ind, ts) && !st.indicators[ind as usize].banned.is_empty();
+                if indicator.kind == IndicatorKind::Ip {
+                    if let Some(ip) = parse_ip(&indicator.value) {
+                        self.prefix.clear();
+                        self.prefix.push_str(&ip_prefix(ip));
+                        let code = st.kind_code(&IndicatorKind::IpPrefix);
+                        let p = st.intern_indicator(code, &self.prefix);
+                        candidate |=
+                            st.link(id, p, ts) && !st.indicators[p as usize].banned.is_empty();
+                    }
+                }
+                let a = &st.accounts[id as usize];
+                if candidate && a.ban.is_none() && a.bits & ANNOUNCED_REPLACEMENT == 0 {
+                    let verdict = replacement::evaluate(st, &self.config, id, &mut self.scratch);
+                    if verdict.flag {
+                        self.announce_replacement(seq, ts, id, verdict, flags);
+                    }
+                }
+            }
+            Action::Ban { reason } => {
+                let weight = self.config.reason_weight(reason.as_deref()) as f32;
+                bans::ban(st, id, ts, weight);
+            }
+            Action::Unban => {
+                if bans::unban(st, id) {
+                    self.retract_dependents(seq, ts, id, flags);
+                }
+            }
+        }
+        self.state.sweep(self.config.horizon_secs, self.config.sweep_step);
+        Ok(())
+    }
+
+    fn announce_replacement(
+        &mut self,
+        seq: u64,
+        ts: Timestamp,
+        id: u32,
+        verdict: Verdict,
+        flags: &mut Vec<WatchFlag>,
+    ) {
+        let st = &mut self.state;
+        st.accounts[id as usize].bits |= ANNOUNCED_REPLACEMENT;
+        st.set_suspect(id, true);
+        for &b in &self.scratch.banned {
+            st.accounts[b as usize].dependents.push(id);
+        }
+        flags.push(self.flag(seq, ts, id, WatchFlagKind::Replacement, verdict.score));
+    }
+
+    /// Re-scores the accounts whose replacement flag cited the unbanned
+    /// `banned`, and retracts those no longer justified.
+    fn retract_dependents(
+        &mut self,
+        seq: u64,
+        ts: Timestamp,
+        banned: u32,
+        flags: &mut Vec<WatchFlag>,
+    ) {
+        let dependents = std::mem::take(&mut self.state.accounts[banned as usize].dependents);
+        for d in dependents {
+            let a = &self.state.accounts[d as usize];
+            if a.bits & RETRACTED != 0 || a.bits & ANNOUNCED_REPLACEMENT == 0 || a.ban.is_some() {
+                continue;
+            }
+            let verdict = replacement::evaluate(&self.state, &self.config, d, &mut self.scratch);
+            if !verdict.flag {
+                self.state.accounts[d as usize].bits |= RETRACTED;
+                self.state.set_suspect(d, false);
+                flags.push(self.flag(seq, ts, d, WatchFlagKind::Retract, verdict.score));
+            }
+        }
+    }
+
+    /// Builds a flag from the evidence in `self.scratch`.
+    fn flag(&self, seq: u64, ts: Timestamp, id: u32, kind: WatchFlagKind, score: f64) -> WatchFlag {
+        let st = &self.state;
+        let mut contributions = self.scratch.contributions.clone();
+        contributions.sort_by(|x, y| {
+            let (ix, iy) =
+                (&st.indicators[x.indicator as usize], &st.indicators[y.indicator as usize]);
+            y.evidence
+                .total_cmp(&x.evidence)
+                .then_with(|| st.kind(ix.kind).cmp(&st.kind(iy.kind)))
+                .then_with(|| ix.value.cmp(&iy.value))
+        });
+        let evidence = contributions
+            .iter()
+            .take(self.config.max_evidence)
+            .map(|c| {
+                let ind = &st.indicators[c.indicator as usize];
+                Evidence {
+                    kind: st.kind(ind.kind),
+                    value: ind.value.to_string(),
+                    shared_with: c.shared_with as usize,
+                }
+            })
+            .collect();
+        let mut linked: Vec<String> =
+            self.scratch.banned.iter().map(|&b| st.accounts[b as usize].name.to_string()).collect();
+        linked.sort_unstable();
+        linked.truncate(self.config.max_linked_banned);
+        WatchFlag {
+            schema: FLAG_SCHEMA.to_owned(),
+            seq,
+            ts,
+            account: st.accounts[id as usize].name.to_string(),
+            flag: kind,
+            score: flag::round_score(score),
+            cluster: None,
+            linked_banned: linked,
+            evidence,
+        }
+    }
+
+    /// Events applied so far.
+    pub fn event_count(&self) -> u64 {
+        self.state.events
+    }
+
+    /// Accounts held in memory.
+    pub fn account_count(&self) -> usize {
+        self.state.account_count()
+    }
+
+    /// Indicators held in memory.
+    pub fn indicator_count(&self) -> usize {
+        self.state.indicator_count()
+    }
+
+    /// Account–indicator links held in memory.
+    pub fn link_count(&self) -> u64 {
+        self.state.live_links
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(watcher: &mut Watcher, events: &[Event]) -> Vec<WatchFlag> {
+        let mut flags = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            watcher.apply_into(i as u64 + 1, e, &mut flags).unwrap();
+        }
+        flags
+    }
+
+    fn obs(ts: i64, a: &str, kind: IndicatorKind, v: &str) -> Event {
+        Event::observe(ts, a, kind, v)
+    }
+
+    #[test]
+    fn unban_retracts_and_flags_are_announced_once() {
+        let mut w = Watcher::new(WatchConfig::new()).unwrap();
+        let events = [
+            obs(0, "h1", IndicatorKind::Payment, "card"),
+            Event::ban(10, "h1", Some("hydra".into())),
+            obs(20, "h2", IndicatorKind::Payment, "card"),
+            obs(21, "h2", IndicatorKind::Device, "dev"),
+            obs(22, "h2", IndicatorKind::Payment, "card"),
+            Event::unban(30, "h1"),
+            Event::ban(40, "h1", Some("hydra".into())),
+        ];
+        let flags = run(&mut w, &events);
+        let kinds: Vec<_> = flags.iter().map(|f| (f.seq, f.flag)).collect();
+        assert_eq!(kinds, [(3, WatchFlagKind::Replacement), (6, WatchFlagKind::Retract)]);
+        assert_eq!(flags[0].evidence[0].kind, IndicatorKind::Payment);
+        assert_eq!(flags[0].evidence[0].shared_with, 1);
+    }
+
+    #[test]
+    fn ip_observations_derive_their_prefix() {
+        let mut w = Watcher::new(WatchConfig::new()).unwrap();
+        run(&mut w, &[obs(0, "a", IndicatorKind::Ip, "10.0.0.1")]);
+        assert_eq!(w.link_count(), 2);
+        assert_eq!(w.indicator_count(), 2);
+    }
+
+    #[test]
+    fn invalid_events_are_rejected_without_change() {
+        let mut w = Watcher::new(WatchConfig::new()).unwrap();
+        let err = w.apply(7, &obs(0, "a", IndicatorKind::Ip, "not-an-ip")).unwrap_err();
+        assert!(err.to_string().starts_with("event 7: invalid ip"), "{err}");
+        assert_eq!(w.account_count(), 0);
+    }
+}

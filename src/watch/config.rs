@@ -1,0 +1,386 @@
+//! [`WatchConfig`]: every knob of the streaming watcher, with documented defaults.
+
+use crate::error::{Error, Result};
+use crate::event::IndicatorKind;
+
+/// How much one shared indicator of a kind can say, and how fast a crowd of
+/// unbanned accounts on it silences it.
+///
+/// The evidence an indicator gives for "this new account took over banned
+/// accounts' infrastructure" is `weight × b / (b + crowd × n)`, where `b` is
+/// the (reason- and recency-weighted) number of banned accounts on it and `n`
+/// the number of unbanned, unflagged other accounts on it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KindWeight {
+    /// The most one indicator of this kind can contribute, in [0, 1].
+    pub weight: f64,
+    /// Penalty per unbanned account sharing the indicator (≥ 0).
+    pub crowd: f64,
+}
+
+impl KindWeight {
+    /// A weight and a crowd penalty.
+    pub const fn new(weight: f64, crowd: f64) -> Self {
+        Self { weight, crowd }
+    }
+}
+
+/// Configuration of a [`Watcher`](crate::Watcher).
+///
+/// Built with [`WatchConfig::new`] and by-value setters; read with `get_*`.
+///
+/// # Defaults
+///
+/// | knob | default | meaning |
+/// |------|---------|---------|
+/// | `threshold` | 0.7 | replacement score at which an account is flagged |
+/// | `abuse_reasons` | `hydra`, `fraud`, `abuse`, `ban_evasion`, `proxy_abuse`, `fake_account`, `chargeback`, `payment_fraud` | ban reasons that count fully |
+/// | `no_reason_weight` | 0.5 | weight of a ban without a reason |
+/// | `other_reason_weight` | 0.1 | weight of a ban for any other reason (`spam`, `tos`, ...) |
+/// | kind weights (weight, crowd) | payment/phone/email (0.95, 0.15), device (0.85, 0.3), template (0.6, 0.3), org (0.4, 1), ip (0.35, 2), email_domain (0.25, 2), custom (0.3, 1), ip_prefix (0.15, 4), tls_fp/user_agent (0.08, 4), asn (0.04, 8) | see [`KindWeight`] |
+/// | `recency_secs` | 7 days | a ban's weight decays over this time between ban and signup |
+/// | `recency_floor` | 0.5 | ...down to this fraction |
+/// | `signup_grace_secs` | 0 | bans this long after a signup still make the account "new" |
+/// | `min_family_evidence` | 0.15 | evidence a family of indicators must give to count as independent support |
+/// | `hard_link_min` | 0.5 | evidence a hard link (payment, phone, e-mail, device) must give to flag alone |
+/// | `horizon_secs` | 90 days | links not seen for this long (event time) are evicted |
+/// | `sweep_step` | 4 | accounts examined for eviction per event |
+/// | `max_banned_scan` | 256 | banned accounts examined per indicator when scoring |
+/// | `max_linked_banned` | 20 | banned accounts listed in a flag |
+/// | `max_evidence` | 20 | evidence entries listed in a flag |
+/// | `hydra_min_banned` | 3 | abuse-banned members a community needs to be a hydra |
+/// | `hydra_min_size` | 4 | members a community needs to be a hydra |
+/// | `hydra_min_hard_density` | 0.5 | fraction of members holding a hard link inside it |
+/// | `recluster_every` | 100,000 | events between background re-clusterings (`None`: never) |
+/// | `sync_recluster` | `None` | re-cluster inline every N events (deterministic hydra flags) |
+/// | `indicator_cap` | 200 | indicators with more accounts are left out of the clustering graph |
+/// | `seed` | 42 | Leiden seed |
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchConfig {
+    pub(crate) threshold: f64,
+    pub(crate) abuse_reasons: Vec<String>,
+    pub(crate) no_reason_weight: f64,
+    pub(crate) other_reason_weight: f64,
+    /// Indexed by built-in kind position in [`IndicatorKind::BUILT_IN`], then custom.
+    pub(crate) kind_weights: [KindWeight; 13],
+    pub(crate) recency_secs: i64,
+    pub(crate) recency_floor: f64,
+    pub(crate) signup_grace_secs: i64,
+    pub(crate) min_family_evidence: f64,
+    pub(crate) hard_link_min: f64,
+    pub(crate) horizon_secs: i64,
+    pub(crate) sweep_step: usize,
+    pub(crate) max_banned_scan: usize,
+    pub(crate) max_linked_banned: usize,
+    pub(crate) max_evidence: usize,
+    pub(crate) hydra_min_banned: usize,
+    pub(crate) hydra_min_size: usize,
+    pub(crate) hydra_min_hard_density: f64,
+    pub(crate) recluster_every: Option<u64>,
+    pub(crate) sync_recluster: Option<u64>,
+    pub(crate) indicator_cap: usize,
+    pub(crate) seed: u64,
+}
+
+const DAY: i64 = 86_400;
+
+/// Position of a kind in the weight table (custom kinds share the last slot).
+pub(crate) fn kind_slot(kind: &IndicatorKind) -> usize {
+    IndicatorKind::BUILT_IN.iter().position(|k| k == kind).unwrap_or(12)
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        // Order of IndicatorKind::BUILT_IN: ip, ip_prefix, asn, payment, device,
+        // tls_fp, email, email_domain, phone, user_agent, org, template; custom.
+        let kind_weights = [
+            KindWeight::new(0.35, 2.0),
+            KindWeight::new(0.15, 4.0),
+            KindWeight::new(0.04, 8.0),
+            KindWeight::new(0.95, 0.15),
+            KindWeight::new(0.85, 0.3),
+            KindWeight::new(0.08, 4.0),
+            KindWeight::new(0.95, 0.15),
+            KindWeight::new(0.25, 2.0),
+            KindWeight::new(0.95, 0.15),
+            KindWeight::new(0.08, 4.0),
+            KindWeight::new(0.4, 1.0),
+            KindWeight::new(0.6, 0.3),
+            KindWeight::new(0.3, 1.0),
+        ];
+        Self {
+            threshold: 0.7,
+            abuse_reasons: [
+                "hydra",
+                "fraud",
+                "abuse",
+                "ban_evasion",
+                "proxy_abuse",
+                "fake_account",
+                "chargeback",
+                "payment_fraud",
+            ]
+            .map(String::from)
+            .to_vec(),
+            no_reason_weight: 0.5,
+            other_reason_weight: 0.1,
+            kind_weights,
+            recency_secs: 7 * DAY,
+            recency_floor: 0.5,
+            signup_grace_secs: 0,
+            min_family_evidence: 0.15,
+            hard_link_min: 0.5,
+            horizon_secs: 90 * DAY,
+            sweep_step: 4,
+            max_banned_scan: 256,
+            max_linked_banned: 20,
+            max_evidence: 20,
+            hydra_min_banned: 3,
+            hydra_min_size: 4,
+            hydra_min_hard_density: 0.5,
+            recluster_every: Some(100_000),
+            sync_recluster: None,
+            indicator_cap: 200,
+            seed: 42,
+        }
+    }
+}
+
+macro_rules! knob {
+    ($(#[$doc:meta])* $name:ident, $get:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = value;
+            self
+        }
+
+        #[doc = concat!("The `", stringify!($name), "` knob (see [`WatchConfig`]).")]
+        pub fn $get(&self) -> $ty {
+            self.$name
+        }
+    };
+}
+
+impl WatchConfig {
+    /// The default configuration (see the table on [`WatchConfig`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    knob!(
+        /// Replacement score in [0, 1] at which an account is flagged.
+        threshold, get_threshold: f64
+    );
+    knob!(
+        /// Weight in [0, 1] of a ban that has no reason.
+        no_reason_weight, get_no_reason_weight: f64
+    );
+    knob!(
+        /// Weight in [0, 1] of a ban whose reason is not an abuse reason.
+        other_reason_weight, get_other_reason_weight: f64
+    );
+    knob!(
+        /// Seconds between ban and signup over which a ban's weight decays.
+        recency_secs, get_recency_secs: i64
+    );
+    knob!(
+        /// Fraction of a ban's weight left long after it.
+        recency_floor, get_recency_floor: f64
+    );
+    knob!(
+        /// Seconds after a signup during which a ban still makes the account "new".
+        signup_grace_secs, get_signup_grace_secs: i64
+    );
+    knob!(
+        /// Evidence a family of indicators must give to count as independent support.
+        min_family_evidence, get_min_family_evidence: f64
+    );
+    knob!(
+        /// Evidence a single hard link must give to flag without other support.
+        hard_link_min, get_hard_link_min: f64
+    );
+    knob!(
+        /// Links not seen for this many seconds of event time are evicted.
+        horizon_secs, get_horizon_secs: i64
+    );
+    knob!(
+        /// Accounts examined for eviction per applied event (amortized sweep).
+        sweep_step, get_sweep_step: usize
+    );
+    knob!(
+        /// Banned accounts examined per indicator when scoring (bounds latency on hubs).
+        max_banned_scan, get_max_banned_scan: usize
+    );
+    knob!(
+        /// Most banned accounts listed in one flag.
+        max_linked_banned, get_max_linked_banned: usize
+    );
+    knob!(
+        /// Most evidence entries listed in one flag.
+        max_evidence, get_max_evidence: usize
+    );
+    knob!(
+        /// Abuse-banned members a community needs to count as a hydra.
+        hydra_min_banned, get_hydra_min_banned: usize
+    );
+    knob!(
+        /// Members a community needs to count as a hydra.
+        hydra_min_size, get_hydra_min_size: usize
+    );
+    knob!(
+        /// Fraction of a community's members that must share a hard link inside it.
+        hydra_min_hard_density, get_hydra_min_hard_density: f64
+    );
+    knob!(
+        /// Events between background re-clusterings; `None` disables them.
+        recluster_every, get_recluster_every: Option<u64>
+    );
+    knob!(
+        /// Re-cluster inline every N events instead of in the background, so
+        /// hydra flags are deterministic; `None` (default) uses the background.
+        sync_recluster, get_sync_recluster: Option<u64>
+    );
+    knob!(
+        /// Indicators with more live accounts than this are left out of the
+        /// clustering graph (supernodes).
+        indicator_cap, get_indicator_cap: usize
+    );
+    knob!(
+        /// Seed of the Leiden runs.
+        seed, get_seed: u64
+    );
+
+    /// Ban reasons that count fully (compared case-insensitively).
+    pub fn abuse_reasons<I, S>(mut self, reasons: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.abuse_reasons = reasons.into_iter().map(|r| r.into().to_ascii_lowercase()).collect();
+        self
+    }
+
+    /// Ban reasons that count fully.
+    pub fn get_abuse_reasons(&self) -> &[String] {
+        &self.abuse_reasons
+    }
+
+    /// Sets the weight of one indicator kind; every custom kind shares one weight.
+    pub fn kind_weight(mut self, kind: &IndicatorKind, weight: KindWeight) -> Self {
+        self.kind_weights[kind_slot(kind)] = weight;
+        self
+    }
+
+    /// The weight of one indicator kind.
+    pub fn get_kind_weight(&self, kind: &IndicatorKind) -> KindWeight {
+        self.kind_weights[kind_slot(kind)]
+    }
+
+    /// The weight in [0, 1] a ban with `reason` carries.
+    pub(crate) fn reason_weight(&self, reason: Option<&str>) -> f64 {
+        match reason {
+            None => self.no_reason_weight,
+            Some(r) => {
+                let r = r.trim();
+                if self.abuse_reasons.iter().any(|a| a.eq_ignore_ascii_case(r)) {
+                    1.0
+                } else {
+                    self.other_reason_weight
+                }
+            }
+        }
+    }
+
+    /// Checks ranges.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::config`] naming the first knob out of range.
+    pub fn validate(&self) -> Result<()> {
+        let unit = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::config(format!("watch.{name} = {v} is outside [0, 1]")))
+            }
+        };
+        unit("threshold", self.threshold)?;
+        unit("no_reason_weight", self.no_reason_weight)?;
+        unit("other_reason_weight", self.other_reason_weight)?;
+        unit("recency_floor", self.recency_floor)?;
+        unit("min_family_evidence", self.min_family_evidence)?;
+        unit("hard_link_min", self.hard_link_min)?;
+        unit("hydra_min_hard_density", self.hydra_min_hard_density)?;
+        for (i, w) in self.kind_weights.iter().enumerate() {
+            let name = IndicatorKind::BUILT_IN.get(i).map_or("custom", |k| k.as_str());
+            unit(&format!("kind_weight.{name}.weight"), w.weight)?;
+            if !(w.crowd >= 0.0 && w.crowd.is_finite()) {
+                return Err(Error::config(format!(
+                    "watch.kind_weight.{name}.crowd = {} must be a finite number >= 0",
+                    w.crowd
+                )));
+            }
+        }
+        if self.recency_secs <= 0 {
+            return Err(Error::config(format!(
+                "watch.recency_secs = {} must be positive",
+                self.recency_secs
+            )));
+        }
+        if self.horizon_secs <= 0 {
+            return Err(Error::config(format!(
+                "watch.horizon_secs = {} must be positive",
+                self.horizon_secs
+            )));
+        }
+        if self.signup_grace_secs < 0 {
+            return Err(Error::config(format!(
+                "watch.signup_grace_secs = {} must be >= 0",
+                self.signup_grace_secs
+            )));
+        }
+        for (name, v) in [
+            ("sweep_step", self.sweep_step),
+            ("max_banned_scan", self.max_banned_scan),
+            ("max_linked_banned", self.max_linked_banned),
+            ("max_evidence", self.max_evidence),
+            ("hydra_min_size", self.hydra_min_size),
+            ("indicator_cap", self.indicator_cap),
+        ] {
+            if v == 0 {
+                return Err(Error::config(format!("watch.{name} must be at least 1")));
+            }
+        }
+        if self.recluster_every == Some(0) || self.sync_recluster == Some(0) {
+            return Err(Error::config("watch re-clustering intervals must be at least 1 event"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_setters_round_trip() {
+        let c = WatchConfig::new().threshold(0.9).abuse_reasons(["Hydra", "fraud"]);
+        c.validate().unwrap();
+        assert_eq!(c.get_threshold(), 0.9);
+        assert_eq!(c.reason_weight(Some("HYDRA")), 1.0);
+        assert_eq!(c.reason_weight(Some("spam")), 0.1);
+        assert_eq!(c.reason_weight(None), 0.5);
+        let c = c.kind_weight(&IndicatorKind::Ip, KindWeight::new(0.2, 3.0));
+        assert_eq!(c.get_kind_weight(&IndicatorKind::Ip), KindWeight::new(0.2, 3.0));
+        let custom = IndicatorKind::Custom("x".into());
+        assert_eq!(c.get_kind_weight(&custom), KindWeight::new(0.3, 1.0));
+    }
+
+    #[test]
+    fn out_of_range_knobs_are_named() {
+        let err = WatchConfig::new().threshold(1.5).validate().unwrap_err();
+        assert!(err.to_string().contains("threshold"), "{err}");
+        let err = WatchConfig::new().sweep_step(0).validate().unwrap_err();
+        assert!(err.to_string().contains("sweep_step"), "{err}");
+    }
+}

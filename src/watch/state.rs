@@ -1,0 +1,390 @@
+//! The watcher's incremental index: accounts and indicators interned to dense
+//! `u32`s, links with first/last seen, per-indicator account counts and
+//! banned-account lists, and amortized eviction of stale links.
+//!
+//! Ids are handed out in arrival order and reused (LIFO) after eviction, so
+//! they depend only on the events; they never reach the output, which always
+//! names accounts and indicators by their strings.
+
+use ahash::AHashMap;
+
+use crate::event::{IndicatorKind, Timestamp};
+
+/// Number of built-in kinds; custom kinds get codes from here on.
+pub(crate) const BUILT_IN_KINDS: u16 = IndicatorKind::BUILT_IN.len() as u16;
+
+/// Account bit: announced as a replacement.
+pub(crate) const ANNOUNCED_REPLACEMENT: u8 = 1;
+/// Account bit: announced as a hydra member.
+pub(crate) const ANNOUNCED_HYDRA: u8 = 2;
+/// Account bit: its replacement flag was retracted.
+pub(crate) const RETRACTED: u8 = 4;
+/// Account bit: counted in `suspects` of every indicator it is linked to
+/// (flagged as replacement, not retracted, not banned).
+pub(crate) const SUSPECT: u8 = 8;
+/// Account bit: had an explicit `signup` event (its time wins over first seen).
+pub(crate) const EXPLICIT_SIGNUP: u8 = 16;
+
+/// One account's link to one indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub(crate) indicator: u32,
+    pub(crate) first: Timestamp,
+    pub(crate) last: Timestamp,
+}
+
+/// A ban in force.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Ban {
+    pub(crate) ts: Timestamp,
+    /// Reason weight in [0, 1] (abuse reasons 1).
+    pub(crate) weight: f32,
+}
+
+/// A banned account as seen from one of its indicators.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct BannedOn {
+    pub(crate) account: u32,
+    pub(crate) ts: Timestamp,
+    pub(crate) weight: f32,
+}
+
+/// One account slot. A free slot has an empty `name` (real ids are 1..=256 bytes).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Account {
+    pub(crate) name: Box<str>,
+    /// Explicit signup time, else the earliest time seen.
+    pub(crate) signup: Timestamp,
+    pub(crate) last_seen: Timestamp,
+    /// A lower bound of `min(link.last)`, so sweeps skip fresh accounts.
+    pub(crate) oldest_link: Timestamp,
+    /// Sorted by indicator id.
+    pub(crate) links: Vec<Link>,
+    pub(crate) ban: Option<Ban>,
+    /// `ANNOUNCED_*`, `RETRACTED`, `SUSPECT` bits.
+    pub(crate) bits: u8,
+    /// Replacement-flagged accounts whose flag cites this (banned) account.
+    pub(crate) dependents: Vec<u32>,
+}
+
+impl Account {
+    pub(crate) fn is_free(&self) -> bool {
+        self.name.is_empty()
+    }
+
+    pub(crate) fn link_position(&self, indicator: u32) -> Result<usize, usize> {
+        self.links.binary_search_by_key(&indicator, |l| l.indicator)
+    }
+}
+
+/// One indicator slot. A free slot has an empty `value`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Indicator {
+    pub(crate) kind: u16,
+    pub(crate) value: Box<str>,
+    /// Live links to it.
+    pub(crate) accounts: u32,
+    /// Banned accounts linked to it, in ban order.
+    pub(crate) banned: Vec<BannedOn>,
+    /// Linked accounts with the `SUSPECT` bit.
+    pub(crate) suspects: u32,
+}
+
+impl Indicator {
+    pub(crate) fn is_free(&self) -> bool {
+        self.value.is_empty()
+    }
+}
+
+/// The incremental index.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) indicators: Vec<Indicator>,
+    /// Custom kind names; kind code `BUILT_IN_KINDS + i`.
+    pub(crate) custom_kinds: Vec<Box<str>>,
+    /// Free slots, reused last-in first-out.
+    pub(crate) free_accounts: Vec<u32>,
+    pub(crate) free_indicators: Vec<u32>,
+    /// Next account examined by the eviction sweep.
+    pub(crate) sweep_cursor: usize,
+    /// Latest event time seen (eviction clock).
+    pub(crate) now: Timestamp,
+    /// Events applied (including bootstrap), drives schedules.
+    pub(crate) events: u64,
+    pub(crate) live_links: u64,
+    // Lookup maps, rebuilt from the slots when a snapshot is loaded.
+    account_ids: AHashMap<Box<str>, u32>,
+    /// Per kind code: value -> indicator id.
+    indicator_ids: Vec<AHashMap<Box<str>, u32>>,
+    custom_kind_ids: AHashMap<Box<str>, u16>,
+}
+
+impl State {
+    pub(crate) fn new() -> Self {
+        let mut s = Self::default();
+        s.indicator_ids = (0..BUILT_IN_KINDS).map(|_| AHashMap::new()).collect();
+        s
+    }
+
+    /// Rebuilds the lookup maps from the slots (after loading a snapshot).
+    pub(crate) fn rebuild_maps(&mut self) {
+        self.account_ids = self
+            .accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.is_free())
+            .map(|(i, a)| (a.name.clone(), i as u32))
+            .collect();
+        let kinds = BUILT_IN_KINDS as usize + self.custom_kinds.len();
+        self.indicator_ids = (0..kinds).map(|_| AHashMap::new()).collect();
+        for (i, ind) in self.indicators.iter().enumerate() {
+            if !ind.is_free() {
+                self.indicator_ids[ind.kind as usize].insert(ind.value.clone(), i as u32);
+            }
+        }
+        self.custom_kind_ids = self
+            .custom_kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), BUILT_IN_KINDS + i as u16))
+            .collect();
+    }
+
+    pub(crate) fn account_id(&self, name: &str) -> Option<u32> {
+        self.account_ids.get(name).copied()
+    }
+
+    /// The id of `name`, creating the account (signed up implicitly at `ts`).
+    pub(crate) fn intern_account(&mut self, name: &str, ts: Timestamp) -> u32 {
+        if let Some(&id) = self.account_ids.get(name) {
+            return id;
+        }
+        let account = Account {
+            name: name.into(),
+            signup: ts,
+            last_seen: ts,
+            oldest_link: Timestamp::MAX,
+            ..Account::default()
+        };
+        let id = match self.free_accounts.pop() {
+            Some(id) => {
+                self.accounts[id as usize] = account;
+                id
+            }
+            None => {
+                self.accounts.push(account);
+                (self.accounts.len() - 1) as u32
+            }
+        };
+        self.account_ids.insert(name.into(), id);
+        id
+    }
+
+    /// The code of a kind, interning custom kinds.
+    pub(crate) fn kind_code(&mut self, kind: &IndicatorKind) -> u16 {
+        if let IndicatorKind::Custom(name) = kind {
+            if let Some(&code) = self.custom_kind_ids.get(&**name) {
+                return code;
+            }
+            let code = BUILT_IN_KINDS + self.custom_kinds.len() as u16;
+            self.custom_kinds.push(name.clone());
+            self.custom_kind_ids.insert(name.clone(), code);
+            self.indicator_ids.push(AHashMap::new());
+            return code;
+        }
+        super::config::kind_slot(kind) as u16
+    }
+
+    /// The kind named by a code.
+    pub(crate) fn kind(&self, code: u16) -> IndicatorKind {
+        match IndicatorKind::BUILT_IN.get(code as usize) {
+            Some(k) => k.clone(),
+            None => {
+                IndicatorKind::Custom(self.custom_kinds[(code - BUILT_IN_KINDS) as usize].clone())
+            }
+        }
+    }
+
+    /// The id of indicator `kind`=`value`, creating it if needed.
+    pub(crate) fn intern_indicator(&mut self, kind: u16, value: &str) -> u32 {
+        if let Some(&id) = self.indicator_ids[kind as usize].get(value) {
+            return id;
+        }
+        let ind = Indicator { kind, value: value.into(), ..Indicator::default() };
+        let id = match self.free_indicators.pop() {
+            Some(id) => {
+                self.indicators[id as usize] = ind;
+                id
+            }
+            None => {
+                self.indicators.push(ind);
+                (self.indicators.len() - 1) as u32
+            }
+        };
+        self.indicator_ids[kind as usize].insert(value.into(), id);
+        id
+    }
+
+    /// Records that `account` was seen on `indicator` at `ts`. Returns whether
+    /// the link is new.
+    pub(crate) fn link(&mut self, account: u32, indicator: u32, ts: Timestamp) -> bool {
+        let a = &mut self.accounts[account as usize];
+        match a.link_position(indicator) {
+            Ok(i) => {
+                let l = &mut a.links[i];
+                l.first = l.first.min(ts);
+                l.last = l.last.max(ts);
+                false
+            }
+            Err(i) => {
+                a.links.insert(i, Link { indicator, first: ts, last: ts });
+                a.oldest_link = a.oldest_link.min(ts);
+                let banned = a.ban.clone();
+                let suspect = a.bits & SUSPECT != 0;
+                let ind = &mut self.indicators[indicator as usize];
+                ind.accounts += 1;
+                if let Some(ban) = banned {
+                    ind.banned.push(BannedOn { account, ts: ban.ts, weight: ban.weight });
+                }
+                if suspect {
+                    ind.suspects += 1;
+                }
+                self.live_links += 1;
+                true
+            }
+        }
+    }
+
+    /// Sets or clears the `SUSPECT` bit, keeping indicator counts in step.
+    pub(crate) fn set_suspect(&mut self, account: u32, on: bool) {
+        let a = &mut self.accounts[account as usize];
+        if (a.bits & SUSPECT != 0) == on {
+            return;
+        }
+        a.bits ^= SUSPECT;
+        for l in &a.links {
+            let ind = &mut self.indicators[l.indicator as usize];
+            if on {
+                ind.suspects += 1;
+            } else {
+                ind.suspects -= 1;
+            }
+        }
+    }
+
+    /// Advances the eviction clock and examines the next `step` accounts:
+    /// links last seen before `now - horizon` are dropped, then idle accounts
+    /// with nothing worth remembering are freed.
+    pub(crate) fn sweep(&mut self, horizon: i64, step: usize) {
+        let cutoff = self.now.saturating_sub(horizon);
+        if self.accounts.is_empty() {
+            return;
+        }
+        for _ in 0..step.min(self.accounts.len()) {
+            if self.sweep_cursor >= self.accounts.len() {
+                self.sweep_cursor = 0;
+            }
+            let id = self.sweep_cursor as u32;
+            self.sweep_cursor += 1;
+            self.evict_account_links(id, cutoff);
+        }
+    }
+
+    fn evict_account_links(&mut self, id: u32, cutoff: Timestamp) {
+        let a = &self.accounts[id as usize];
+        if a.is_free() || (a.oldest_link >= cutoff && a.last_seen >= cutoff) {
+            return;
+        }
+        let mut a = std::mem::take(&mut self.accounts[id as usize]);
+        let suspect = a.bits & SUSPECT != 0;
+        let banned = a.ban.is_some();
+        let mut oldest = Timestamp::MAX;
+        a.links.retain(|l| {
+            if l.last >= cutoff {
+                oldest = oldest.min(l.last);
+                return true;
+            }
+            let ind = &mut self.indicators[l.indicator as usize];
+            ind.accounts -= 1;
+            if suspect {
+                ind.suspects -= 1;
+            }
+            if banned {
+                ind.banned.retain(|b| b.account != id);
+            }
+            self.live_links -= 1;
+            if ind.accounts == 0 {
+                self.indicator_ids[ind.kind as usize].remove(&*ind.value);
+                *ind = Indicator::default();
+                self.free_indicators.push(l.indicator);
+            }
+            false
+        });
+        a.oldest_link = oldest;
+        let forgettable = a.links.is_empty()
+            && a.last_seen < cutoff
+            && a.bits & (ANNOUNCED_REPLACEMENT | ANNOUNCED_HYDRA) == 0
+            && a.dependents.is_empty();
+        if forgettable {
+            self.account_ids.remove(&*a.name);
+            self.free_accounts.push(id);
+            // The slot stays free (empty name) until reused.
+        } else {
+            self.accounts[id as usize] = a;
+        }
+    }
+
+    /// Live (non-free) accounts.
+    pub(crate) fn account_count(&self) -> usize {
+        self.accounts.len() - self.free_accounts.len()
+    }
+
+    /// Live (non-free) indicators.
+    pub(crate) fn indicator_count(&self) -> usize {
+        self.indicators.len() - self.free_indicators.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_counted_once_and_evicted_after_the_horizon() {
+        let mut s = State::new();
+        let a = s.intern_account("a", 0);
+        let b = s.intern_account("b", 0);
+        let ip = s.intern_indicator(0, "1.2.3.4");
+        assert!(s.link(a, ip, 0));
+        assert!(!s.link(a, ip, 5));
+        assert!(s.link(b, ip, 10));
+        assert_eq!(s.indicators[ip as usize].accounts, 2);
+        assert_eq!(s.live_links, 2);
+        s.now = 1000;
+        s.sweep(100, 10);
+        assert_eq!(s.live_links, 0);
+        assert_eq!(s.account_count(), 0);
+        assert_eq!(s.indicator_count(), 0);
+        // Slots are reused, and lookups no longer find the evicted names.
+        assert_eq!(s.account_id("a"), None);
+        let c = s.intern_account("c", 1000);
+        assert!(c == a || c == b);
+        assert_eq!(s.account_id("c"), Some(c));
+    }
+
+    #[test]
+    fn rebuilt_maps_find_the_same_ids() {
+        let mut s = State::new();
+        let a = s.intern_account("a", 0);
+        let code = s.kind_code(&IndicatorKind::Custom("ja4".into()));
+        assert_eq!(code, BUILT_IN_KINDS);
+        let i = s.intern_indicator(code, "x");
+        s.link(a, i, 0);
+        s.rebuild_maps();
+        assert_eq!(s.account_id("a"), Some(a));
+        assert_eq!(s.intern_indicator(code, "x"), i);
+        assert_eq!(s.kind_code(&IndicatorKind::Custom("ja4".into())), code);
+        assert_eq!(s.kind(code).as_str(), "ja4");
+    }
+}
