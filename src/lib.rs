@@ -25,6 +25,7 @@ pub use crate::event::{
     Action, Event, Indicator, IndicatorKind, KindError, MAX_ACCOUNT_LEN, MAX_KIND_LEN,
     MAX_REASON_LEN, MAX_VALUE_LEN, Timestamp,
 };
+pub use crate::graph::{GraphBuilder, GraphConfig, GraphSummary};
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
 pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
 pub use crate::report::{
@@ -32,4 +33,7 @@ pub use crate::report::{
     Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
 };
 pub use crate::report::{redact, write_accounts_csv, write_clusters_json, write_graphml, write_html};
-pub use crate::watch::{FLAG_SCHEMA, KindWeight, WatchConfig, WatchFlag, WatchFlagKind, Watcher};
+pub use crate::watch::{
+    ApplyOutcome, DurabilityConfig, DurableWatcher, FLAG_SCHEMA, KindWeight, WatchConfig, WatchFlag,
+    WatchFlagKind, Watcher,
+};

@@ -34,7 +34,7 @@ impl KindWeight {
 /// | knob | default | meaning |
 /// |------|---------|---------|
 /// | `threshold` | 0.7 | replacement score at which an account is flagged |
-/// | `abuse_reasons` | `hydra`, `fraud`, `abuse`, `ban_evasion`, `proxy_abuse`, `fake_account`, `chargeback`, `payment_fraud` | ban reasons that count fully |
+/// | `abuse_reasons` | `hydra`, `fraud`, `abuse`, `ban_evasion`, `proxy_abuse`, `fake_account` | ban reasons that count fully (a `chargeback` or `spam` ban of a real customer is not evidence of an operator) |
 /// | `no_reason_weight` | 0.5 | weight of a ban without a reason |
 /// | `other_reason_weight` | 0.1 | weight of a ban for any other reason (`spam`, `tos`, ...) |
 /// | kind weights (weight, crowd) | payment/phone/email (0.95, 0.15), device (0.85, 0.3), template (0.6, 0.3), org (0.4, 1), ip (0.35, 2), email_domain (0.25, 2), custom (0.3, 1), ip_prefix (0.15, 4), tls_fp/user_agent (0.08, 4), asn (0.04, 8) | see [`KindWeight`] |
@@ -117,8 +117,6 @@ impl Default for WatchConfig {
                 "ban_evasion",
                 "proxy_abuse",
                 "fake_account",
-                "chargeback",
-                "payment_fraud",
             ]
             .map(String::from)
             .to_vec(),

@@ -63,8 +63,11 @@
 mod bans;
 mod codec;
 mod config;
+mod durable;
 mod flag;
+mod log;
 mod replacement;
+mod snapshot;
 mod state;
 
 use crate::error::{Error, Result};
@@ -73,6 +76,7 @@ use crate::ingest::normalize::{ip_prefix, parse_ip, validate_event};
 use crate::report::Evidence;
 
 pub use config::{KindWeight, WatchConfig};
+pub use durable::{ApplyOutcome, DurabilityConfig, DurableWatcher};
 pub use flag::{FLAG_SCHEMA, WatchFlag, WatchFlagKind};
 
 use replacement::{Scratch, Verdict};
@@ -99,6 +103,18 @@ impl Watcher {
     pub fn new(config: WatchConfig) -> Result<Self> {
         config.validate()?;
         Ok(Self { config, state: State::new(), scratch: Scratch::default(), prefix: String::new() })
+    }
+
+    /// A watcher holding a loaded snapshot's state.
+    pub(crate) fn from_snapshot(config: WatchConfig, loaded: snapshot::Loaded) -> Result<Self> {
+        let mut w = Self::new(config)?;
+        w.state = loaded.state;
+        Ok(w)
+    }
+
+    /// The complete snapshot file image of this watcher after event `applied`.
+    pub(crate) fn snapshot_image(&self, applied: u64) -> Vec<u8> {
+        snapshot::encode(&self.state, applied, &[])
     }
 
     /// The configuration in force.

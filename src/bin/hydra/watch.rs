@@ -1,0 +1,250 @@
+//! `hydra watch`: events on standard input, flags as JSON lines on standard output.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Instant;
+
+use anyhow::Context;
+use hydra_detect::{
+    DurabilityConfig, DurableWatcher, EventReader, Format, IngestConfig, Record, SkipCounts,
+    WatchConfig, WatchFlag, Watcher,
+};
+
+/// Watch a live event stream and announce replacement and hydra flags.
+///
+/// Reads events (CSV with a header, or JSON Lines with --format jsonl) from
+/// standard input in arrival order and writes one JSON object a line to
+/// standard output when an account is flagged. Bad lines are skipped and
+/// reported on standard error unless --strict.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// State directory: applied events are logged durably and flags are
+    /// printed only once their event is durable; a restart resumes from it.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Events applied (without announcing flags) before the stream, only
+    /// when the state is empty.
+    #[arg(long, value_name = "EVENTS")]
+    bootstrap: Option<PathBuf>,
+    /// Stop at the first bad input line instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// Input format on standard input.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: InputFormat,
+    /// Re-cluster inline every N events (deterministic hydra flags).
+    #[arg(long, value_name = "N")]
+    sync_recluster: Option<u64>,
+    /// Sequence number of the first input record (when a producer resends
+    /// from event N+1 after a restart, pass N+1).
+    #[arg(long, value_name = "SEQ", default_value_t = 1)]
+    first_seq: u64,
+    /// Replacement score at which an account is flagged.
+    #[arg(long, value_name = "SCORE")]
+    threshold: Option<f64>,
+    /// Events between snapshots of the state.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    snapshot_every: u64,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum InputFormat {
+    Csv,
+    Jsonl,
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.first_seq >= 1, "--first-seq must be at least 1");
+    let mut config = WatchConfig::new();
+    if let Some(n) = args.sync_recluster {
+        anyhow::ensure!(n >= 1, "--sync-recluster must be at least 1");
+        config = config.sync_recluster(Some(n));
+    }
+    if let Some(t) = args.threshold {
+        config = config.threshold(t);
+    }
+    config.validate()?;
+    let format = match args.format {
+        InputFormat::Csv => Format::Csv,
+        InputFormat::Jsonl => Format::Jsonl,
+    };
+    let ingest = IngestConfig::new().lenient(!args.strict);
+    match &args.state {
+        None => run_in_memory(&args, config, format, &ingest),
+        Some(dir) => run_durable(&args, dir, config, format, &ingest),
+    }
+}
+
+fn bootstrap_events(args: &Args) -> anyhow::Result<Option<Vec<hydra_detect::Event>>> {
+    let Some(path) = &args.bootstrap else { return Ok(None) };
+    let (events, skipped) = hydra_detect::read_events(path, &IngestConfig::new())
+        .with_context(|| format!("cannot read the bootstrap events {}", path.display()))?;
+    debug_assert!(skipped.is_empty());
+    Ok(Some(events))
+}
+
+/// Reports records the lenient reader skipped since the last call.
+struct SkipReporter {
+    seen: u64,
+}
+
+impl SkipReporter {
+    fn report(&mut self, skipped: &SkipCounts, next_line: Option<u64>) {
+        let total = skipped.total();
+        if total == self.seen {
+            return;
+        }
+        let mut stderr = std::io::stderr().lock();
+        let examples = skipped.examples();
+        for i in self.seen..total {
+            match examples.get(i as usize) {
+                Some(message) => {
+                    let _ = writeln!(stderr, "hydra watch: skipped bad input: {message}");
+                }
+                None => {
+                    // Only the first messages are kept by the reader: say
+                    // where, as closely as we know.
+                    let at = next_line.map_or("at the end of the input".to_owned(), |l| {
+                        format!("before line {l}")
+                    });
+                    let _ = writeln!(
+                        stderr,
+                        "hydra watch: skipped bad input {at} ({} skipped so far: {skipped})",
+                        total
+                    );
+                    break;
+                }
+            }
+        }
+        self.seen = total;
+    }
+}
+
+fn run_in_memory(
+    args: &Args,
+    config: WatchConfig,
+    format: Format,
+    ingest: &IngestConfig,
+) -> anyhow::Result<()> {
+    let mut watcher = Watcher::new(config)?;
+    if let Some(events) = bootstrap_events(args)? {
+        let mut sink = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            sink.clear();
+            watcher.apply_into(i as u64 + 1, e, &mut sink)?;
+        }
+    }
+    let stdin = std::io::stdin().lock();
+    let mut reader = EventReader::new(stdin, format, ingest)?;
+    let mut out = std::io::stdout().lock();
+    let mut flags: Vec<WatchFlag> = Vec::new();
+    let mut line = Vec::with_capacity(512);
+    let mut skips = SkipReporter { seen: 0 };
+    while let Some(item) = reader.next() {
+        let record = item?;
+        skips.report(reader.skipped(), Some(record.line));
+        let seq = record.seq + args.first_seq - 1;
+        flags.clear();
+        watcher.apply_into(seq, &record.event, &mut flags)?;
+        for f in &flags {
+            line.clear();
+            f.write_json_line(&mut line);
+            out.write_all(&line)?;
+            out.flush()?;
+        }
+    }
+    skips.report(reader.skipped(), None);
+    Ok(())
+}
+
+enum Input {
+    Record(Record),
+    Failed(hydra_detect::Error),
+}
+
+fn run_durable(
+    args: &Args,
+    dir: &std::path::Path,
+    config: WatchConfig,
+    format: Format,
+    ingest: &IngestConfig,
+) -> anyhow::Result<()> {
+    let durability = DurabilityConfig::new().snapshot_every(args.snapshot_every);
+    let sink: Box<dyn Write + Send> = Box::new(std::io::stdout());
+    let mut watcher = DurableWatcher::open(dir, config, durability, sink)?;
+    if watcher.is_fresh()
+        && let Some(events) = bootstrap_events(args)?
+    {
+        let n = watcher.bootstrap(&events)?;
+        eprintln!("hydra watch: bootstrapped {n} events");
+    }
+    eprintln!("applied={}", watcher.applied());
+
+    // A reader thread, so that a quiet input never delays a group commit.
+    let (tx, rx) = mpsc::sync_channel::<Input>(8192);
+    let ingest = ingest.clone();
+    let first_seq = args.first_seq;
+    let reader_thread = std::thread::spawn(move || {
+        let stdin = std::io::stdin().lock();
+        let mut reader = match EventReader::new(stdin, format, &ingest) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(Input::Failed(e));
+                return;
+            }
+        };
+        let mut skips = SkipReporter { seen: 0 };
+        while let Some(item) = reader.next() {
+            let input = match item {
+                Ok(mut record) => {
+                    skips.report(reader.skipped(), Some(record.line));
+                    record.seq += first_seq - 1;
+                    Input::Record(record)
+                }
+                Err(e) => Input::Failed(e),
+            };
+            if tx.send(input).is_err() {
+                return;
+            }
+        }
+        skips.report(reader.skipped(), None);
+    });
+
+    let result = (|| -> anyhow::Result<()> {
+        loop {
+            let input = match watcher.deadline() {
+                None => match rx.recv() {
+                    Ok(i) => i,
+                    Err(_) => return Ok(()),
+                },
+                Some(deadline) => {
+                    let wait = deadline.saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(wait) {
+                        Ok(i) => i,
+                        Err(RecvTimeoutError::Timeout) => {
+                            watcher.tick()?;
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                    }
+                }
+            };
+            match input {
+                Input::Record(record) => {
+                    watcher.apply(record.seq, &record.event)?;
+                }
+                Input::Failed(e) => return Err(e.into()),
+            }
+        }
+    })();
+    // Whatever happened, make what was applied durable and delivered.
+    let closed = watcher.close();
+    drop(rx);
+    if result.is_ok() {
+        let _ = reader_thread.join();
+    }
+    result?;
+    closed?;
+    Ok(())
+}

@@ -1,0 +1,471 @@
+//! [`DurableWatcher`]: a [`Watcher`] whose applied events survive crashes.
+//!
+//! The calling thread applies events and encodes them into a batch; a writer
+//! thread appends each batch to the log, fsyncs it, and only then writes the
+//! batch's flags to the output (group commit: a batch is closed after
+//! `commit_events` events or `commit_interval` since its first event,
+//! whichever comes first). After flags are written, a *printed* marker goes
+//! into the log, so recovery knows which flags were already delivered.
+//! Every `snapshot_every` events the state is snapshotted atomically and the
+//! log restarted after it.
+//!
+//! Recovery: load the snapshot, replay the log after it (cutting off a torn
+//! final record), re-deliver the flags of durable events that came after the
+//! last printed marker (they were never written out), and report `applied`,
+//! the last event sequence number held. A SIGKILL between writing flags and
+//! writing their marker re-delivers those flags once: delivery is
+//! exactly-once except in that window of one `write` call, where it is
+//! at-least-once (no flag is ever lost).
+
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::log::{self, LOG_FILE, Record};
+use super::snapshot::{self, SNAPSHOT_FILE};
+use super::{WatchConfig, WatchFlag, Watcher};
+use crate::error::{Error, Result};
+use crate::event::Event;
+
+/// Durability knobs of a [`DurableWatcher`].
+///
+/// # Defaults
+///
+/// | knob | default |
+/// |------|---------|
+/// | `commit_interval` | 10 ms |
+/// | `commit_events` | 10,000 |
+/// | `snapshot_every` | 1,000,000 events |
+#[derive(Clone, Debug, PartialEq)]
+pub struct DurabilityConfig {
+    commit_interval: Duration,
+    commit_events: usize,
+    snapshot_every: u64,
+}
+
+impl Default for DurabilityConfig {
+    fn default() -> Self {
+        Self {
+            commit_interval: Duration::from_millis(10),
+            commit_events: 10_000,
+            snapshot_every: 1_000_000,
+        }
+    }
+}
+
+impl DurabilityConfig {
+    /// The defaults (see the table above).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Longest time an applied event waits for its fsync.
+    pub fn commit_interval(mut self, interval: Duration) -> Self {
+        self.commit_interval = interval;
+        self
+    }
+
+    /// Most events in one group commit (at least 1).
+    pub fn commit_events(mut self, events: usize) -> Self {
+        self.commit_events = events.max(1);
+        self
+    }
+
+    /// Events between snapshots (at least 1).
+    pub fn snapshot_every(mut self, events: u64) -> Self {
+        self.snapshot_every = events.max(1);
+        self
+    }
+
+    /// Longest time an applied event waits for its fsync.
+    pub fn get_commit_interval(&self) -> Duration {
+        self.commit_interval
+    }
+
+    /// Most events in one group commit.
+    pub fn get_commit_events(&self) -> usize {
+        self.commit_events
+    }
+
+    /// Events between snapshots.
+    pub fn get_snapshot_every(&self) -> u64 {
+        self.snapshot_every
+    }
+}
+
+/// What happened to an offered event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// Applied (and queued for the log).
+    Applied,
+    /// Skipped: its sequence number was already applied before a restart.
+    AlreadyApplied,
+}
+
+enum Message {
+    Batch { log: Vec<u8>, flags: Vec<u8>, last_seq: u64 },
+    Snapshot { image: Vec<u8>, seq: u64 },
+}
+
+/// A [`Watcher`] with a state directory (see the [module docs](self)).
+pub struct DurableWatcher {
+    watcher: Watcher,
+    dir: PathBuf,
+    durability: DurabilityConfig,
+    applied: u64,
+    fresh: bool,
+    batch_log: Vec<u8>,
+    batch_flags: Vec<u8>,
+    batch_events: usize,
+    batch_started: Option<Instant>,
+    since_snapshot: u64,
+    flags: Vec<WatchFlag>,
+    tx: Option<SyncSender<Message>>,
+    writer: Option<JoinHandle<Result<()>>>,
+}
+
+impl std::fmt::Debug for DurableWatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DurableWatcher")
+            .field("dir", &self.dir)
+            .field("applied", &self.applied)
+            .field("durability", &self.durability)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Wraps an I/O error with the file it concerns.
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::io(format!("cannot {what} {}", path.display()), Some(path.into()), e)
+}
+
+impl DurableWatcher {
+    /// Opens (or creates) the state directory `dir`, recovers the state, and
+    /// delivers to `sink` the flags of durable events that were never written
+    /// out. Flags from then on go to `sink` as JSON lines, each batch flushed
+    /// once its events are durable.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::state`] naming the file for a corrupted record in the middle
+    /// of the log, a bad snapshot, a version mismatch, or a log that does not
+    /// continue the snapshot; [`Error::io`] for file-system failures;
+    /// [`Error::config`] for a bad `config`.
+    pub fn open(
+        dir: &Path,
+        config: WatchConfig,
+        durability: DurabilityConfig,
+        mut sink: Box<dyn Write + Send>,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
+        let snap_path = dir.join(SNAPSHOT_FILE);
+        let log_path = dir.join(LOG_FILE);
+        let (mut watcher, snap_applied, has_snapshot) = if snap_path.exists() {
+            let loaded = snapshot::load(&snap_path)?;
+            let applied = loaded.applied;
+            (Watcher::from_snapshot(config, loaded)?, applied, true)
+        } else {
+            (Watcher::new(config)?, 0, false)
+        };
+        let mut applied = snap_applied;
+        let mut recovered = Vec::new();
+        let mut fresh = !has_snapshot;
+        let file = if log_path.exists() {
+            let read = log::read(&log_path)?;
+            if read.base > snap_applied {
+                return Err(Error::state(
+                    &log_path,
+                    format!(
+                        "log continues from event {} but the snapshot holds only {} events",
+                        read.base, snap_applied
+                    ),
+                ));
+            }
+            let printed = read
+                .records
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Printed { seq } => Some(*seq),
+                    Record::Event { .. } => None,
+                })
+                .fold(read.base.max(snap_applied), u64::max);
+            let mut flags = Vec::new();
+            for record in &read.records {
+                let Record::Event { seq, event } = record else { continue };
+                fresh = false;
+                if *seq <= applied {
+                    continue;
+                }
+                flags.clear();
+                watcher.apply_into(*seq, event, &mut flags).map_err(|e| {
+                    Error::state(&log_path, format!("cannot replay event {seq}: {e}"))
+                })?;
+                if *seq > printed {
+                    for f in &flags {
+                        f.write_json_line(&mut recovered);
+                    }
+                }
+                applied = *seq;
+            }
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&log_path)
+                .map_err(|e| io_err("open", &log_path, e))?;
+            if read.valid_len < read.file_len {
+                // A torn final record: never acknowledged, so never applied.
+                file.set_len(read.valid_len).map_err(|e| io_err("truncate", &log_path, e))?;
+            }
+            file.seek(SeekFrom::End(0)).map_err(|e| io_err("seek", &log_path, e))?;
+            file.sync_all().map_err(|e| io_err("sync", &log_path, e))?;
+            file
+        } else {
+            snapshot::write_atomic(dir, LOG_FILE, &log::header(snap_applied))?;
+            let mut file = OpenOptions::new()
+                .append(true)
+                .open(&log_path)
+                .map_err(|e| io_err("open", &log_path, e))?;
+            file.seek(SeekFrom::End(0)).map_err(|e| io_err("seek", &log_path, e))?;
+            file
+        };
+        let mut file = file;
+        if !recovered.is_empty() {
+            // The recovered events are durable now (synced above): deliver
+            // their flags, then record that they were.
+            sink.write_all(&recovered)
+                .and_then(|()| sink.flush())
+                .map_err(|e| Error::io("cannot write recovered flags", None, e))?;
+            let mut marker = Vec::new();
+            log::append_printed(&mut marker, applied);
+            file.write_all(&marker).map_err(|e| io_err("write", &log_path, e))?;
+        }
+        let (tx, rx) = sync_channel(64);
+        let writer_dir = dir.to_owned();
+        let writer = std::thread::Builder::new()
+            .name("hydra-watch-log".into())
+            .spawn(move || write_loop(rx, file, writer_dir, sink))
+            .map_err(|e| Error::io("cannot start the log writer thread", None, e))?;
+        Ok(Self {
+            watcher,
+            dir: dir.to_owned(),
+            durability,
+            applied,
+            fresh,
+            batch_log: Vec::new(),
+            batch_flags: Vec::new(),
+            batch_events: 0,
+            batch_started: None,
+            since_snapshot: 0,
+            flags: Vec::new(),
+            tx: Some(tx),
+            writer: Some(writer),
+        })
+    }
+
+    /// Last event sequence number applied (and, once committed, durable).
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// Whether the state directory held nothing (no snapshot, no logged
+    /// event) when opened: the time to apply a bootstrap.
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// The watcher (read-only: events go through [`apply`](Self::apply)).
+    pub fn watcher(&self) -> &Watcher {
+        &self.watcher
+    }
+
+    /// Applies historical `events` without logging them or announcing
+    /// flags, then snapshots, so the bootstrap is durable. Meant for a fresh
+    /// state (see [`is_fresh`](Self::is_fresh)).
+    ///
+    /// # Errors
+    ///
+    /// The first invalid event, or a failure writing the snapshot.
+    pub fn bootstrap<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>) -> Result<u64> {
+        let mut n = 0;
+        for (i, event) in events.into_iter().enumerate() {
+            self.flags.clear();
+            self.watcher.apply_into(i as u64 + 1, event, &mut self.flags)?;
+            n += 1;
+        }
+        self.flags.clear();
+        self.fresh = false;
+        self.snapshot()?;
+        Ok(n)
+    }
+
+    /// Applies the event at input position `seq`, unless `seq` was already
+    /// applied (a producer resending after a restart). Its flags are
+    /// delivered once it is durable.
+    ///
+    /// # Errors
+    ///
+    /// An invalid event (nothing changes), or a failure of the writer
+    /// thread (I/O error on the log or the output).
+    pub fn apply(&mut self, seq: u64, event: &Event) -> Result<ApplyOutcome> {
+        if seq <= self.applied {
+            return Ok(ApplyOutcome::AlreadyApplied);
+        }
+        self.flags.clear();
+        self.watcher.apply_into(seq, event, &mut self.flags)?;
+        self.fresh = false;
+        log::append_event(&mut self.batch_log, seq, event);
+        for f in &self.flags {
+            f.write_json_line(&mut self.batch_flags);
+        }
+        self.applied = seq;
+        self.batch_events += 1;
+        self.since_snapshot += 1;
+        let started = *self.batch_started.get_or_insert_with(Instant::now);
+        if self.since_snapshot >= self.durability.snapshot_every {
+            self.snapshot()?;
+        } else if self.batch_events >= self.durability.commit_events
+            || started.elapsed() >= self.durability.commit_interval
+        {
+            self.commit()?;
+        }
+        Ok(ApplyOutcome::Applied)
+    }
+
+    /// When the open batch must be committed, if one is open: callers that
+    /// wait for input should wake up then and call [`tick`](Self::tick).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.batch_started.map(|t| t + self.durability.commit_interval)
+    }
+
+    /// Commits the open batch if its deadline has passed.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the writer thread.
+    pub fn tick(&mut self) -> Result<()> {
+        match self.deadline() {
+            Some(d) if Instant::now() >= d => self.commit(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Hands the open batch to the writer thread.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the writer thread.
+    pub fn commit(&mut self) -> Result<()> {
+        if self.batch_events == 0 {
+            self.batch_started = None;
+            return Ok(());
+        }
+        let message = Message::Batch {
+            log: std::mem::take(&mut self.batch_log),
+            flags: std::mem::take(&mut self.batch_flags),
+            last_seq: self.applied,
+        };
+        self.batch_events = 0;
+        self.batch_started = None;
+        self.send(message)
+    }
+
+    /// Commits, then writes a snapshot and restarts the log after it.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the writer thread.
+    pub fn snapshot(&mut self) -> Result<()> {
+        self.commit()?;
+        let image = self.watcher.snapshot_image(self.applied);
+        self.since_snapshot = 0;
+        self.send(Message::Snapshot { image, seq: self.applied })
+    }
+
+    fn send(&mut self, message: Message) -> Result<()> {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(message).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The writer stopped: report why.
+        self.tx = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => Err(e),
+            _ => Err(Error::io(
+                "the log writer thread stopped",
+                Some(self.dir.clone()),
+                std::io::Error::other("writer thread ended"),
+            )),
+        }
+    }
+
+    /// Commits everything, waits until it is durable and delivered, and
+    /// stops the writer thread.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the writer thread.
+    pub fn close(mut self) -> Result<()> {
+        self.commit()?;
+        self.tx = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(Error::io(
+                "the log writer thread panicked",
+                Some(self.dir.clone()),
+                std::io::Error::other("panic"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for DurableWatcher {
+    fn drop(&mut self) {
+        // Best effort: make what was applied durable and delivered.
+        let _ = self.commit();
+        self.tx = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+fn write_loop(
+    rx: Receiver<Message>,
+    mut file: File,
+    dir: PathBuf,
+    mut sink: Box<dyn Write + Send>,
+) -> Result<()> {
+    let log_path = dir.join(LOG_FILE);
+    let mut marker = Vec::with_capacity(16);
+    for message in rx {
+        match message {
+            Message::Batch { log, flags, last_seq } => {
+                file.write_all(&log).map_err(|e| io_err("write", &log_path, e))?;
+                file.sync_data().map_err(|e| io_err("sync", &log_path, e))?;
+                if !flags.is_empty() {
+                    sink.write_all(&flags)
+                        .and_then(|()| sink.flush())
+                        .map_err(|e| Error::io("cannot write flags", None, e))?;
+                    marker.clear();
+                    log::append_printed(&mut marker, last_seq);
+                    file.write_all(&marker).map_err(|e| io_err("write", &log_path, e))?;
+                }
+            }
+            Message::Snapshot { image, seq } => {
+                file.sync_data().map_err(|e| io_err("sync", &log_path, e))?;
+                snapshot::write_atomic(&dir, SNAPSHOT_FILE, &image)?;
+                snapshot::write_atomic(&dir, LOG_FILE, &log::header(seq))?;
+                file = OpenOptions::new()
+                    .append(true)
+                    .open(&log_path)
+                    .map_err(|e| io_err("open", &log_path, e))?;
+            }
+        }
+    }
+    file.sync_data().map_err(|e| io_err("sync", &log_path, e))?;
+    Ok(())
+}

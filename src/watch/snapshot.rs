@@ -1,0 +1,332 @@
+//! Snapshots of the watcher's state: a versioned, checksummed file written
+//! atomically (temporary file, fsync, rename, fsync of the directory), so a
+//! restart need not replay months of log.
+//!
+//! Layout: the 8-byte magic `HYDRASNP`, format version (`u32`), payload length
+//! (`u64`), payload CRC-32 (`u32`), header CRC-32 (`u32`, over the preceding
+//! 24 bytes), then the payload: the applied sequence number and every slot of
+//! the incremental index, in the order [`encode`] writes them.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use super::codec::{Decoder, Encoder};
+use super::state::{Account, Ban, BannedOn, Indicator, Link, State};
+use crate::error::{Error, Result};
+
+/// File name of the snapshot inside the state directory.
+pub(crate) const SNAPSHOT_FILE: &str = "snapshot.bin";
+const MAGIC: &[u8; 8] = b"HYDRASNP";
+/// Bump on any change of the payload layout.
+pub(crate) const SNAPSHOT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 28;
+
+/// Serializes `state` (with `applied` and the clustering `extra` bytes) into
+/// a complete snapshot file image.
+pub(crate) fn encode(state: &State, applied: u64, extra: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(64 + state.accounts.len() * 64);
+    let mut e = Encoder::new(&mut payload);
+    e.u64(applied);
+    e.i64(state.now);
+    e.u64(state.events);
+    e.u64(state.sweep_cursor as u64);
+    e.u64(state.live_links);
+    e.u64(state.custom_kinds.len() as u64);
+    for k in &state.custom_kinds {
+        e.str(k);
+    }
+    for free in [&state.free_accounts, &state.free_indicators] {
+        e.u64(free.len() as u64);
+        for &id in free {
+            e.u32(id);
+        }
+    }
+    e.u64(state.accounts.len() as u64);
+    for a in &state.accounts {
+        e.str(&a.name);
+        e.i64(a.signup);
+        e.i64(a.last_seen);
+        e.i64(a.oldest_link);
+        e.u8(a.bits);
+        match &a.ban {
+            None => e.u8(0),
+            Some(b) => {
+                e.u8(1);
+                e.i64(b.ts);
+                e.f32(b.weight);
+            }
+        }
+        e.u64(a.links.len() as u64);
+        for l in &a.links {
+            e.u32(l.indicator);
+            e.i64(l.first);
+            e.i64(l.last);
+        }
+        e.u64(a.dependents.len() as u64);
+        for &d in &a.dependents {
+            e.u32(d);
+        }
+    }
+    e.u64(state.indicators.len() as u64);
+    for ind in &state.indicators {
+        e.u16(ind.kind);
+        e.str(&ind.value);
+        e.u32(ind.accounts);
+        e.u32(ind.suspects);
+        e.u64(ind.banned.len() as u64);
+        for b in &ind.banned {
+            e.u32(b.account);
+            e.i64(b.ts);
+            e.f32(b.weight);
+        }
+    }
+    e.u64(extra.len() as u64);
+    payload.extend_from_slice(extra);
+
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    let header_crc = crc32fast::hash(&out);
+    out.extend_from_slice(&header_crc.to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// A decoded snapshot.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) state: State,
+    pub(crate) applied: u64,
+    pub(crate) extra: Vec<u8>,
+}
+
+/// Reads and verifies the snapshot at `path`.
+///
+/// # Errors
+///
+/// [`Error::state`] naming `path` for a bad magic, another version, a
+/// checksum mismatch, truncation or an inconsistent payload.
+pub(crate) fn load(path: &Path) -> Result<Loaded> {
+    let bytes = fs::read(path)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), Some(path.into()), e))?;
+    decode(&bytes).map_err(|m| Error::state(path, m))
+}
+
+pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Loaded, String> {
+    if bytes.len() < HEADER_LEN {
+        return Err(format!("truncated snapshot header ({} bytes)", bytes.len()));
+    }
+    if &bytes[..8] != MAGIC {
+        return Err("not a watcher snapshot (bad magic)".into());
+    }
+    let mut h = Decoder::new(&bytes[8..HEADER_LEN]);
+    let version = h.u32("version")?;
+    let len = h.u64("payload length")?;
+    let crc = h.u32("payload checksum")?;
+    let header_crc = h.u32("header checksum")?;
+    if crc32fast::hash(&bytes[..24]) != header_crc {
+        return Err("snapshot header checksum mismatch".into());
+    }
+    if version != SNAPSHOT_VERSION {
+        return Err(format!(
+            "snapshot format version {version} is not supported (this build reads version {SNAPSHOT_VERSION})"
+        ));
+    }
+    let payload = &bytes[HEADER_LEN..];
+    if payload.len() as u64 != len {
+        return Err(format!("snapshot payload is {} bytes, header says {len}", payload.len()));
+    }
+    if crc32fast::hash(payload) != crc {
+        return Err("snapshot payload checksum mismatch".into());
+    }
+    decode_payload(payload).map_err(|m| format!("inconsistent snapshot: {m}"))
+}
+
+fn decode_payload(payload: &[u8]) -> std::result::Result<Loaded, String> {
+    let mut d = Decoder::new(payload);
+    let applied = d.u64("applied")?;
+    let mut state = State::new();
+    state.now = d.i64("clock")?;
+    state.events = d.u64("event count")?;
+    state.sweep_cursor = d.u64("sweep cursor")? as usize;
+    state.live_links = d.u64("link count")?;
+    let n = d.len("custom kinds", 4)?;
+    for _ in 0..n {
+        state.custom_kinds.push(d.str("custom kind")?.into());
+    }
+    for free in [&mut state.free_accounts, &mut state.free_indicators] {
+        let n = d.len("free slots", 4)?;
+        for _ in 0..n {
+            free.push(d.u32("free slot")?);
+        }
+    }
+    let n = d.len("accounts", 33)?;
+    state.accounts.reserve(n);
+    for _ in 0..n {
+        let name = d.str("account name")?.into();
+        let signup = d.i64("signup")?;
+        let last_seen = d.i64("last seen")?;
+        let oldest_link = d.i64("oldest link")?;
+        let bits = d.u8("account bits")?;
+        let ban = match d.u8("ban tag")? {
+            0 => None,
+            1 => Some(Ban { ts: d.i64("ban time")?, weight: d.f32("ban weight")? }),
+            t => return Err(format!("unknown ban tag {t}")),
+        };
+        let k = d.len("links", 20)?;
+        let mut links = Vec::with_capacity(k);
+        for _ in 0..k {
+            links.push(Link {
+                indicator: d.u32("link indicator")?,
+                first: d.i64("link first")?,
+                last: d.i64("link last")?,
+            });
+        }
+        let k = d.len("dependents", 4)?;
+        let mut dependents = Vec::with_capacity(k);
+        for _ in 0..k {
+            dependents.push(d.u32("dependent")?);
+        }
+        state.accounts.push(Account {
+            name,
+            signup,
+            last_seen,
+            oldest_link,
+            links,
+            ban,
+            bits,
+            dependents,
+        });
+    }
+    let n = d.len("indicators", 22)?;
+    state.indicators.reserve(n);
+    for _ in 0..n {
+        let kind = d.u16("indicator kind")?;
+        let value = d.str("indicator value")?.into();
+        let accounts = d.u32("indicator accounts")?;
+        let suspects = d.u32("indicator suspects")?;
+        let k = d.len("banned entries", 16)?;
+        let mut banned = Vec::with_capacity(k);
+        for _ in 0..k {
+            banned.push(BannedOn {
+                account: d.u32("banned account")?,
+                ts: d.i64("banned time")?,
+                weight: d.f32("banned weight")?,
+            });
+        }
+        state.indicators.push(Indicator { kind, value, accounts, banned, suspects });
+    }
+    let k = d.len("clustering bytes", 1)?;
+    let mut extra = Vec::with_capacity(k);
+    for _ in 0..k {
+        extra.push(d.u8("clustering byte")?);
+    }
+    if !d.is_empty() {
+        return Err("trailing bytes after the payload".into());
+    }
+    check(&state)?;
+    state.rebuild_maps();
+    Ok(Loaded { state, applied, extra })
+}
+
+/// Cross-checks ids so that a snapshot that passed its checksum but was
+/// written by a buggy build cannot make the watcher index out of bounds.
+fn check(state: &State) -> std::result::Result<(), String> {
+    let na = state.accounts.len() as u32;
+    let ni = state.indicators.len() as u32;
+    let kinds = super::state::BUILT_IN_KINDS as usize + state.custom_kinds.len();
+    for a in &state.accounts {
+        if a.links.iter().any(|l| l.indicator >= ni) || a.dependents.iter().any(|&d| d >= na) {
+            return Err(format!("account {:?} refers to a missing slot", a.name));
+        }
+    }
+    for ind in &state.indicators {
+        if ind.kind as usize >= kinds || ind.banned.iter().any(|b| b.account >= na) {
+            return Err(format!("indicator {:?} refers to a missing slot", ind.value));
+        }
+    }
+    if state.free_accounts.iter().any(|&i| i >= na)
+        || state.free_indicators.iter().any(|&i| i >= ni)
+    {
+        return Err("free list refers to a missing slot".into());
+    }
+    Ok(())
+}
+
+/// Writes `image` to `dir/name` atomically: temporary file in `dir`, fsync,
+/// rename over the old file, fsync of the directory.
+///
+/// # Errors
+///
+/// [`Error::io`] naming the file.
+pub(crate) fn write_atomic(dir: &Path, name: &str, image: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    let io = |what: &str, e: std::io::Error| {
+        Error::io(format!("cannot {what} {}", path.display()), Some(path.clone()), e)
+    };
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| io("create a temporary file for", e))?;
+    tmp.write_all(image).map_err(|e| io("write", e))?;
+    tmp.as_file().sync_all().map_err(|e| io("sync", e))?;
+    tmp.persist(&path).map_err(|e| io("rename into", e.error))?;
+    sync_dir(dir)
+}
+
+/// Makes a rename in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    let d = fs::File::open(dir).map_err(|e| {
+        Error::io(format!("cannot open directory {}", dir.display()), Some(dir.into()), e)
+    })?;
+    d.sync_all().map_err(|e| {
+        Error::io(format!("cannot sync directory {}", dir.display()), Some(dir.into()), e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> State {
+        let mut s = State::new();
+        let a = s.intern_account("a", 5);
+        let b = s.intern_account("b", 6);
+        let k = s.kind_code(&crate::event::IndicatorKind::Custom("ja4".into()));
+        let i = s.intern_indicator(k, "x");
+        s.link(a, i, 7);
+        s.link(b, i, 8);
+        super::super::bans::ban(&mut s, a, 9, 1.0);
+        s.accounts[a as usize].dependents.push(b);
+        s
+    }
+
+    #[test]
+    fn snapshots_round_trip_exactly() {
+        let s = sample();
+        let image = encode(&s, 42, b"extra");
+        let loaded = decode(&image).unwrap();
+        assert_eq!(loaded.applied, 42);
+        assert_eq!(loaded.extra, b"extra");
+        assert_eq!(loaded.state.accounts, s.accounts);
+        assert_eq!(loaded.state.indicators, s.indicators);
+        assert_eq!(loaded.state.account_id("b"), Some(1));
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let image = encode(&sample(), 1, &[]);
+        let mut flipped = image.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 0x40;
+        assert!(decode(&flipped).unwrap_err().contains("checksum"));
+        assert!(decode(&image[..image.len() - 1]).unwrap_err().contains("bytes"));
+        let mut version = image.clone();
+        version[8] = 9;
+        let header_crc = crc32fast::hash(&version[..24]);
+        version[24..28].copy_from_slice(&header_crc.to_le_bytes());
+        assert!(decode(&version).unwrap_err().contains("version 9"));
+        assert!(decode(b"HYDRALOG and more bytes here....").unwrap_err().contains("magic"));
+    }
+}
