@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod out;
 mod progress;
+mod watch;
 
 /// Find hydra clusters: proxy networks of fraudulent accounts.
 #[derive(Debug, Parser)]
@@ -26,7 +27,9 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    Watch(watch::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -47,7 +50,9 @@ fn main() -> ExitCode {
 }
 
 fn run(command: Command) -> anyhow::Result<()> {
-    match command {}
+    match command {
+        Command::Watch(args) => watch::run(args),
+    }
 }
 
 fn init_logs(verbose: u8) {
