@@ -202,7 +202,9 @@ pub(crate) fn linkage(out: &mut String, size: u32, nodes: &[Node<'_>], edges: &[
 /// A hub of the fallback picture: one shared indicator.
 #[derive(Clone, Debug)]
 pub(crate) struct Hub {
-    /// `kind: value`, shown on hover and beside the hub.
+    /// The indicator's kind, shown beside the hub.
+    pub(crate) kind: String,
+    /// `kind: value`, shown on hover.
     pub(crate) label: String,
     /// Members seen on it.
     pub(crate) accounts: usize,
@@ -271,7 +273,7 @@ pub(crate) fn bipartite(
             cluster_size,
             x + side / 2.0 + 2.0,
             y + 3.0,
-            hub.accounts
+            format_args!("{} {}", escape(&hub.kind), hub.accounts)
         );
     }
     out.push_str("</svg>");

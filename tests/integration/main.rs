@@ -1,1 +1,3 @@
 //! Integration tests: the public API and the `hydra` binary, used as a user would.
+mod report; // report writers: contract fields, ranking, redaction, well-formed GraphML, self-contained HTML
+mod ingest; // input contract: CSV/JSONL/gzip, every malformed field with its line, strict/lenient, arbitrary bytes
