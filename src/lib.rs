@@ -37,3 +37,4 @@ pub use crate::watch::{
     ApplyOutcome, DurabilityConfig, DurableWatcher, FLAG_SCHEMA, KindWeight, WatchConfig, WatchFlag,
     WatchFlagKind, Watcher,
 };
+pub use crate::score::{ScoreConfig, Signal, Weights};

@@ -1,1 +1,180 @@
-//! score stage (being built).
+//! Scoring: community signals, risk, refinement, replacements, evidence and
+//! lifecycles.
+//!
+//! # Overview
+//!
+//! - [`ScoreConfig`] holds the signal [`Weights`], the hydra threshold and
+//!   the knobs of each signal; [`Signal`] names the signals.
+//! - Each signal (in `signals/`, one file each) maps a community's plain
+//!   data (`view::ClusterView`) to a value in `[0, 1]` with a one-line
+//!   explanation; `risk` combines them into a score and a verdict.
+//! - `refine` merges communities joined by pooled cards and looks inside
+//!   large ones; `replacement` finds post-ban replacements; `evidence` and
+//!   `lifecycle` fill the report.
+//!
+//! [`score`] runs all of it over an index and a partition.
+
+mod collect;
+mod config;
+pub(crate) mod evidence;
+pub(crate) mod lifecycle;
+pub(crate) mod refine;
+pub(crate) mod replacement;
+pub(crate) mod risk;
+pub(crate) mod signals;
+pub(crate) mod view;
+
+use rayon::prelude::*;
+
+use crate::id::AccountId;
+use crate::index::Index;
+
+pub(crate) use collect::{context, read_view};
+pub use config::{ScoreConfig, Signal, Weights};
+pub(crate) use replacement::Replacement;
+pub(crate) use risk::Risk;
+pub(crate) use view::{ClusterView, Context};
+
+/// A scored community.
+#[derive(Debug)]
+pub(crate) struct Scored<'a> {
+    /// Members, sorted.
+    pub members: Vec<AccountId>,
+    /// What the signals read.
+    pub view: ClusterView<'a>,
+    /// Signals, score and verdict.
+    pub risk: Risk,
+}
+
+/// The outcome of scoring a partition.
+#[derive(Debug)]
+pub(crate) struct Scoring<'a> {
+    /// Every community of `min_cluster_size` or more accounts, by smallest member.
+    pub clusters: Vec<Scored<'a>>,
+    /// Per account, the index of its community in `clusters`.
+    pub cluster_of: Vec<Option<u32>>,
+    /// Accounts flagged as replacements, by account.
+    pub replacements: Vec<Replacement>,
+    /// Platform facts the signals used.
+    pub context: Context,
+}
+
+/// Splits a set of accounts into sub-communities (used on large
+/// communities; the detector runs CPM Leiden on the induced subgraph).
+pub(crate) type Splitter<'s> = dyn Fn(&[AccountId]) -> Vec<Vec<AccountId>> + Sync + 's;
+
+/// Scores the communities of `communities` (each a list of accounts):
+/// merges those joined by pooled cards, refines large ones with `split`,
+/// scores every community, and finds replacements.
+///
+/// Deterministic: communities are handled in order of their smallest
+/// member, in parallel above `parallel_threshold` communities with results
+/// collected in that order.
+///
+/// # Complexity
+///
+/// Linear in the index's links and activity minutes up to sorts and the
+/// density peeling (`O(E log E)` per community), plus the cost of `split`
+/// on communities of `split_min_size` or more accounts, plus the
+/// replacement pass, `O(L · replacement_max_degree)`.
+pub(crate) fn score<'a>(
+    index: &'a Index,
+    communities: Vec<Vec<AccountId>>,
+    split: &Splitter<'_>,
+    config: &ScoreConfig,
+) -> Scoring<'a> {
+    let ctx = context(index);
+    let mut communities: Vec<Vec<AccountId>> = communities
+        .into_iter()
+        .map(|mut c| {
+            c.sort_unstable();
+            c.dedup();
+            c
+        })
+        .filter(|c| c.len() >= config.get_min_cluster_size())
+        .collect();
+    communities.sort_by_key(|c| c[0]);
+    let communities = refine::merge_by_cards(index, communities, config);
+
+    let assess = |members: Vec<AccountId>| -> Vec<Scored<'a>> {
+        let view = read_view(index, &members, config);
+        let risk = risk::assess(&view, &ctx, config);
+        let parent = Scored { members, view, risk };
+        if parent.members.len() < config.get_split_min_size() {
+            return vec![parent];
+        }
+        let children: Vec<Scored<'a>> = split(&parent.members)
+            .into_iter()
+            .map(|mut c| {
+                c.sort_unstable();
+                c
+            })
+            .filter(|c| c.len() >= config.get_min_cluster_size())
+            .map(|c| {
+                let v = read_view(index, &c, config);
+                let r = risk::assess(&v, &ctx, config);
+                Scored { members: c, view: v, risk: r }
+            })
+            .collect();
+        let summary: Vec<(usize, Risk)> =
+            children.iter().map(|c| (c.members.len(), c.risk.clone())).collect();
+        if refine::prefer_children(&parent.risk, &summary, config) {
+            children
+        } else {
+            vec![parent]
+        }
+    };
+    let mut clusters: Vec<Scored<'a>> = if communities.len() >= config.get_parallel_threshold() {
+        communities.into_par_iter().flat_map_iter(assess).collect()
+    } else {
+        communities.into_iter().flat_map(assess).collect()
+    };
+    clusters.sort_by_key(|c| c.members[0]);
+
+    let mut cluster_of = vec![None; index.account_count()];
+    for (i, c) in clusters.iter().enumerate() {
+        for &a in &c.members {
+            cluster_of[a.index()] = Some(i as u32);
+        }
+    }
+    let replacements = find_replacements(index, &clusters, &cluster_of, config);
+    Scoring { clusters, cluster_of, replacements, context: ctx }
+}
+
+/// The communities as the replacement rule sees them.
+struct Membership<'s, 'a> {
+    clusters: &'s [Scored<'a>],
+    cluster_of: &'s [Option<u32>],
+}
+
+impl replacement::Communities for Membership<'_, '_> {
+    fn hydra_score(&self, account: AccountId) -> Option<f64> {
+        let c = &self.clusters[self.cluster_of[account.index()]? as usize];
+        c.risk.hydra.then_some(c.risk.score)
+    }
+
+    fn same(&self, a: AccountId, b: AccountId) -> bool {
+        self.cluster_of[a.index()].is_some()
+            && self.cluster_of[a.index()] == self.cluster_of[b.index()]
+    }
+}
+
+/// Runs the replacement rule over every account (in parallel above
+/// `parallel_threshold` × 64 accounts; same result either way).
+fn find_replacements(
+    index: &Index,
+    clusters: &[Scored<'_>],
+    cluster_of: &[Option<u32>],
+    config: &ScoreConfig,
+) -> Vec<Replacement> {
+    let bans = replacement::standing_bans(index, config);
+    let membership = Membership { clusters, cluster_of };
+    let judge =
+        |a: usize| replacement::judge(index, AccountId::new(a as u32), &bans, &membership, config);
+    let n = index.account_count();
+    if n >= config.get_parallel_threshold().saturating_mul(64) {
+        (0..n).into_par_iter().filter_map(judge).collect()
+    } else {
+        (0..n).filter_map(judge).collect()
+    }
+}

@@ -1,0 +1,149 @@
+//! Refinement of the community partition before the final scores: merge
+//! communities that pooled cards join, and look inside large communities
+//! for a hydra hidden among legitimate accounts.
+
+use crate::event::IndicatorKind;
+use crate::id::AccountId;
+use crate::index::Index;
+use crate::score::config::ScoreConfig;
+use crate::score::risk::Risk;
+
+/// Merges communities joined by at least `merge_min_cards` distinct pooled
+/// cards (payment methods on 2 to `pool_max_accounts` accounts). An
+/// operator's card pool is strong, specific evidence of one owner, so two
+/// halves of a hydra that Leiden split apart come back together; a family
+/// or corporate card lies inside one community and merges nothing.
+/// Accounts outside every community take part as their own singletons.
+///
+/// Returns the merged communities, each sorted, ordered by smallest member.
+///
+/// # Complexity
+///
+/// `O(L + P²)` over the links `L` and the pairs `P` of communities on each
+/// pooled card (at most `pool_max_accounts²` per card), plus a sort.
+pub(crate) fn merge_by_cards(
+    index: &Index,
+    communities: Vec<Vec<AccountId>>,
+    config: &ScoreConfig,
+) -> Vec<Vec<AccountId>> {
+    let n = index.account_count();
+    // Community of every account; singletons get fresh numbers.
+    let mut of = vec![u32::MAX; n];
+    for (c, members) in communities.iter().enumerate() {
+        for &a in members {
+            of[a.index()] = c as u32;
+        }
+    }
+    let mut next = communities.len() as u32;
+    for slot in of.iter_mut() {
+        if *slot == u32::MAX {
+            *slot = next;
+            next += 1;
+        }
+    }
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for (kind, range) in index.kinds() {
+        if *kind != IndicatorKind::Payment {
+            continue;
+        }
+        for raw in range {
+            let card = crate::id::IndicatorId::new(raw);
+            let accounts = index.indicator_accounts(card);
+            if accounts.len() < 2 || accounts.len() > config.get_pool_max_accounts() {
+                continue;
+            }
+            let mut cs: Vec<u32> = accounts.iter().map(|a| of[a.index()]).collect();
+            cs.sort_unstable();
+            cs.dedup();
+            for i in 0..cs.len() {
+                for j in i + 1..cs.len() {
+                    pairs.push((cs[i], cs[j]));
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    let mut parent: Vec<u32> = (0..next).collect();
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            parent[x as usize] = parent[parent[x as usize] as usize];
+            x = parent[x as usize];
+        }
+        x
+    }
+    for run in pairs.chunk_by(|a, b| a == b) {
+        if run.len() >= config.get_merge_min_cards() {
+            let (a, b) = (find(&mut parent, run[0].0), find(&mut parent, run[0].1));
+            if a != b {
+                parent[a.max(b) as usize] = a.min(b);
+            }
+        }
+    }
+    let mut groups: Vec<(u32, AccountId)> =
+        (0..n).map(|a| (find(&mut parent, of[a]), AccountId::new(a as u32))).collect();
+    groups.sort_unstable();
+    let mut out: Vec<Vec<AccountId>> = groups
+        .chunk_by(|x, y| x.0 == y.0)
+        .filter(|run| run.len() >= 2)
+        .map(|run| run.iter().map(|p| p.1).collect())
+        .collect();
+    out.sort_by_key(|members: &Vec<AccountId>| members[0]);
+    out
+}
+
+/// Whether a large community should be replaced by its sub-communities:
+/// when the parent's verdict and its children's disagree — a hydra found
+/// only inside (a hydra hidden in a mixed community), or a hydra verdict
+/// carried by part of it while a sizable part looks clearly legitimate.
+pub(crate) fn prefer_children(
+    parent: &Risk,
+    children: &[(usize, Risk)],
+    config: &ScoreConfig,
+) -> bool {
+    if children.len() < 2 {
+        return false;
+    }
+    let any_hydra = children.iter().any(|(_, r)| r.hydra);
+    if !parent.hydra {
+        return any_hydra;
+    }
+    let clearly_legit = children
+        .iter()
+        .any(|(size, r)| *size >= 3 && !r.hydra && r.score < 0.6 * config.get_threshold());
+    clearly_legit && any_hydra
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::signals::Measured;
+
+    fn risk(score: f64, hydra: bool) -> Risk {
+        Risk { signals: vec![Measured::new(0.0, "")], score, hydra, corroborating: vec![] }
+    }
+
+    #[test]
+    fn children_replace_a_parent_only_on_disagreement() {
+        let c = ScoreConfig::new();
+        assert!(prefer_children(
+            &risk(0.2, false),
+            &[(10, risk(0.7, true)), (30, risk(0.1, false))],
+            &c
+        ));
+        assert!(!prefer_children(
+            &risk(0.2, false),
+            &[(10, risk(0.2, false)), (30, risk(0.1, false))],
+            &c
+        ));
+        assert!(prefer_children(
+            &risk(0.6, true),
+            &[(10, risk(0.7, true)), (30, risk(0.1, false))],
+            &c
+        ));
+        assert!(!prefer_children(
+            &risk(0.6, true),
+            &[(10, risk(0.7, true)), (30, risk(0.4, false))],
+            &c
+        ));
+    }
+}

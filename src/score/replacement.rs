@@ -1,0 +1,201 @@
+//! Replacements in batch: accounts that signed up soon after a ban and took
+//! over the banned accounts' infrastructure.
+//!
+//! For an account `r` signed up at `s` (explicitly, or implicitly at its
+//! first event), the *candidate bans* are the bans of other accounts in
+//! `[s − replacement_window_secs, s)` that were never lifted. For each
+//! indicator `i` of `r` seen on at most `replacement_max_degree` accounts
+//! and on a candidate-banned account (which used it before its ban), the
+//! indicator's strength is
+//!
+//! `kind weight × specificity(deg i) × ban weight`
+//!
+//! where the kind weight says how much one shared value proves a common
+//! owner (a card or phone much more than an IP, see [`kind_weight`]),
+//! specificity falls with the number of accounts on it, and the ban weight
+//! is 1 for an abuse ban and `other_ban_weight` otherwise (a family member
+//! banned for a chargeback is no operator). Strengths combine as
+//! independent evidence, `1 − Π(1 − strength)`, together with the
+//! account's community: membership of a hydra community that holds one of
+//! the linked banned accounts adds `0.6 × that community's score`.
+//!
+//! An account is a replacement when the combined strength reaches
+//! `replacement_threshold` *and* the evidence is more than shared network
+//! addresses: a hard link or device shared with a banned account, or the
+//! banned account's hydra community. So the neighbour who gets a banned
+//! proxy's IP from their provider, or the colleague behind the office NAT,
+//! is not flagged.
+//!
+//! # Complexity
+//!
+//! `O(L · D)` over all links `L`, with `D ≤ replacement_max_degree`.
+
+use crate::event::{IndicatorKind, Timestamp};
+use crate::id::{AccountId, IndicatorId};
+use crate::index::Index;
+use crate::score::config::ScoreConfig;
+
+/// How much one shared value of `kind` says that two accounts have one
+/// owner, in `[0, 1]`.
+pub(crate) fn kind_weight(kind: &IndicatorKind) -> f64 {
+    match kind {
+        IndicatorKind::Payment | IndicatorKind::Email => 0.9,
+        IndicatorKind::Phone => 0.85,
+        IndicatorKind::Device => 0.7,
+        IndicatorKind::Ip => 0.35,
+        IndicatorKind::Template => 0.2,
+        IndicatorKind::IpPrefix => 0.05,
+        IndicatorKind::TlsFp
+        | IndicatorKind::UserAgent
+        | IndicatorKind::EmailDomain
+        | IndicatorKind::Org => 0.03,
+        IndicatorKind::Asn => 0.0,
+        _ => 0.2,
+    }
+}
+
+/// Whether a shared value of `kind` is more than a network address.
+fn beyond_network(kind: &IndicatorKind) -> bool {
+    matches!(
+        kind,
+        IndicatorKind::Payment
+            | IndicatorKind::Email
+            | IndicatorKind::Phone
+            | IndicatorKind::Device
+    )
+}
+
+/// Specificity of an indicator seen on `degree` accounts: 1 for two
+/// accounts, falling slowly (`1 / (1 + ln(degree / 2) / ln 25)`).
+pub(crate) fn specificity(degree: usize) -> f64 {
+    let d = degree.max(2) as f64;
+    1.0 / (1.0 + (d / 2.0).ln() / 25f64.ln())
+}
+
+/// Share of the account's strength its hydra community contributes, times
+/// the community's score.
+const COMMUNITY_WEIGHT: f64 = 0.6;
+
+/// One account flagged as a replacement.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Replacement {
+    /// The account.
+    pub account: AccountId,
+    /// Its signup time.
+    pub signup: Timestamp,
+    /// Combined evidence strength in `[0, 1]`.
+    pub strength: f64,
+    /// Banned accounts it is linked to, sorted.
+    pub linked_banned: Vec<AccountId>,
+    /// `(indicator, banned accounts on it, strength)`, strongest first.
+    pub evidence: Vec<(IndicatorId, usize, f64)>,
+}
+
+/// What the replacement rule needs to know about communities: for an
+/// account, its community's hydra score if that community is a hydra, and
+/// whether an account is in the same community.
+pub(crate) trait Communities {
+    /// Score of `account`'s community if it is a hydra.
+    fn hydra_score(&self, account: AccountId) -> Option<f64>;
+    /// Whether `a` and `b` are in the same community.
+    fn same(&self, a: AccountId, b: AccountId) -> bool;
+}
+
+/// The candidate bans of the index: `(account, ts, weight)` for every ban
+/// never lifted, sorted by time then account.
+pub(crate) fn standing_bans(index: &Index, config: &ScoreConfig) -> Vec<Vec<(Timestamp, f64)>> {
+    (0..index.account_count())
+        .map(|a| {
+            let id = AccountId::new(a as u32);
+            index
+                .bans(id)
+                .iter()
+                .filter(|b| b.unban.is_none())
+                .map(|b| (b.ts, config.ban_weight(b.reason.as_deref())))
+                .collect()
+        })
+        .collect()
+}
+
+/// Judges one account; `bans[a]` are the standing bans of account `a`.
+pub(crate) fn judge(
+    index: &Index,
+    account: AccountId,
+    bans: &[Vec<(Timestamp, f64)>],
+    communities: &dyn Communities,
+    config: &ScoreConfig,
+) -> Option<Replacement> {
+    let s = index.signup(account);
+    let window = config.get_replenish_window_secs();
+    let mut evidence = Vec::new();
+    let mut linked: Vec<AccountId> = Vec::new();
+    let mut miss = 1.0;
+    let mut hard = false;
+    for link in index.account_links(account) {
+        let kind = index.indicator_kind(link.indicator);
+        let kw = kind_weight(kind);
+        let degree = index.indicator_degree(link.indicator);
+        if kw <= 0.0 || degree < 2 || degree > config.get_replacement_max_degree() {
+            continue;
+        }
+        let mut count = 0usize;
+        let mut weight = 0.0f64;
+        for (b, blink) in index.indicator_links(link.indicator) {
+            if b == account {
+                continue;
+            }
+            let hit = bans[b.index()]
+                .iter()
+                .filter(|&&(t, _)| t < s && s - t <= window && blink.first <= t)
+                .map(|&(_, w)| w)
+                .fold(0.0, f64::max);
+            if hit > 0.0 {
+                count += 1;
+                weight = weight.max(hit);
+                linked.push(b);
+            }
+        }
+        if count == 0 {
+            continue;
+        }
+        let strength = kw * specificity(degree) * weight;
+        miss *= 1.0 - strength;
+        hard |= beyond_network(kind) && weight >= 1.0;
+        evidence.push((link.indicator, count, strength));
+    }
+    if evidence.is_empty() {
+        return None;
+    }
+    linked.sort_unstable();
+    linked.dedup();
+    let community = communities
+        .hydra_score(account)
+        .filter(|_| linked.iter().any(|&b| communities.same(account, b)))
+        .unwrap_or(0.0);
+    miss *= 1.0 - COMMUNITY_WEIGHT * community;
+    let strength = 1.0 - miss;
+    if strength < config.get_replacement_threshold() || !(hard || community > 0.0) {
+        return None;
+    }
+    evidence.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+    Some(Replacement { account, signup: s, strength, linked_banned: linked, evidence })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specificity_falls_with_degree() {
+        assert_eq!(specificity(2), 1.0);
+        assert!(specificity(10) > specificity(100));
+        assert!(specificity(100) > 0.4);
+    }
+
+    #[test]
+    fn cards_weigh_more_than_ips() {
+        assert!(kind_weight(&IndicatorKind::Payment) > 2.0 * kind_weight(&IndicatorKind::Ip));
+        assert!(beyond_network(&IndicatorKind::Device));
+        assert!(!beyond_network(&IndicatorKind::Ip));
+    }
+}
