@@ -382,6 +382,7 @@ fn picture(h: &mut String, c: &ClusterReport, lookup: &Lookup<'_>) {
             .iter()
             .take(8)
             .map(|i| Hub {
+                kind: i.kind.as_str().to_owned(),
                 label: format!("{}: {}", i.kind.as_str(), i.value),
                 accounts: i.accounts,
             })
