@@ -197,6 +197,11 @@ pub struct RunInfo {
     pub events: u64,
     /// Rows skipped in lenient mode, by reason.
     pub skipped_rows: BTreeMap<String, u64>,
+    /// Wall-clock seconds per pipeline phase (`read`, `index`, `graph`,
+    /// `communities`, `score`, …) in the order run, for the CLI's summary.
+    /// Not in `clusters.json`, which must not change between identical runs.
+    #[serde(skip)]
+    pub timings: Vec<(String, f64)>,
 }
 
 /// The result of a batch detection run.

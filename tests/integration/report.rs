@@ -101,6 +101,7 @@ fn fixture() -> Detection {
         seed: 42,
         events: 123,
         skipped_rows: [("timestamp".to_owned(), 2u64)].into_iter().collect(),
+        ..RunInfo::default()
     };
     d.accounts = vec![
         verdict("a-1", Some("c-a-1"), Some(0.91234), Some(Flag::Hydra)),
