@@ -37,4 +37,6 @@ pub use crate::watch::{
     ApplyOutcome, DurabilityConfig, DurableWatcher, FLAG_SCHEMA, KindWeight, WatchConfig, WatchFlag,
     WatchFlagKind, Watcher,
 };
+pub use crate::config::DEFAULT_CPM_RESOLUTION;
+pub use crate::detect::{Analysis, ClusterNote, Detector, Explanation, IndicatorNote, LinkNote};
 pub use crate::score::{ScoreConfig, Signal, Weights};

@@ -1,0 +1,441 @@
+//! [`Detector`]: the batch facade — events in, [`Detection`] out, stages
+//! left to right.
+//!
+//! # Overview
+//!
+//! - [`Detector::detect_path`] reads a file (CSV or JSON Lines, optionally
+//!   gzip) and [`Detector::detect_events`] takes events from memory; both
+//!   return the [`Detection`] that the report writers print.
+//! - [`Detector::analyze_events`] / [`Detector::analyze_path`] keep the
+//!   intermediate index and graph in an [`Analysis`], from which
+//!   [`Analysis::explain`] tells why one account is or is not flagged.
+//!
+//! Pipeline: ingest → index → account graph → Leiden (CPM, see
+//! [`Config`]) → merge by pooled cards and re-cluster large communities →
+//! signals and risk per community → replacements → evidence, lifecycles.
+
+mod explain;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use crate::community::{self, Quality};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::graph::AccountGraph;
+use crate::id::{AccountId, ClusterId};
+use crate::index::{Index, IndexBuilder};
+use crate::ingest::{EventReader, Format, SkipCounts};
+use crate::report::{
+    AccountVerdict, ClusterReport, Detection, Evidence, Flag, Lifecycle, MemberCounts,
+    ReplacementReport, RunInfo, SignalReport,
+};
+use crate::score::{self, Scoring, Signal, evidence, lifecycle};
+
+pub use explain::{ClusterNote, Explanation, IndicatorNote, LinkNote};
+
+/// Most member edges kept per cluster for pictures ([`ClusterReport::sample_edges`]).
+const SAMPLE_EDGES_PER_MEMBER: usize = 4;
+/// Most sample edges per cluster.
+const MAX_SAMPLE_EDGES: usize = 5_000;
+/// Most banned accounts listed per replacement.
+const MAX_LINKED_BANNED: usize = 50;
+/// Most evidence indicators listed per replacement.
+const MAX_REPLACEMENT_EVIDENCE: usize = 10;
+
+/// Runs batch detection with one [`Config`].
+///
+/// # Example
+///
+/// ```
+/// use hydra_detect::{Config, Detector, Event, IndicatorKind};
+///
+/// let mut events = Vec::new();
+/// for i in 0..3 {
+///     events.push(Event::signup(1_767_225_600 + i, format!("a{i}")));
+///     events.push(Event::observe(1_767_225_700 + i, format!("a{i}"), IndicatorKind::Ip, "192.0.2.7"));
+/// }
+/// let detection = Detector::new(Config::new()).detect_events(events)?;
+/// assert_eq!(detection.accounts.len(), 3);
+/// // Three accounts on one home IP: a community, but no hydra.
+/// assert!(detection.hydra_clusters().next().is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Detector {
+    config: Config,
+}
+
+/// The intermediate results of one detection run, kept to explain verdicts.
+#[derive(Debug)]
+pub struct Analysis {
+    index: Index,
+    graph: AccountGraph,
+    detection: Detection,
+    /// Per account, its cluster's position in `detection.clusters`.
+    cluster_of: Vec<Option<usize>>,
+    /// Per account, its position in `detection.replacements`.
+    replacement_of: Vec<Option<usize>>,
+}
+
+impl Analysis {
+    /// The detection result.
+    pub fn detection(&self) -> &Detection {
+        &self.detection
+    }
+
+    /// The detection result, dropping the rest.
+    pub fn into_detection(self) -> Detection {
+        self.detection
+    }
+}
+
+impl Detector {
+    /// A detector with `config`; it is validated when a run starts.
+    pub fn new(config: Config) -> Detector {
+        Detector { config }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Detects hydras among `events` (any order).
+    ///
+    /// # Errors
+    ///
+    /// A config error for an invalid configuration; an input error naming
+    /// the event's position (as its line, 1-based) if an event breaks
+    /// CONTRACT.md's bounds.
+    pub fn detect_events(&self, events: impl IntoIterator<Item = Event>) -> Result<Detection> {
+        Ok(self.analyze_events(events)?.detection)
+    }
+
+    /// Detects hydras in the event file at `path` (CSV or JSON Lines by
+    /// suffix or `config.ingest`, gzip if `.gz`), hashing the bytes as read.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors naming the file, input errors naming the line (unless
+    /// lenient), config errors.
+    pub fn detect_path(&self, path: &Path) -> Result<Detection> {
+        Ok(self.analyze_path(path)?.detection)
+    }
+
+    /// Explains the verdict on `account` in the event file at `path`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Detector::detect_path`], and an invalid-argument error if the
+    /// account does not appear in the input.
+    pub fn explain(&self, path: &Path, account: &str) -> Result<Explanation> {
+        self.analyze_path(path)?.explain(account)
+    }
+
+    /// Like [`Detector::detect_events`], keeping what [`Analysis::explain`] needs.
+    ///
+    /// # Errors
+    ///
+    /// As [`Detector::detect_events`].
+    pub fn analyze_events(&self, events: impl IntoIterator<Item = Event>) -> Result<Analysis> {
+        self.validate()?;
+        let mut builder = IndexBuilder::new();
+        for (i, event) in events.into_iter().enumerate() {
+            builder.add(&event).map_err(|(problem, message)| {
+                Error::input(i as u64 + 1, problem, format!("event {}: {message}", i + 1))
+            })?;
+        }
+        let run = RunInfo { input: "(events)".to_owned(), ..RunInfo::default() };
+        Ok(self.analyze_index(builder.finish(), run))
+    }
+
+    /// Like [`Detector::detect_path`], keeping what [`Analysis::explain`] needs.
+    ///
+    /// # Errors
+    ///
+    /// As [`Detector::detect_path`].
+    pub fn analyze_path(&self, path: &Path) -> Result<Analysis> {
+        self.validate()?;
+        let ingest = self.config.get_ingest();
+        let file = File::open(path).map_err(|e| {
+            Error::io(format!("cannot open \"{}\"", path.display()), Some(path.to_owned()), e)
+        })?;
+        let hasher = Rc::new(RefCell::new(Sha256::new()));
+        let raw = HashingReader { inner: file, hasher: Rc::clone(&hasher) };
+        let gzip = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"));
+        let reader: Box<dyn Read> =
+            if gzip { Box::new(MultiGzDecoder::new(BufReader::new(raw))) } else { Box::new(raw) };
+        let format = ingest.get_format().or_else(|| Format::from_path(path)).unwrap_or_default();
+        let mut events = EventReader::new(reader, format, ingest)?;
+        let mut builder = IndexBuilder::new();
+        for record in events.by_ref() {
+            let record = record?;
+            // The reader has validated the event already; the index only
+            // re-checks what it must (and the same bounds).
+            builder
+                .add(&record.event)
+                .map_err(|(problem, message)| Error::input(record.line, problem, message))?;
+        }
+        let skipped = events.into_skipped();
+        // The reader reads to the end of the input, so every byte of the
+        // file has gone through the hasher by now.
+        let digest = hasher.borrow_mut().clone().finalize();
+        let run = RunInfo {
+            input: path.display().to_string(),
+            input_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            skipped_rows: skip_map(&skipped),
+            ..RunInfo::default()
+        };
+        Ok(self.analyze_index(builder.finish(), run))
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.config.get_score().validate()?;
+        self.config.get_graph().validate()?;
+        Ok(())
+    }
+
+    /// Everything after ingest.
+    fn analyze_index(&self, index: Index, mut run: RunInfo) -> Analysis {
+        let config = &self.config;
+        let (graph, _stats) = AccountGraph::build(&index, config.get_graph());
+        let partition = {
+            let csr = community::Graph::from_csr(
+                graph.offsets().to_vec(),
+                graph.targets().to_vec(),
+                graph.weights().to_vec(),
+            );
+            match csr {
+                Ok(g) => community::leiden(&g, config.get_leiden()),
+                // The account graph is a valid CSR by construction; should
+                // it ever not be, fall back to no communities rather than panic.
+                Err(_) => community::Partition::singletons(index.account_count()),
+            }
+        };
+        let communities: Vec<Vec<AccountId>> = partition
+            .communities()
+            .into_iter()
+            .filter(|c| c.len() >= 2)
+            .map(|c| c.into_iter().map(AccountId::new).collect())
+            .collect();
+        let split = |members: &[AccountId]| split_community(&graph, members, config);
+        let scoring = score::score(&index, communities, &split, config.get_score());
+        run.version = env!("CARGO_PKG_VERSION").to_owned();
+        run.config = config.to_json();
+        run.seed = config.get_seed();
+        run.events = index.event_count();
+        let (detection, cluster_of, replacement_of) =
+            assemble(&index, &graph, &scoring, run, config);
+        drop(scoring);
+        Analysis { index, graph, detection, cluster_of, replacement_of }
+    }
+}
+
+/// Re-clusters one large community: CPM Leiden at the (higher)
+/// `split_resolution` on the subgraph the members induce.
+fn split_community(
+    graph: &AccountGraph,
+    members: &[AccountId],
+    config: &Config,
+) -> Vec<Vec<AccountId>> {
+    let local = |a: AccountId| members.binary_search(&a).ok();
+    let mut edges = Vec::new();
+    for (i, &a) in members.iter().enumerate() {
+        for (b, w, _) in graph.neighbors(a) {
+            if let Some(j) = local(b)
+                && i < j
+            {
+                edges.push((i as u32, j as u32, w));
+            }
+        }
+    }
+    let sub = community::Graph::from_edges(members.len(), edges);
+    let leiden = config
+        .get_leiden()
+        .clone()
+        .quality(Quality::Cpm { resolution: config.get_score().get_split_resolution() });
+    community::leiden(&sub, &leiden)
+        .communities()
+        .into_iter()
+        .map(|c| c.into_iter().map(|i| members[i as usize]).collect())
+        .collect()
+}
+
+/// Hashes every byte read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Rc<RefCell<Sha256>>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn skip_map(skipped: &SkipCounts) -> BTreeMap<String, u64> {
+    skipped.iter().map(|(p, n)| (p.as_str().to_owned(), n)).collect()
+}
+
+type Assembled = (Detection, Vec<Option<usize>>, Vec<Option<usize>>);
+
+/// Builds the [`Detection`] from the scored communities and replacements.
+fn assemble(
+    index: &Index,
+    graph: &AccountGraph,
+    scoring: &Scoring<'_>,
+    run: RunInfo,
+    config: &Config,
+) -> Assembled {
+    let score_config = config.get_score();
+    let n = index.account_count();
+    let ids: Vec<ClusterId> = scoring
+        .clusters
+        .iter()
+        .map(|c| evidence::cluster_id(index.account_name(c.members[0])))
+        .collect();
+    let mut flags: Vec<Option<Flag>> = vec![None; n];
+    for c in scoring.clusters.iter().filter(|c| c.risk.hydra) {
+        for &a in &c.members {
+            flags[a.index()] = Some(Flag::Hydra);
+        }
+    }
+    let mut replacement_count = vec![0usize; scoring.clusters.len()];
+    for r in &scoring.replacements {
+        flags[r.account.index()] = Some(Flag::Replacement);
+        if let Some(c) = scoring.cluster_of[r.account.index()] {
+            replacement_count[c as usize] += 1;
+        }
+    }
+    let accounts = (0..n)
+        .map(|a| {
+            let c = scoring.cluster_of[a].map(|c| c as usize);
+            AccountVerdict {
+                account: index.account_name(AccountId::new(a as u32)).to_owned(),
+                cluster: c.map(|c| ids[c].clone()),
+                score: c.map(|c| scoring.clusters[c].risk.score),
+                flag: flags[a],
+            }
+        })
+        .collect();
+    let mut clusters: Vec<(usize, ClusterReport)> = scoring
+        .clusters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut members = MemberCounts::default();
+            for &a in &c.members {
+                match flags[a.index()] {
+                    None => members.none += 1,
+                    Some(Flag::Hydra) => members.hydra += 1,
+                    Some(_) => members.replacement += 1,
+                }
+            }
+            let signals = Signal::ALL
+                .iter()
+                .zip(&c.risk.signals)
+                .map(|(s, m)| SignalReport {
+                    name: s.as_str().to_owned(),
+                    value: m.value,
+                    weight: score_config.get_weight(*s),
+                    explain: m.explain.clone(),
+                })
+                .collect();
+            let report = ClusterReport {
+                id: ids[i].clone(),
+                score: c.risk.score,
+                hydra: c.risk.hydra,
+                size: c.members.len(),
+                members,
+                signals,
+                evidence: evidence::evidence(index, &c.view),
+                lifecycle: if c.risk.hydra {
+                    lifecycle::lifecycle(&c.view, replacement_count[i])
+                } else {
+                    Lifecycle::default()
+                },
+                member_ids: c.members.iter().map(|&a| index.account_name(a).to_owned()).collect(),
+                sample_edges: sample_edges(graph, &c.members),
+            };
+            (i, report)
+        })
+        .collect();
+    clusters.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| a.1.id.cmp(&b.1.id)));
+    let mut position = vec![0usize; clusters.len()];
+    for (pos, (i, _)) in clusters.iter().enumerate() {
+        position[*i] = pos;
+    }
+    let cluster_of = scoring.cluster_of.iter().map(|c| c.map(|c| position[c as usize])).collect();
+    let mut replacement_of = vec![None; n];
+    let replacements = scoring
+        .replacements
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            replacement_of[r.account.index()] = Some(k);
+            ReplacementReport {
+                account: index.account_name(r.account).to_owned(),
+                signup_ts: r.signup,
+                cluster: scoring.cluster_of[r.account.index()].map(|c| ids[c as usize].clone()),
+                linked_banned: r
+                    .linked_banned
+                    .iter()
+                    .take(MAX_LINKED_BANNED)
+                    .map(|&b| index.account_name(b).to_owned())
+                    .collect(),
+                evidence: r
+                    .evidence
+                    .iter()
+                    .take(MAX_REPLACEMENT_EVIDENCE)
+                    .map(|&(ind, count, _)| Evidence {
+                        kind: index.indicator_kind(ind).clone(),
+                        value: index.indicator_value(ind).to_owned(),
+                        shared_with: count,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let detection = Detection {
+        run,
+        accounts,
+        clusters: clusters.into_iter().map(|(_, c)| c).collect(),
+        replacements,
+    };
+    (detection, cluster_of, replacement_of)
+}
+
+/// The strongest member–member edges of a cluster, bounded, for pictures.
+fn sample_edges(graph: &AccountGraph, members: &[AccountId]) -> Vec<(u32, u32, f32)> {
+    let mut edges = Vec::new();
+    for (i, &a) in members.iter().enumerate() {
+        for (b, w, _) in graph.neighbors(a) {
+            if let Ok(j) = members.binary_search(&b)
+                && i < j
+            {
+                edges.push((i as u32, j as u32, w));
+            }
+        }
+    }
+    let cap = (SAMPLE_EDGES_PER_MEMBER * members.len()).min(MAX_SAMPLE_EDGES);
+    if edges.len() > cap {
+        edges.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+        edges.truncate(cap);
+        edges.sort_by_key(|e| (e.0, e.1));
+    }
+    edges
+}
