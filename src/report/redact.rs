@@ -27,9 +27,10 @@ const BLOCK: usize = 64;
 /// `h:` + the first 16 hex digits of HMAC-SHA256(`key`, value).
 ///
 /// Replaced: the values of every cluster's top indicators and of every
-/// replacement's evidence, and any occurrence of those values (4 bytes or
-/// longer) in the signals' free-text explanations. Account ids, cluster ids
-/// and counts are kept.
+/// replacement's evidence, the indicator values in the run's configuration
+/// (known shared values and networks), and any occurrence of those values
+/// (4 bytes or longer) in the signals' free-text explanations. Account ids,
+/// cluster ids and counts are kept.
 ///
 /// Use one secret key per report you share; generate a random one per run if
 /// tokens need not match across reports, and do not publish it.
@@ -80,6 +81,7 @@ pub fn redact(detection: &Detection, key: &[u8]) -> Detection {
             token(&mut evidence.value);
         }
     }
+    redact_config(&mut out.run.config, false, &mut token);
     // Longest first, so a value that contains another is replaced whole.
     let mut scrub: Vec<(&String, &String)> =
         seen.iter().filter(|(raw, _)| raw.len() >= MIN_SCRUB_LEN).collect();
@@ -96,6 +98,35 @@ pub fn redact(detection: &Detection, key: &[u8]) -> Detection {
         }
     }
     out
+}
+
+/// Replaces the indicator values a configuration may carry: the value of
+/// every `{"kind": …, "value": …}` object (e.g. the graph's known shared
+/// values) and every string of a `known_shared_networks` list.
+fn redact_config(
+    value: &mut serde_json::Value,
+    in_networks: bool,
+    token: &mut impl FnMut(&mut String),
+) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("kind").is_some_and(|k| k.is_string()) {
+                if let Some(serde_json::Value::String(v)) = map.get_mut("value") {
+                    token(v);
+                }
+            }
+            for (key, child) in map.iter_mut() {
+                redact_config(child, key == "known_shared_networks", token);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                redact_config(item, in_networks, token);
+            }
+        }
+        serde_json::Value::String(s) if in_networks => token(s),
+        _ => {}
+    }
 }
 
 /// HMAC-SHA256 with a fixed key (RFC 2104), written out because it is ten
@@ -227,6 +258,21 @@ mod tests {
         // Ids and structure are kept.
         assert_eq!(r.clusters[0].member_ids, detection().clusters[0].member_ids);
         assert_eq!(r.replacements[0].linked_banned, vec!["a-1".to_owned()]);
+    }
+
+    #[test]
+    fn configured_shared_values_are_redacted() {
+        let mut d = detection();
+        d.run.config = serde_json::json!({"graph": {
+            "known_shared_values": [{"kind": "ip", "value": "198.51.100.9"}],
+            "known_shared_networks": ["10.0.0.0/8"],
+            "supernode_cap": 500,
+        }});
+        let r = redact(&d, b"k");
+        let text = r.run.config.to_string();
+        assert!(!text.contains("198.51.100.9") && !text.contains("10.0.0.0/8"), "{text}");
+        assert_eq!(r.run.config["graph"]["supernode_cap"], 500);
+        assert_eq!(r.run.config["graph"]["known_shared_values"][0]["kind"], "ip");
     }
 
     #[test]
