@@ -1,0 +1,381 @@
+//! [`LevelGraph`], the graph Leiden works on at one level, and [`aggregate`],
+//! which collapses each refined community into one node of the next level.
+
+use std::borrow::Cow;
+
+use rayon::prelude::*;
+
+use crate::community::graph::Graph;
+
+/// Aggregate nodes are built in chunks of about this many adjacency entries.
+///
+/// A constant, not a function of the thread count, so the chunking (and with
+/// it every float summation order) is the same on any number of threads.
+const CHUNK_ENTRIES: usize = 1 << 15;
+
+/// The graph of one Leiden level: CSR adjacency plus per-node aggregates.
+///
+/// Level 0 borrows the user's [`Graph`] (whose rows may contain self-loop
+/// entries, which Leiden skips: their weight is in `self_weight`); aggregated
+/// levels own their arrays and have no self-loop entries.
+#[derive(Debug)]
+pub(crate) struct LevelGraph<'a> {
+    /// `node_count + 1` row starts into `targets`/`weights`.
+    offsets: Cow<'a, [usize]>,
+    /// Neighbor of each entry; `u -> v` and `v -> u` both listed with equal weight.
+    targets: Cow<'a, [u32]>,
+    /// Weight of each entry, `>= 0`.
+    weights: Cow<'a, [f32]>,
+    /// Per node: weight of its self-loop (counted once), i.e. the internal
+    /// weight of the community it stands for.
+    self_weight: Vec<f64>,
+    /// Per node: strength (neighbor weights plus twice the self-loop).
+    strength: Vec<f64>,
+    /// Per node: number of original nodes it stands for.
+    size: Vec<f64>,
+    /// Per node: held fixed (contains a fixed original node). Empty if none is.
+    fixed: Vec<bool>,
+    /// `m`: total edge weight of the original graph, the same at every level.
+    total_weight: f64,
+}
+
+impl<'a> LevelGraph<'a> {
+    /// Level 0: the user's graph, with `fixed` nodes (each `< node_count`) held in place.
+    pub(crate) fn from_graph(graph: &'a Graph, fixed: &[u32]) -> LevelGraph<'a> {
+        let n = graph.node_count();
+        let mut self_weight = vec![0f64; n];
+        let mut strength = vec![0f64; n];
+        for u in 0..n as u32 {
+            let mut s = 0f64;
+            for (v, w) in graph.neighbors(u) {
+                if v == u {
+                    self_weight[u as usize] = w as f64;
+                    s += 2.0 * w as f64;
+                } else {
+                    s += w as f64;
+                }
+            }
+            strength[u as usize] = s;
+        }
+        let mut fixed_mask = Vec::new();
+        if !fixed.is_empty() {
+            fixed_mask = vec![false; n];
+            for &v in fixed {
+                fixed_mask[v as usize] = true;
+            }
+        }
+        LevelGraph {
+            offsets: Cow::Borrowed(graph.offsets()),
+            targets: Cow::Borrowed(graph.targets()),
+            weights: Cow::Borrowed(graph.weights()),
+            self_weight,
+            strength,
+            size: vec![1.0; n],
+            fixed: fixed_mask,
+            total_weight: graph.total_weight(),
+        }
+    }
+
+    /// Number of nodes.
+    #[inline]
+    pub(crate) fn node_count(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Number of adjacency entries.
+    #[inline]
+    pub(crate) fn entry_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Row starts.
+    #[inline]
+    pub(crate) fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
+    /// Adjacency targets (may include self-loop entries at level 0: skip `u == v`).
+    #[inline]
+    pub(crate) fn targets(&self) -> &[u32] {
+        &self.targets
+    }
+
+    /// Adjacency weights.
+    #[inline]
+    pub(crate) fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// The neighbors of `v` other than itself, with weights as `f64`.
+    #[inline]
+    pub(crate) fn neighbors(&self, v: u32) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let (s, e) = (self.offsets[v as usize], self.offsets[v as usize + 1]);
+        self.targets[s..e]
+            .iter()
+            .zip(&self.weights[s..e])
+            .filter(move |&(&u, _)| u != v)
+            .map(|(&u, &w)| (u, w as f64))
+    }
+
+    /// Self-loop weight of each node (the internal weight it carries).
+    #[inline]
+    pub(crate) fn self_weights(&self) -> &[f64] {
+        &self.self_weight
+    }
+
+    /// Strength of each node.
+    #[inline]
+    pub(crate) fn strengths(&self) -> &[f64] {
+        &self.strength
+    }
+
+    /// Size (original node count) of each node.
+    #[inline]
+    pub(crate) fn sizes(&self) -> &[f64] {
+        &self.size
+    }
+
+    /// Whether `v` is held fixed.
+    #[inline]
+    pub(crate) fn is_fixed(&self, v: u32) -> bool {
+        !self.fixed.is_empty() && self.fixed[v as usize]
+    }
+
+    /// Whether any node is held fixed.
+    #[inline]
+    pub(crate) fn has_fixed(&self) -> bool {
+        !self.fixed.is_empty()
+    }
+
+    /// `m`, the total edge weight of the original graph.
+    #[inline]
+    pub(crate) fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+}
+
+/// One chunk of aggregate nodes, built independently of the others.
+#[derive(Default)]
+struct Chunk {
+    targets: Vec<u32>,
+    weights: Vec<f32>,
+    row_len: Vec<usize>,
+    self_weight: Vec<f64>,
+    strength: Vec<f64>,
+    size: Vec<f64>,
+    fixed: Vec<bool>,
+}
+
+/// Scratch for one worker: dense per-aggregate-node weights and the touched list.
+struct Scratch {
+    weight: Vec<f64>,
+    touched: Vec<u32>,
+}
+
+/// Collapses `graph` by `membership` (each node's aggregate node, dense in `0..count`).
+///
+/// Aggregate node `c` gets the summed strength, size and self-loop weight
+/// of its members plus, as self-loop, the weight of the edges between them;
+/// its row lists the summed weights to the other aggregate nodes it touches,
+/// in the order first met scanning its members in increasing id. Aggregate
+/// nodes are built in fixed chunks, in parallel when `parallel` is set, with
+/// the same result either way.
+///
+/// # Complexity
+///
+/// O(n + m) time; O(n + m') space for the `m'` aggregate entries, plus a
+/// dense `count`-sized scratch per worker.
+pub(crate) fn aggregate(
+    graph: &LevelGraph<'_>,
+    membership: &[u32],
+    count: usize,
+    parallel: bool,
+) -> LevelGraph<'static> {
+    let n = graph.node_count();
+    debug_assert_eq!(membership.len(), n);
+    // Members of each aggregate node, in increasing id (counting sort).
+    let mut bounds = vec![0usize; count + 1];
+    for &c in membership {
+        bounds[c as usize + 1] += 1;
+    }
+    for c in 0..count {
+        bounds[c + 1] += bounds[c];
+    }
+    let mut cursor = bounds[..count].to_vec();
+    let mut members = vec![0u32; n];
+    for (v, &c) in membership.iter().enumerate() {
+        members[cursor[c as usize]] = v as u32;
+        cursor[c as usize] += 1;
+    }
+    drop(cursor);
+
+    // Chunks of consecutive aggregate nodes with about CHUNK_ENTRIES entries.
+    let offsets = graph.offsets();
+    let mut chunks: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0usize;
+    let mut entries = 0usize;
+    for c in 0..count {
+        for &v in &members[bounds[c]..bounds[c + 1]] {
+            entries += offsets[v as usize + 1] - offsets[v as usize];
+        }
+        if entries >= CHUNK_ENTRIES {
+            chunks.push((start, c + 1));
+            start = c + 1;
+            entries = 0;
+        }
+    }
+    if start < count {
+        chunks.push((start, count));
+    }
+
+    let build = |scratch: &mut Scratch, &(lo, hi): &(usize, usize)| -> Chunk {
+        build_chunk(graph, membership, &members, &bounds, lo, hi, scratch)
+    };
+    let new_scratch = || Scratch { weight: vec![0f64; count], touched: Vec::new() };
+    let built: Vec<Chunk> = if parallel {
+        chunks.par_iter().map_init(new_scratch, build).collect()
+    } else {
+        let mut scratch = new_scratch();
+        chunks.iter().map(|c| build(&mut scratch, c)).collect()
+    };
+
+    let total: usize = built.iter().map(|c| c.targets.len()).sum();
+    let mut out_offsets = Vec::with_capacity(count + 1);
+    out_offsets.push(0usize);
+    let mut targets = Vec::with_capacity(total);
+    let mut weights = Vec::with_capacity(total);
+    let mut self_weight = Vec::with_capacity(count);
+    let mut strength = Vec::with_capacity(count);
+    let mut size = Vec::with_capacity(count);
+    let mut fixed = Vec::with_capacity(if graph.has_fixed() { count } else { 0 });
+    for chunk in built {
+        for len in chunk.row_len {
+            let last = *out_offsets.last().unwrap_or(&0);
+            out_offsets.push(last + len);
+        }
+        targets.extend_from_slice(&chunk.targets);
+        weights.extend_from_slice(&chunk.weights);
+        self_weight.extend_from_slice(&chunk.self_weight);
+        strength.extend_from_slice(&chunk.strength);
+        size.extend_from_slice(&chunk.size);
+        fixed.extend_from_slice(&chunk.fixed);
+    }
+    LevelGraph {
+        offsets: Cow::Owned(out_offsets),
+        targets: Cow::Owned(targets),
+        weights: Cow::Owned(weights),
+        self_weight,
+        strength,
+        size,
+        fixed,
+        total_weight: graph.total_weight(),
+    }
+}
+
+/// Builds aggregate nodes `lo..hi`.
+fn build_chunk(
+    graph: &LevelGraph<'_>,
+    membership: &[u32],
+    members: &[u32],
+    bounds: &[usize],
+    lo: usize,
+    hi: usize,
+    scratch: &mut Scratch,
+) -> Chunk {
+    let (offsets, targets, weights) = (graph.offsets(), graph.targets(), graph.weights());
+    let mut chunk = Chunk::default();
+    let has_fixed = graph.has_fixed();
+    for c in lo..hi {
+        let mut internal = 0f64;
+        let (mut strength, mut size, mut fixed) = (0f64, 0f64, false);
+        for &v in &members[bounds[c]..bounds[c + 1]] {
+            let vi = v as usize;
+            internal += graph.self_weights()[vi];
+            strength += graph.strengths()[vi];
+            size += graph.sizes()[vi];
+            fixed |= has_fixed && graph.is_fixed(v);
+            for i in offsets[vi]..offsets[vi + 1] {
+                let u = targets[i];
+                if u == v {
+                    continue;
+                }
+                let d = membership[u as usize];
+                let w = weights[i] as f64;
+                if d as usize == c {
+                    // An internal edge is seen from both ends.
+                    internal += 0.5 * w;
+                } else {
+                    let slot = &mut scratch.weight[d as usize];
+                    if *slot == 0.0 {
+                        scratch.touched.push(d);
+                    }
+                    *slot += w;
+                }
+            }
+        }
+        let before = chunk.targets.len();
+        for &d in &scratch.touched {
+            let w = std::mem::replace(&mut scratch.weight[d as usize], 0.0);
+            // A zero-weight edge may touch `d` twice; its second visit reads 0.
+            if w > 0.0 || !chunk.targets[before..].contains(&d) {
+                chunk.targets.push(d);
+                chunk.weights.push(w as f32);
+            }
+        }
+        scratch.touched.clear();
+        chunk.row_len.push(chunk.targets.len() - before);
+        chunk.self_weight.push(internal);
+        chunk.strength.push(strength);
+        chunk.size.push(size);
+        if has_fixed {
+            chunk.fixed.push(fixed);
+        }
+    }
+    chunk
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregation_keeps_totals_and_is_the_same_in_parallel() {
+        // Two triangles joined by an edge of weight 2, self-loop on 0.
+        let g = Graph::from_edges(
+            6,
+            [
+                (0, 1, 1.0),
+                (1, 2, 1.0),
+                (0, 2, 1.0),
+                (3, 4, 1.0),
+                (4, 5, 1.0),
+                (3, 5, 1.0),
+                (2, 3, 2.0),
+                (0, 0, 1.0),
+            ],
+        );
+        let level = LevelGraph::from_graph(&g, &[4]);
+        let membership = [0, 0, 0, 1, 1, 1];
+        let agg = aggregate(&level, &membership, 2, false);
+        assert_eq!(agg.node_count(), 2);
+        assert_eq!(agg.self_weights(), &[4.0, 3.0]);
+        assert_eq!(agg.strengths(), &[10.0, 8.0]);
+        assert_eq!(agg.sizes(), &[3.0, 3.0]);
+        assert!(!agg.is_fixed(0) && agg.is_fixed(1));
+        assert_eq!(agg.neighbors(0).collect::<Vec<_>>(), vec![(1, 2.0)]);
+        assert_eq!(agg.neighbors(1).collect::<Vec<_>>(), vec![(0, 2.0)]);
+        assert_eq!(agg.total_weight(), 9.0);
+        let par = aggregate(&level, &membership, 2, true);
+        assert_eq!(par.targets(), agg.targets());
+        assert_eq!(par.self_weights(), agg.self_weights());
+    }
+
+    #[test]
+    fn zero_weight_edges_give_one_entry() {
+        let g = Graph::from_edges(3, [(0, 1, 0.0), (2, 1, 0.0)]);
+        let level = LevelGraph::from_graph(&g, &[]);
+        let agg = aggregate(&level, &[0, 1, 0], 2, false);
+        assert_eq!(agg.neighbors(0).collect::<Vec<_>>(), vec![(1, 0.0)]);
+        assert_eq!(agg.neighbors(1).collect::<Vec<_>>(), vec![(0, 0.0)]);
+    }
+}

@@ -1,0 +1,522 @@
+//! The Leiden algorithm: [`leiden`] with its [`LeidenConfig`].
+//!
+//! Split as libleidenalg splits its engine: [`partition`] holds the mutable
+//! partition and its aggregates (changed only by `move_node`), [`quality`]
+//! the quality functions (`diff_move`, `quality`), and one file per phase:
+//! [`moving`] → [`refine`] → [`aggregate`].
+
+mod aggregate;
+mod moving;
+mod partition;
+mod quality;
+mod refine;
+
+use rand::seq::SliceRandom;
+use rand::{RngCore, SeedableRng};
+use rand_pcg::Pcg64;
+use rayon::prelude::*;
+
+use self::aggregate::{LevelGraph, aggregate};
+use self::moving::move_nodes;
+use self::partition::LevelPartition;
+use self::quality::{Cpm, Modularity, QualityFunction};
+use self::refine::refine;
+use super::components::{find, union};
+use super::graph::Graph;
+use super::partition::Partition;
+use super::quality::Quality;
+use crate::error::{Error, Result};
+
+/// Settings for [`leiden`].
+///
+/// Defaults ([`LeidenConfig::new`]): modularity with resolution 1, seed 42,
+/// iterate until an iteration brings no improvement, randomness `θ = 0.01`,
+/// parallel phases on levels of at least 50 000 nodes, no initial partition
+/// (every node starts alone), no fixed nodes.
+///
+/// # Examples
+///
+/// ```
+/// use hydra_detect::community::{LeidenConfig, Quality};
+///
+/// let config = LeidenConfig::new()
+///     .quality(Quality::Cpm { resolution: 0.05 })
+///     .seed(7)
+///     .max_iterations(Some(2));
+/// assert_eq!(config.get_seed(), 7);
+/// assert_eq!(config.get_max_iterations(), Some(2));
+/// assert_eq!(LeidenConfig::default().get_seed(), 42);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeidenConfig {
+    quality: Quality,
+    seed: u64,
+    max_iterations: Option<usize>,
+    randomness: f64,
+    parallel_threshold: usize,
+    initial: Option<Partition>,
+    /// Sorted, without repeats.
+    fixed: Vec<u32>,
+}
+
+impl Default for LeidenConfig {
+    fn default() -> Self {
+        LeidenConfig {
+            quality: Quality::default(),
+            seed: 42,
+            max_iterations: None,
+            randomness: 0.01,
+            parallel_threshold: 50_000,
+            initial: None,
+            fixed: Vec::new(),
+        }
+    }
+}
+
+impl LeidenConfig {
+    /// The default settings (see [`LeidenConfig`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The quality function to maximise (default: modularity, resolution 1).
+    pub fn quality(mut self, quality: Quality) -> Self {
+        self.quality = quality;
+        self
+    }
+
+    /// Seed of the random node orders and refinement choices (default 42).
+    ///
+    /// The same graph, settings and seed give the same partition, whatever
+    /// the number of threads.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// At most this many iterations; `None` (the default) iterates until an
+    /// iteration does not improve the quality.
+    ///
+    /// One iteration is a full multi-level pass (move, refine, aggregate,
+    /// repeated until the graph stops shrinking); each later iteration
+    /// starts from the previous result. `Some(0)` returns the initial
+    /// partition.
+    pub fn max_iterations(mut self, max_iterations: Option<usize>) -> Self {
+        self.max_iterations = max_iterations;
+        self
+    }
+
+    /// Randomness `θ > 0` of the refinement (default 0.01).
+    ///
+    /// A node joins a refined subcommunity with probability proportional to
+    /// `exp(gain / θ)`, the gain in units of edge weight: small values are
+    /// nearly greedy, large ones explore.
+    pub fn randomness(mut self, theta: f64) -> Self {
+        self.randomness = theta;
+        self
+    }
+
+    /// Levels with at least this many nodes run their parallel phases
+    /// (refinement, aggregation, relabelling) on the rayon thread pool
+    /// (default 50 000). The result does not depend on it.
+    pub fn parallel_threshold(mut self, nodes: usize) -> Self {
+        self.parallel_threshold = nodes;
+        self
+    }
+
+    /// Starts from `partition` instead of singletons (a warm start).
+    ///
+    /// The result is never worse than `partition` by the chosen quality.
+    pub fn initial(mut self, partition: Partition) -> Self {
+        self.initial = Some(partition);
+        self
+    }
+
+    /// Holds these nodes fixed: a fixed node never moves.
+    ///
+    /// Two fixed nodes end in the same community exactly when they start in
+    /// the same community of the [initial](LeidenConfig::initial) partition
+    /// (without one, every fixed node keeps a community of its own). Other
+    /// nodes may join or leave their communities.
+    pub fn fixed_nodes(mut self, nodes: impl IntoIterator<Item = u32>) -> Self {
+        let mut fixed: Vec<u32> = nodes.into_iter().collect();
+        fixed.sort_unstable();
+        fixed.dedup();
+        self.fixed = fixed;
+        self
+    }
+
+    /// The quality function.
+    pub fn get_quality(&self) -> Quality {
+        self.quality
+    }
+
+    /// The seed.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The iteration bound, `None` for "until no improvement".
+    pub fn get_max_iterations(&self) -> Option<usize> {
+        self.max_iterations
+    }
+
+    /// The refinement randomness `θ`.
+    pub fn get_randomness(&self) -> f64 {
+        self.randomness
+    }
+
+    /// The parallel threshold, in nodes per level.
+    pub fn get_parallel_threshold(&self) -> usize {
+        self.parallel_threshold
+    }
+
+    /// The initial partition, if any.
+    pub fn get_initial(&self) -> Option<&Partition> {
+        self.initial.as_ref()
+    }
+
+    /// The fixed nodes, sorted.
+    pub fn get_fixed_nodes(&self) -> &[u32] {
+        &self.fixed
+    }
+
+    /// Checks these settings against `graph`.
+    ///
+    /// # Errors
+    ///
+    /// An [`ErrorKind::Config`](crate::ErrorKind::Config) error if the
+    /// resolution is negative or not finite, the randomness is not finite and positive,
+    /// the initial partition does not have one entry per node, or a fixed
+    /// node is out of range.
+    pub fn validate(&self, graph: &Graph) -> Result<()> {
+        let resolution = self.quality.resolution();
+        if !(resolution.is_finite() && resolution >= 0.0) {
+            return Err(Error::config(format!(
+                "resolution {resolution} is not a finite non-negative number"
+            )));
+        }
+        if !(self.randomness.is_finite() && self.randomness > 0.0) {
+            return Err(Error::config(format!(
+                "randomness {} is not a finite positive number",
+                self.randomness
+            )));
+        }
+        if let Some(p) = &self.initial {
+            if p.node_count() != graph.node_count() {
+                return Err(Error::config(format!(
+                    "the initial partition has {} nodes but the graph has {}",
+                    p.node_count(),
+                    graph.node_count()
+                )));
+            }
+        }
+        if let Some(&v) = self.fixed.last() {
+            if v as usize >= graph.node_count() {
+                return Err(Error::config(format!(
+                    "fixed node {v} is out of range (the graph has {} nodes)",
+                    graph.node_count()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Finds communities with the Leiden algorithm.
+///
+/// Leiden (Traag, Waltman and van Eck 2019, "From Louvain to Leiden:
+/// guaranteeing well-connected communities", *Scientific Reports* 9, 5233)
+/// improves on Louvain by refining each community before aggregating it.
+/// Each level has three phases:
+///
+/// 1. **Fast local moving**: nodes, queued in a random order, move greedily
+///    to the neighboring community with the best quality gain; a node that
+///    moved re-queues its neighbors outside its new community.
+/// 2. **Refinement**: within each community, nodes start alone and merge,
+///    at random among the moves that do not lower the quality, only into
+///    well-connected subsets; every refined community is connected.
+/// 3. **Aggregation**: each refined community becomes one node of the next
+///    level, starting in the community that contains it.
+///
+/// Levels repeat until a level's communities are all single nodes or the
+/// graph stops shrinking; that is one iteration. Iterations repeat, each
+/// from the previous result, until one brings no improvement or
+/// [`max_iterations`](LeidenConfig::max_iterations) is reached. Finally a
+/// community that is not connected (which only an initial partition or
+/// fixed nodes can force) is split into its connected components, except
+/// that components holding fixed nodes stay together.
+///
+/// The quality is [modularity](super::modularity) or [CPM](super::cpm)
+/// with a resolution, with self-loops counted as those functions count them.
+/// Refinement and aggregation run on the rayon pool on levels of at least
+/// [`parallel_threshold`](LeidenConfig::parallel_threshold) nodes; local
+/// moving is sequential. Randomness comes from one `Pcg64` seeded by
+/// [`seed`](LeidenConfig::seed), and each parallel task draws from its own
+/// stream derived from it, so the result is the same on any thread count.
+///
+/// # Arguments
+///
+/// * `graph`: the graph.
+/// * `config`: quality function, seed, iteration bound, warm start, fixed nodes.
+///
+/// # Returns
+///
+/// The [`Partition`] found, numbered by smallest member; its quality is at
+/// least that of the initial partition (singletons by default).
+///
+/// # Complexity
+///
+/// O(m) time per sweep of the local-moving queue and O(n + m) per
+/// refinement and aggregation, on a geometrically shrinking graph: in
+/// practice near-linear per iteration, with a few iterations. O(n + m) space.
+///
+/// # Panics
+///
+/// If [`LeidenConfig::validate`] rejects `config` for `graph`.
+///
+/// # Examples
+///
+/// ```
+/// use hydra_detect::community::{leiden, modularity, Graph, LeidenConfig};
+///
+/// // Two 4-cliques joined by one edge.
+/// let mut edges = vec![(3, 4, 1.0)];
+/// for base in [0u32, 4] {
+///     for a in 0..4 {
+///         for b in a + 1..4 {
+///             edges.push((base + a, base + b, 1.0));
+///         }
+///     }
+/// }
+/// let g = Graph::from_edges(8, edges);
+/// let p = leiden(&g, &LeidenConfig::new());
+/// assert_eq!(p.membership(), &[0, 0, 0, 0, 1, 1, 1, 1]);
+/// assert!(modularity(&g, &p, 1.0) > 0.42);
+/// ```
+#[track_caller]
+pub fn leiden(graph: &Graph, config: &LeidenConfig) -> Partition {
+    if let Err(e) = config.validate(graph) {
+        panic!("{e}");
+    }
+    let n = graph.node_count();
+    let initial = match &config.initial {
+        Some(p) => p.clone(),
+        None => Partition::singletons(n),
+    };
+    // Without edges every partition has modularity 0 and singletons are
+    // optimal for CPM with γ >= 0; nothing to optimise either way.
+    if graph.total_weight() <= 0.0 && matches!(config.quality, Quality::Modularity { .. }) {
+        return split_disconnected(graph, initial.membership(), &config.fixed);
+    }
+    match config.quality {
+        Quality::Modularity { resolution } => {
+            optimise(graph, config, &Modularity { resolution }, initial)
+        }
+        Quality::Cpm { resolution } => optimise(graph, config, &Cpm { resolution }, initial),
+    }
+}
+
+/// The iteration loop: keep running [`iteration`] while it improves.
+fn optimise<Q: QualityFunction>(
+    graph: &Graph,
+    config: &LeidenConfig,
+    quality: &Q,
+    initial: Partition,
+) -> Partition {
+    let mut rng = Pcg64::seed_from_u64(config.seed);
+    let mut best = initial;
+    let mut best_quality = config.quality.evaluate(graph, &best);
+    let mut done = 0usize;
+    while config.max_iterations.is_none_or(|max| done < max) {
+        let _span = tracing::debug_span!("leiden_iteration", iteration = done).entered();
+        let membership = iteration(graph, config, quality, best.membership().to_vec(), &mut rng);
+        let candidate = Partition::from_membership(membership);
+        let q = config.quality.evaluate(graph, &candidate);
+        done += 1;
+        tracing::debug!(iteration = done, quality = q, communities = candidate.community_count());
+        // Relative tolerance: CPM values grow with the graph.
+        if q > best_quality + 1e-12 * best_quality.abs().max(1.0) {
+            best = candidate;
+            best_quality = q;
+        } else {
+            break;
+        }
+    }
+    split_disconnected(graph, best.membership(), &config.fixed)
+}
+
+/// One iteration: levels of move → refine → aggregate from `membership`.
+///
+/// Returns the membership of every original node.
+fn iteration<Q: QualityFunction>(
+    graph: &Graph,
+    config: &LeidenConfig,
+    quality: &Q,
+    membership: Vec<u32>,
+    rng: &mut Pcg64,
+) -> Vec<u32> {
+    let n = graph.node_count();
+    let mut level = LevelGraph::from_graph(graph, &config.fixed);
+    let mut membership = membership;
+    // The level-graph node each original node is in.
+    let mut node_of: Vec<u32> = (0..n as u32).collect();
+    let mut depth = 0usize;
+    loop {
+        let level_n = level.node_count();
+        let parallel = level_n >= config.parallel_threshold;
+        let mut partition = LevelPartition::new(membership, quality.node_weights(&level));
+        let mut order: Vec<u32> = (0..level_n as u32).collect();
+        order.shuffle(rng);
+        let moves = move_nodes(&level, quality, &mut partition, &order);
+        drop(order);
+        let communities = partition.community_count();
+        tracing::debug!(depth, nodes = level_n, entries = level.entry_count(), moves, communities);
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!(depth, quality = quality.quality(&level, &partition));
+        }
+        if communities == level_n {
+            return relabel(&node_of, partition.membership(), parallel);
+        }
+        let refined =
+            refine(&level, quality, &partition, config.randomness, rng.next_u64(), parallel);
+        if refined.count == level_n {
+            // Nothing merged: aggregating would not shrink the graph.
+            return relabel(&node_of, partition.membership(), parallel);
+        }
+        let next = aggregate(&level, &refined.membership, refined.count, parallel);
+        let map = &refined.membership;
+        if parallel {
+            node_of.par_iter_mut().for_each(|v| *v = map[*v as usize]);
+        } else {
+            node_of.iter_mut().for_each(|v| *v = map[*v as usize]);
+        }
+        membership = refined.parent;
+        level = next;
+        depth += 1;
+    }
+}
+
+/// The community of each original node, through `node_of`.
+fn relabel(node_of: &[u32], membership: &[u32], parallel: bool) -> Vec<u32> {
+    if parallel {
+        node_of.par_iter().map(|&v| membership[v as usize]).collect()
+    } else {
+        node_of.iter().map(|&v| membership[v as usize]).collect()
+    }
+}
+
+/// Splits every community into its connected components, keeping together
+/// the components of a community that hold fixed nodes.
+fn split_disconnected(graph: &Graph, membership: &[u32], fixed: &[u32]) -> Partition {
+    let n = graph.node_count();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    for u in 0..n as u32 {
+        let c = membership[u as usize];
+        for (v, _) in graph.neighbors(u) {
+            if v > u && membership[v as usize] == c {
+                union(&mut parent, u, v);
+            }
+        }
+    }
+    // Community ids are < n: the first fixed node of each community.
+    let mut first_fixed = vec![u32::MAX; n];
+    for &v in fixed {
+        let first = &mut first_fixed[membership[v as usize] as usize];
+        if *first == u32::MAX {
+            *first = v;
+        }
+        union(&mut parent, *first, v);
+    }
+    let roots: Vec<u32> = (0..n as u32).map(|u| find(&mut parent, u)).collect();
+    let split = Partition::from_membership(roots);
+    if split.community_count() != Partition::from_membership(membership.to_vec()).community_count()
+    {
+        tracing::debug!(communities = split.community_count(), "split disconnected communities");
+    }
+    split
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::community::quality::modularity;
+
+    fn ring_of_cliques(k: u32, size: u32) -> Graph {
+        let mut edges = Vec::new();
+        for c in 0..k {
+            let base = c * size;
+            for a in 0..size {
+                for b in a + 1..size {
+                    edges.push((base + a, base + b, 1.0));
+                }
+            }
+            edges.push((base, ((c + 1) % k) * size + 1, 1.0));
+        }
+        Graph::from_edges((k * size) as usize, edges)
+    }
+
+    #[test]
+    fn ring_of_cliques_is_split_into_cliques() {
+        let g = ring_of_cliques(20, 5);
+        let p = leiden(&g, &LeidenConfig::new());
+        assert_eq!(p.community_count(), 20);
+        for (v, &c) in p.membership().iter().enumerate() {
+            assert_eq!(c as usize, v / 5);
+        }
+    }
+
+    #[test]
+    fn zero_iterations_return_the_initial_partition() {
+        let g = ring_of_cliques(4, 3);
+        let p = leiden(&g, &LeidenConfig::new().max_iterations(Some(0)));
+        assert_eq!(p, Partition::singletons(12));
+    }
+
+    #[test]
+    fn split_keeps_fixed_nodes_together() {
+        // 0-1 and 2-3 are separate edges; all in one community; 0 and 3 fixed.
+        let g = Graph::from_edges(5, [(0, 1, 1.0), (2, 3, 1.0)]);
+        let p = split_disconnected(&g, &[0, 0, 0, 0, 0], &[0, 3]);
+        assert_eq!(p.membership(), &[0, 0, 0, 0, 1]);
+        let p = split_disconnected(&g, &[0, 0, 0, 0, 0], &[]);
+        assert_eq!(p.membership(), &[0, 0, 1, 1, 2]);
+    }
+
+    #[test]
+    fn edgeless_graphs_stay_singletons() {
+        let g = Graph::from_edges(4, []);
+        assert_eq!(leiden(&g, &LeidenConfig::new()), Partition::singletons(4));
+        let cpm = LeidenConfig::new().quality(Quality::Cpm { resolution: 0.5 });
+        assert_eq!(leiden(&g, &cpm), Partition::singletons(4));
+    }
+
+    #[test]
+    fn invalid_settings_are_reported() {
+        let g = ring_of_cliques(2, 3);
+        let bad = LeidenConfig::new().quality(Quality::Modularity { resolution: f64::NAN });
+        assert!(bad.validate(&g).unwrap_err().to_string().contains("resolution NaN"));
+        let bad = LeidenConfig::new().randomness(0.0);
+        assert!(bad.validate(&g).is_err());
+        let bad = LeidenConfig::new().initial(Partition::singletons(2));
+        assert!(bad.validate(&g).unwrap_err().to_string().contains("2 nodes"));
+        let bad = LeidenConfig::new().fixed_nodes([6]);
+        assert!(bad.validate(&g).unwrap_err().to_string().contains("fixed node 6"));
+        assert!(LeidenConfig::new().validate(&g).is_ok());
+    }
+
+    #[test]
+    #[should_panic(expected = "fixed node 9")]
+    fn leiden_panics_on_invalid_settings() {
+        leiden(&ring_of_cliques(2, 3), &LeidenConfig::new().fixed_nodes([9]));
+    }
+
+    #[test]
+    fn quality_never_drops_below_the_initial_partition() {
+        let g = ring_of_cliques(10, 4);
+        let p = leiden(&g, &LeidenConfig::new());
+        let q = modularity(&g, &p, 1.0);
+        let again = leiden(&g, &LeidenConfig::new().initial(p.clone()).seed(3));
+        assert!(modularity(&g, &again, 1.0) >= q - 1e-12);
+    }
+}
