@@ -1,0 +1,343 @@
+//! The account graph: an undirected, symmetric CSR with `f32` weights and a
+//! [`KindMask`] per edge; top-k selection; petgraph export.
+
+use std::time::Instant;
+
+use petgraph::{Graph, Undirected};
+use rayon::prelude::*;
+
+use crate::id::AccountId;
+use crate::index::Index;
+
+use super::project::{Edge, ProjectionStats, project};
+use super::weight::{GraphConfig, KindMask, UNITS_PER_WEIGHT};
+
+/// Accounts linked by shared indicators, as a symmetric CSR over [`AccountId`].
+///
+/// Every undirected edge is listed in both directions; each account's
+/// neighbours are sorted by id. Weights are `f32`; the mask says which kinds
+/// of indicator linked the edge.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct AccountGraph {
+    /// Invariant: `offsets.len() == node_count + 1`, non-decreasing, ending at
+    /// `targets.len()`; node `u`'s entries are `offsets[u]..offsets[u + 1]`.
+    offsets: Vec<usize>,
+    /// Neighbour ids; sorted within each node; no self-loops.
+    targets: Vec<u32>,
+    /// Parallel to `targets`; positive.
+    weights: Vec<f32>,
+    /// Parallel to `targets`.
+    masks: Vec<KindMask>,
+}
+
+impl AccountGraph {
+    /// Projects `index` onto the account graph.
+    ///
+    /// Weighted, capped projection: every indicator shared by two or more
+    /// accounts links them with weight kind × specificity × time (see
+    /// [`GraphConfig`]); indicators over the supernode cap link only accounts
+    /// first seen on them in the same short window (after the
+    /// time-windowed co-occurrence idea of synchronized-behaviour detectors
+    /// such as CopyCatch, Beutel et al., WWW 2013); contributions are summed
+    /// per kind with a cap, then over kinds. With [`GraphConfig::top_k`], an
+    /// edge is kept only if it is among the `k` strongest of either endpoint.
+    ///
+    /// # Arguments
+    ///
+    /// * `index`: the account–indicator index.
+    /// * `config`: weights, caps, windows, top-k, parallel threshold.
+    ///
+    /// # Returns
+    ///
+    /// The graph and counters of the work done (pairs emitted, pairs skipped
+    /// by the cap, timings).
+    ///
+    /// # Complexity
+    ///
+    /// Time `O(Σ_i min(deg_i, cap)² + P log P + E log k)` for `P` emitted
+    /// pairs and `E` edges; memory `O(P + E)`, and `O(accounts × k)` edges
+    /// with top-k. The result is the same for any input order and any number
+    /// of threads.
+    pub(crate) fn build(index: &Index, config: &GraphConfig) -> (AccountGraph, ProjectionStats) {
+        let (mut edges, mut stats) = project(index, config);
+        let nodes = index.account_count();
+        let parallel = edges.len() >= config.get_parallel_threshold();
+        if let Some(k) = config.get_top_k() {
+            let start = Instant::now();
+            edges = top_k(nodes, edges, k, parallel);
+            stats.top_k_time = start.elapsed();
+        }
+        let start = Instant::now();
+        let graph = AccountGraph::from_edges(nodes, &edges);
+        stats.csr_time = start.elapsed();
+        stats.edges = edges.len() as u64;
+        (graph, stats)
+    }
+
+    /// The symmetric CSR of `edges` (each `a < b`, sorted by `(a, b)`).
+    fn from_edges(nodes: usize, edges: &[Edge]) -> AccountGraph {
+        let mut offsets = vec![0usize; nodes + 1];
+        for e in edges {
+            offsets[e.a as usize + 1] += 1;
+            offsets[e.b as usize + 1] += 1;
+        }
+        for u in 0..nodes {
+            offsets[u + 1] += offsets[u];
+        }
+        let len = offsets[nodes];
+        let mut targets = vec![0u32; len];
+        let mut weights = vec![0f32; len];
+        let mut masks = vec![KindMask::EMPTY; len];
+        let mut cursor = offsets.clone();
+        // Edges sorted by (a, b): node u first receives its smaller neighbours
+        // (as b, in increasing a), then its larger ones (as a, in increasing
+        // b), so each list comes out sorted.
+        for e in edges {
+            let w = (e.units as f64 / UNITS_PER_WEIGHT) as f32;
+            for (from, to) in [(e.a, e.b), (e.b, e.a)] {
+                let slot = cursor[from as usize];
+                targets[slot] = to;
+                weights[slot] = w;
+                masks[slot] = e.mask;
+                cursor[from as usize] += 1;
+            }
+        }
+        AccountGraph { offsets, targets, weights, masks }
+    }
+
+    /// How many accounts (nodes), linked or not.
+    pub(crate) fn node_count(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// How many undirected edges.
+    pub(crate) fn edge_count(&self) -> usize {
+        self.targets.len() / 2
+    }
+
+    /// The neighbours of `account` with edge weight and kinds, by id.
+    ///
+    /// # Panics
+    ///
+    /// If `account` is not a node of the graph.
+    #[track_caller]
+    pub(crate) fn neighbors(
+        &self,
+        account: AccountId,
+    ) -> impl ExactSizeIterator<Item = (AccountId, f32, KindMask)> + '_ {
+        let range = self.offsets[account.index()]..self.offsets[account.index() + 1];
+        range.map(|i| (AccountId::new(self.targets[i]), self.weights[i], self.masks[i]))
+    }
+
+    /// How many neighbours `account` has.
+    #[track_caller]
+    pub(crate) fn degree(&self, account: AccountId) -> usize {
+        self.offsets[account.index() + 1] - self.offsets[account.index()]
+    }
+
+    /// The edge between `a` and `b`, if any: weight and kinds.
+    pub(crate) fn edge(&self, a: AccountId, b: AccountId) -> Option<(f32, KindMask)> {
+        let range = *self.offsets.get(a.index())?..*self.offsets.get(a.index() + 1)?;
+        let i = self.targets[range.clone()].binary_search(&b.as_u32()).ok()? + range.start;
+        Some((self.weights[i], self.masks[i]))
+    }
+
+    /// CSR offsets (`node_count + 1` entries), for `community::Graph::from_csr`.
+    pub(crate) fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
+    /// CSR targets, both directions of every edge.
+    pub(crate) fn targets(&self) -> &[u32] {
+        &self.targets
+    }
+
+    /// CSR weights, parallel to [`AccountGraph::targets`].
+    pub(crate) fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// Kind masks, parallel to [`AccountGraph::targets`].
+    pub(crate) fn masks(&self) -> &[KindMask] {
+        &self.masks
+    }
+
+    /// The CSR arrays by value (offsets, targets, weights), for
+    /// `community::Graph::from_csr` without a copy.
+    pub(crate) fn into_csr(self) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
+        (self.offsets, self.targets, self.weights)
+    }
+
+    /// The subgraph induced by `accounts`, as a petgraph graph whose node
+    /// weights are the account ids (input strings) in the order given
+    /// (repeats ignored) and whose edge weights are the link weights.
+    ///
+    /// # Complexity
+    ///
+    /// `O(n log n + Σ deg)` over the `n` accounts given.
+    ///
+    /// # Panics
+    ///
+    /// If an account is not a node of the graph or of `index`.
+    #[track_caller]
+    pub(crate) fn to_petgraph(
+        &self,
+        index: &Index,
+        accounts: &[AccountId],
+    ) -> Graph<String, f32, Undirected> {
+        let mut graph = Graph::with_capacity(accounts.len(), 0);
+        // (account, node index) sorted by account, for lookups.
+        let mut nodes: Vec<(AccountId, petgraph::graph::NodeIndex)> =
+            Vec::with_capacity(accounts.len());
+        let mut seen = ahash::AHashSet::with_capacity(accounts.len());
+        for &a in accounts {
+            if seen.insert(a) {
+                nodes.push((a, graph.add_node(index.account_name(a).to_owned())));
+            }
+        }
+        nodes.sort_unstable_by_key(|&(a, _)| a);
+        // Edges in (a, b) order, a < b, so the edge order is deterministic.
+        for &(a, na) in &nodes {
+            for (b, w, _) in self.neighbors(a) {
+                if b <= a {
+                    continue;
+                }
+                if let Ok(j) = nodes.binary_search_by_key(&b, |&(x, _)| x) {
+                    graph.add_edge(na, nodes[j].1, w);
+                }
+            }
+        }
+        graph
+    }
+}
+
+/// Keeps an edge if it is among the `k` strongest of either endpoint
+/// (by weight, ties by the smaller neighbour id).
+///
+/// # Complexity
+///
+/// `O(E log k)`-ish: a selection per node over its incident edges; memory
+/// `O(E + nodes × k)`.
+fn top_k(nodes: usize, edges: Vec<Edge>, k: usize, parallel: bool) -> Vec<Edge> {
+    // Incidence lists: per node, (edge index) of its edges.
+    let mut offsets = vec![0usize; nodes + 1];
+    for e in &edges {
+        offsets[e.a as usize + 1] += 1;
+        offsets[e.b as usize + 1] += 1;
+    }
+    for u in 0..nodes {
+        offsets[u + 1] += offsets[u];
+    }
+    let mut cursor = offsets.clone();
+    let mut incident = vec![0u32; offsets[nodes]];
+    for (i, e) in edges.iter().enumerate() {
+        for u in [e.a, e.b] {
+            incident[cursor[u as usize]] = i as u32;
+            cursor[u as usize] += 1;
+        }
+    }
+    drop(cursor);
+    let best_of = |u: usize| -> Vec<u32> {
+        let mut list: Vec<u32> = incident[offsets[u]..offsets[u + 1]].to_vec();
+        if list.len() > k {
+            let other = |i: u32| {
+                let e = &edges[i as usize];
+                if e.a as usize == u { e.b } else { e.a }
+            };
+            // Strongest first; equal weights: smaller neighbour first.
+            let order = |x: &u32, y: &u32| {
+                let (ex, ey) = (&edges[*x as usize], &edges[*y as usize]);
+                ey.units.cmp(&ex.units).then(other(*x).cmp(&other(*y)))
+            };
+            if k == 0 {
+                list.clear();
+            } else {
+                list.select_nth_unstable_by(k - 1, order);
+                list.truncate(k);
+            }
+        }
+        list
+    };
+    let chosen: Vec<Vec<u32>> = if parallel {
+        (0..nodes).into_par_iter().map(best_of).collect()
+    } else {
+        (0..nodes).map(best_of).collect()
+    };
+    let mut keep = vec![false; edges.len()];
+    for list in chosen {
+        for i in list {
+            keep[i as usize] = true;
+        }
+    }
+    edges.into_iter().zip(keep).filter(|(_, k)| *k).map(|(e, _)| e).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, IndicatorKind};
+
+    fn edge(a: u32, b: u32, units: u64) -> Edge {
+        Edge { a, b, units, mask: KindMask::of(&IndicatorKind::Ip) }
+    }
+
+    #[test]
+    fn csr_is_symmetric_and_sorted() {
+        let g = AccountGraph::from_edges(
+            4,
+            &[edge(0, 2, 1 << 20), edge(1, 2, 1 << 19), edge(2, 3, 1 << 20)],
+        );
+        assert_eq!(g.node_count(), 4);
+        assert_eq!(g.edge_count(), 3);
+        assert_eq!(g.offsets(), [0, 1, 2, 5, 6]);
+        assert_eq!(g.targets(), [2, 2, 0, 1, 3, 2]);
+        assert_eq!(g.weights()[3], 0.5);
+        assert_eq!(g.masks().len(), 6);
+        let n: Vec<u32> = g.neighbors(AccountId::new(2)).map(|(a, _, _)| a.as_u32()).collect();
+        assert_eq!(n, [0, 1, 3]);
+        assert_eq!(g.degree(AccountId::new(2)), 3);
+        assert_eq!(g.edge(AccountId::new(1), AccountId::new(2)).unwrap().0, 0.5);
+        assert_eq!(g.edge(AccountId::new(2), AccountId::new(1)).unwrap().0, 0.5);
+        assert!(g.edge(AccountId::new(0), AccountId::new(1)).is_none());
+        assert!(g.edge(AccountId::new(9), AccountId::new(1)).is_none());
+        let (o, t, w) = g.into_csr();
+        assert_eq!((o.len(), t.len(), w.len()), (5, 6, 6));
+    }
+
+    #[test]
+    fn top_k_keeps_the_strongest_of_either_endpoint() {
+        // A star: hub 0 with leaves 1..=4 of weights 4,3,2,2 (in units), and
+        // a weak edge 3-4.
+        let edges = vec![edge(0, 1, 4), edge(0, 2, 3), edge(0, 3, 2), edge(0, 4, 2), edge(3, 4, 1)];
+        let kept = top_k(5, edges.clone(), 1, false);
+        // Hub keeps 0-1; leaf 2 keeps 0-2; leaf 3 keeps 0-3 (2 > 1); leaf 4
+        // keeps 0-4; the weak edge 3-4 is nobody's best.
+        assert_eq!(kept, edges[..4]);
+        // Ties broken by the smaller neighbour: with k = 3 the hub keeps 1, 2, 3.
+        let kept =
+            top_k(5, vec![edge(0, 1, 4), edge(0, 2, 3), edge(0, 3, 2), edge(0, 4, 2)], 3, true);
+        assert_eq!(kept.len(), 4, "leaf 4 still keeps its only edge");
+        let kept = top_k(5, edges.clone(), 0, false);
+        assert!(kept.is_empty());
+        assert_eq!(top_k(5, edges.clone(), 10, false), edges);
+    }
+
+    #[test]
+    fn petgraph_export_is_the_induced_subgraph() {
+        let events = vec![
+            Event::observe(0, "a", IndicatorKind::Payment, "p"),
+            Event::observe(0, "b", IndicatorKind::Payment, "p"),
+            Event::observe(0, "c", IndicatorKind::Payment, "p"),
+        ];
+        let index = Index::from_events(&events).unwrap();
+        let (g, _) = AccountGraph::build(&index, &GraphConfig::new());
+        assert_eq!(g.edge_count(), 3);
+        let ids = [AccountId::new(2), AccountId::new(0), AccountId::new(2)];
+        let pg = g.to_petgraph(&index, &ids);
+        assert_eq!(pg.node_count(), 2);
+        assert_eq!(pg.edge_count(), 1);
+        assert_eq!(pg[petgraph::graph::NodeIndex::new(0)], "c");
+        let w = *pg.edge_weights().next().unwrap();
+        assert!((w - 1.0 / (std::f64::consts::E + 1.0).ln() as f32).abs() < 1e-5);
+    }
+}

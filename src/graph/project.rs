@@ -1,0 +1,500 @@
+//! Projection of the account–indicator index onto an account graph, with the
+//! supernode cap, time windows, per-kind caps and top-k.
+//!
+//! # Overview
+//!
+//! [`project`] walks every indicator shared by two or more accounts and emits
+//! one weighted contribution per pair of accounts it links (see
+//! [`weight`](super::weight) for the formula):
+//!
+//! - an indicator with at most `cap` accounts links every pair;
+//! - a supernode (more than `cap` accounts) links only accounts first seen on
+//!   it in the same time window, skipping windows with more than
+//!   `window_cap` accounts, largest windows first, within a budget of
+//!   `cap × (cap − 1) / 2` pairs per indicator.
+//!
+//! Contributions are fixed-point integers gathered in per-thread buffers
+//! (merged by sorting whenever a buffer doubles), then sorted by
+//! `(a, b, kind)` and summed with per-kind caps. Integer sums do not depend
+//! on the order of addition, so the graph is identical for any input order
+//! and thread count.
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::event::IndicatorKind;
+use crate::id::IndicatorId;
+use crate::index::Index;
+
+use super::weight::{GraphConfig, KindMask, Weights, specificity, time_factor, to_units};
+
+/// Counters and timings of one projection.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub(crate) struct ProjectionStats {
+    /// Indicators with two or more accounts.
+    pub(crate) shared_indicators: u64,
+    /// Shared indicators whose kind weighs 0 (turned off), skipped.
+    pub(crate) indicators_off: u64,
+    /// Shared indicators over the supernode cap.
+    pub(crate) indicators_over_cap: u64,
+    /// Pair contributions emitted, in total.
+    pub(crate) pairs_emitted: u64,
+    /// Pairs emitted by indicators within the cap (all pairs).
+    pub(crate) pairs_regular: u64,
+    /// Pairs emitted through supernodes' time windows.
+    pub(crate) pairs_window: u64,
+    /// What all-pairs linking of the supernodes would have cost:
+    /// `Σ deg × (deg − 1) / 2` over indicators over the cap.
+    pub(crate) pairs_skipped_by_cap: u64,
+    /// Supernode windows left out for holding more than `window_cap` accounts.
+    pub(crate) windows_crowded: u64,
+    /// Supernode windows left out because the indicator's pair budget was spent.
+    pub(crate) windows_over_budget: u64,
+    /// The most pairs any one indicator emitted.
+    pub(crate) max_indicator_pairs: u64,
+    /// Pairs emitted per kind, in kind order (kinds that emitted none left out).
+    pub(crate) pairs_by_kind: Vec<(IndicatorKind, u64)>,
+    /// Distinct linked account pairs before top-k.
+    pub(crate) candidate_edges: u64,
+    /// Edges in the final graph.
+    pub(crate) edges: u64,
+    /// Time spent emitting pairs.
+    #[serde(serialize_with = "secs")]
+    pub(crate) emit_time: Duration,
+    /// Time spent sorting and summing pairs into edges.
+    #[serde(serialize_with = "secs")]
+    pub(crate) merge_time: Duration,
+    /// Time spent on top-k selection.
+    #[serde(serialize_with = "secs")]
+    pub(crate) top_k_time: Duration,
+    /// Time spent building the CSR arrays.
+    #[serde(serialize_with = "secs")]
+    pub(crate) csr_time: Duration,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// One contribution: accounts `a < b`, index kind, fixed-point weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pair {
+    a: u32,
+    b: u32,
+    kind: u32,
+    units: u32,
+}
+
+impl Pair {
+    #[inline]
+    fn key(&self) -> (u32, u32, u32) {
+        (self.a, self.b, self.kind)
+    }
+}
+
+/// A summed edge `a < b`: fixed-point weight and the kinds that linked it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Edge {
+    pub(crate) a: u32,
+    pub(crate) b: u32,
+    pub(crate) units: u64,
+    pub(crate) mask: KindMask,
+}
+
+/// Integer counters one worker accumulates (summed across workers).
+#[derive(Clone, Debug, Default)]
+struct Counters {
+    shared: u64,
+    off: u64,
+    over_cap: u64,
+    regular: u64,
+    window: u64,
+    skipped: u64,
+    crowded: u64,
+    over_budget: u64,
+    max_pairs: u64,
+    by_kind: Vec<u64>,
+}
+
+impl Counters {
+    fn new(kinds: usize) -> Self {
+        Self { by_kind: vec![0; kinds], ..Self::default() }
+    }
+
+    fn add(mut self, o: Counters) -> Counters {
+        self.shared += o.shared;
+        self.off += o.off;
+        self.over_cap += o.over_cap;
+        self.regular += o.regular;
+        self.window += o.window;
+        self.skipped += o.skipped;
+        self.crowded += o.crowded;
+        self.over_budget += o.over_budget;
+        self.max_pairs = self.max_pairs.max(o.max_pairs);
+        for (x, y) in self.by_kind.iter_mut().zip(o.by_kind) {
+            *x += y;
+        }
+        self
+    }
+}
+
+/// Smallest buffer at which a worker merges its pairs.
+const MIN_MERGE_PAIRS: usize = 1 << 22;
+
+/// A worker's pairs, merged by sorting whenever the buffer doubles.
+struct Buffer {
+    pairs: Vec<Pair>,
+    merge_at: usize,
+    /// Scratch of (window or 0, first seen, account) per indicator.
+    scratch: Vec<(i64, i64, u32)>,
+    windows: Vec<(usize, i64, usize)>,
+    counters: Counters,
+}
+
+impl Buffer {
+    fn new(kinds: usize) -> Self {
+        Self {
+            pairs: Vec::new(),
+            merge_at: MIN_MERGE_PAIRS,
+            scratch: Vec::new(),
+            windows: Vec::new(),
+            counters: Counters::new(kinds),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, pair: Pair, caps: &[u32]) {
+        self.pairs.push(pair);
+        if self.pairs.len() >= self.merge_at {
+            merge_pairs(&mut self.pairs, caps, false);
+            self.merge_at = MIN_MERGE_PAIRS.max(self.pairs.len() * 2);
+        }
+    }
+}
+
+/// Sorts pairs by `(a, b, kind)` and sums repeats, saturating at the kind's
+/// cap: `min(min(x + y, c) + z, c) = min(x + y + z, c)` for non-negative
+/// integers, so merging early changes nothing.
+fn merge_pairs(pairs: &mut Vec<Pair>, caps: &[u32], parallel: bool) {
+    if parallel {
+        pairs.par_sort_unstable_by_key(Pair::key);
+    } else {
+        pairs.sort_unstable_by_key(Pair::key);
+    }
+    pairs.dedup_by(|later, kept| {
+        let same = later.key() == kept.key();
+        if same {
+            let cap = caps[kept.kind as usize];
+            kept.units =
+                (u64::from(kept.units) + u64::from(later.units)).min(u64::from(cap)) as u32;
+        }
+        same
+    });
+}
+
+/// What the projection of one indicator needs to know.
+struct Projector<'a> {
+    index: &'a Index,
+    weights: Weights,
+    kind_starts: Vec<u32>,
+    cap: usize,
+    window_secs: i64,
+    window_cap: usize,
+}
+
+impl Projector<'_> {
+    fn kind_of(&self, id: IndicatorId) -> usize {
+        self.kind_starts.partition_point(|&s| s <= id.as_u32()) - 1
+    }
+
+    /// Emits the pairs of indicator `id` into `buf`.
+    fn indicator(&self, id: IndicatorId, buf: &mut Buffer) {
+        let kind = self.kind_of(id);
+        let degree = self.index.indicator_degree(id);
+        buf.counters.shared += 1;
+        let weight = self.weights.indicator_weight(kind, id.as_u32());
+        if weight <= 0.0 {
+            buf.counters.off += 1;
+            return;
+        }
+        let before = buf.counters.regular + buf.counters.window;
+        if degree <= self.cap {
+            buf.scratch.clear();
+            buf.scratch
+                .extend(self.index.indicator_links(id).map(|(a, l)| (0, l.first, a.as_u32())));
+            let w = weight * specificity(degree);
+            self.all_pairs(kind, w, 0..buf.scratch.len(), buf);
+            let n = degree as u64;
+            buf.counters.regular += n * (n - 1) / 2;
+        } else {
+            buf.counters.over_cap += 1;
+            let n = degree as u64;
+            buf.counters.skipped += n * (n - 1) / 2;
+            self.windows(kind, weight, id, buf);
+        }
+        let emitted = buf.counters.regular + buf.counters.window - before;
+        buf.counters.by_kind[kind] += emitted;
+        buf.counters.max_pairs = buf.counters.max_pairs.max(emitted);
+    }
+
+    /// Emits every pair among `buf.scratch[range]` (sorted by account) with
+    /// weight `w` times the time factor of their first sightings.
+    fn all_pairs(&self, kind: usize, w: f64, range: std::ops::Range<usize>, buf: &mut Buffer) {
+        let caps = &self.weights.cap_units;
+        for i in range.clone() {
+            let (_, first_i, a) = buf.scratch[i];
+            for j in i + 1..range.end {
+                let (_, first_j, b) = buf.scratch[j];
+                let t = time_factor(
+                    first_i.abs_diff(first_j),
+                    self.weights.half_life,
+                    self.weights.floor,
+                );
+                let units = to_units(w * t);
+                if units > 0 {
+                    buf.push(Pair { a, b, kind: kind as u32, units }, caps);
+                }
+            }
+        }
+    }
+
+    /// Supernode linking: accounts first seen on `id` in the same window.
+    fn windows(&self, kind: usize, weight: f64, id: IndicatorId, buf: &mut Buffer) {
+        let ws = self.window_secs.max(1);
+        buf.scratch.clear();
+        buf.scratch.extend(
+            self.index
+                .indicator_links(id)
+                .map(|(a, l)| (l.first.div_euclid(ws), l.first, a.as_u32())),
+        );
+        // By (window, first, account): each window's accounts in a run.
+        buf.scratch.sort_unstable_by_key(|&(w, _, a)| (w, a));
+        buf.windows.clear();
+        let mut start = 0;
+        while start < buf.scratch.len() {
+            let window = buf.scratch[start].0;
+            let mut end = start + 1;
+            while end < buf.scratch.len() && buf.scratch[end].0 == window {
+                end += 1;
+            }
+            let n = end - start;
+            if n > self.window_cap {
+                buf.counters.crowded += 1;
+            } else if n >= 2 {
+                buf.windows.push((n, window, start));
+            }
+            start = end;
+        }
+        // Largest (most synchronized) windows first, then earliest.
+        buf.windows.sort_unstable_by_key(|&(n, window, _)| (std::cmp::Reverse(n), window));
+        let cap = self.cap as u64;
+        let mut budget = cap * cap.saturating_sub(1) / 2;
+        let windows = std::mem::take(&mut buf.windows);
+        for &(n, _, start) in &windows {
+            let pairs = (n as u64) * (n as u64 - 1) / 2;
+            if pairs > budget {
+                buf.counters.over_budget += 1;
+                continue;
+            }
+            budget -= pairs;
+            let w = weight * self.weights.supernode_factor * specificity(n);
+            self.all_pairs(kind, w, start..start + n, buf);
+            buf.counters.window += pairs;
+        }
+        buf.windows = windows;
+    }
+}
+
+/// Projects `index` onto summed edges `a < b`, sorted, before top-k.
+///
+/// # Complexity
+///
+/// Time `O(Σ_i min(deg_i, cap)² + P log P)` for `P` emitted pairs, plus
+/// `O(deg log deg)` per supernode to bucket its accounts; memory `O(P)`.
+pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Vec<Edge>, ProjectionStats) {
+    let start = Instant::now();
+    let weights = Weights::new(index, config);
+    let kinds = weights.base.len();
+    let kind_names: Vec<IndicatorKind> = index.kinds().map(|(k, _)| k.clone()).collect();
+    let projector = Projector {
+        index,
+        kind_starts: index.kinds().map(|(_, r)| r.start).collect(),
+        weights,
+        cap: config.get_supernode_cap(),
+        window_secs: config.get_window_secs(),
+        window_cap: config.get_window_cap(),
+    };
+    let caps = projector.weights.cap_units.clone();
+    let shared = index.shared_indicators();
+    let parallel = shared.len() >= config.get_parallel_threshold();
+
+    let buffers: Vec<Buffer> = if parallel {
+        shared
+            .par_iter()
+            .fold(
+                || Buffer::new(kinds),
+                |mut buf, &id| {
+                    projector.indicator(id, &mut buf);
+                    buf
+                },
+            )
+            .collect()
+    } else {
+        let mut buf = Buffer::new(kinds);
+        for &id in shared {
+            projector.indicator(id, &mut buf);
+        }
+        vec![buf]
+    };
+    let emit_time = start.elapsed();
+
+    let start = Instant::now();
+    let mut counters = Counters::new(kinds);
+    let total: usize = buffers.iter().map(|b| b.pairs.len()).sum();
+    let mut pairs = Vec::with_capacity(total);
+    for buf in buffers {
+        counters = counters.add(buf.counters);
+        pairs.extend_from_slice(&buf.pairs);
+    }
+    merge_pairs(&mut pairs, &caps, parallel);
+    let mut edges: Vec<Edge> = Vec::new();
+    for p in &pairs {
+        let units = u64::from(p.units.min(caps[p.kind as usize]));
+        let mask = projector.weights.masks[p.kind as usize];
+        match edges.last_mut() {
+            Some(e) if e.a == p.a && e.b == p.b => {
+                e.units += units;
+                e.mask = e.mask.union(mask);
+            }
+            _ => edges.push(Edge { a: p.a, b: p.b, units, mask }),
+        }
+    }
+    drop(pairs);
+    edges.retain(|e| e.units > 0);
+    let merge_time = start.elapsed();
+
+    let stats = ProjectionStats {
+        shared_indicators: counters.shared,
+        indicators_off: counters.off,
+        indicators_over_cap: counters.over_cap,
+        pairs_emitted: counters.regular + counters.window,
+        pairs_regular: counters.regular,
+        pairs_window: counters.window,
+        pairs_skipped_by_cap: counters.skipped,
+        windows_crowded: counters.crowded,
+        windows_over_budget: counters.over_budget,
+        max_indicator_pairs: counters.max_pairs,
+        pairs_by_kind: kind_names
+            .into_iter()
+            .zip(counters.by_kind)
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        candidate_edges: edges.len() as u64,
+        edges: edges.len() as u64,
+        emit_time,
+        merge_time,
+        ..ProjectionStats::default()
+    };
+    (edges, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, Timestamp};
+
+    fn obs(ts: Timestamp, account: &str, kind: IndicatorKind, value: &str) -> Event {
+        Event::observe(ts, account, kind, value)
+    }
+
+    #[test]
+    fn pairs_merge_with_kind_caps() {
+        let mut pairs = vec![
+            Pair { a: 0, b: 1, kind: 0, units: 7 },
+            Pair { a: 0, b: 1, kind: 1, units: 1 },
+            Pair { a: 0, b: 1, kind: 0, units: 7 },
+            Pair { a: 0, b: 2, kind: 0, units: 3 },
+        ];
+        merge_pairs(&mut pairs, &[10, 10], false);
+        assert_eq!(
+            pairs,
+            [
+                Pair { a: 0, b: 1, kind: 0, units: 10 },
+                Pair { a: 0, b: 1, kind: 1, units: 1 },
+                Pair { a: 0, b: 2, kind: 0, units: 3 },
+            ]
+        );
+    }
+
+    #[test]
+    fn weak_kinds_cannot_beat_a_hard_link() {
+        let mut events = Vec::new();
+        for ua in 0..50 {
+            for acc in ["a", "b"] {
+                events.push(obs(0, acc, IndicatorKind::UserAgent, &format!("ua{ua}")));
+            }
+        }
+        events.push(obs(0, "c", IndicatorKind::Payment, "card"));
+        events.push(obs(0, "d", IndicatorKind::Payment, "card"));
+        let index = Index::from_events(&events).unwrap();
+        let (edges, stats) = project(&index, &GraphConfig::new());
+        assert_eq!(edges.len(), 2);
+        let (ab, cd) = (edges[0], edges[1]);
+        assert!(ab.units < cd.units, "{ab:?} vs {cd:?}");
+        assert!(cd.mask.has_hard() && !ab.mask.has_hard());
+        assert_eq!(stats.pairs_emitted, 51);
+    }
+
+    #[test]
+    fn synchronized_accounts_link_through_a_supernode() {
+        let mut events = Vec::new();
+        // 300 household accounts spread over days, one every 20 minutes.
+        for i in 0..300 {
+            events.push(obs(i * 1200, &format!("h{i:03}"), IndicatorKind::Ip, "100.64.0.1"));
+        }
+        // 5 hydra accounts first seen on it within two minutes.
+        for i in 0..5 {
+            events.push(obs(100_000 + i * 20, &format!("x{i}"), IndicatorKind::Ip, "100.64.0.1"));
+        }
+        let index = Index::from_events(&events).unwrap();
+        let (edges, stats) = project(&index, &GraphConfig::new());
+        // The address and its /24.
+        assert_eq!(stats.indicators_over_cap, 2);
+        assert_eq!(stats.pairs_skipped_by_cap, 2 * 305 * 304 / 2);
+        let name = |i: u32| index.account_name(crate::id::AccountId::new(i)).to_string();
+        let hydra_edges = edges
+            .iter()
+            .filter(|e| name(e.a).starts_with('x') && name(e.b).starts_with('x'))
+            .count();
+        assert_eq!(hydra_edges, 10);
+        // The household crowd, one account per window (or two where a hydra
+        // window overlaps), does not link all-pairs.
+        assert!(edges.len() < 20, "{} edges", edges.len());
+    }
+
+    #[test]
+    fn crowded_windows_and_budget() {
+        let mut events = Vec::new();
+        // 30 accounts in one window and 10 in another, degree 40 over a cap of 8.
+        for i in 0..30 {
+            events.push(obs(i, &format!("a{i:02}"), IndicatorKind::Template, "t"));
+        }
+        for i in 0..10 {
+            events.push(obs(10_000 + i, &format!("b{i:02}"), IndicatorKind::Template, "t"));
+        }
+        for i in 0..3 {
+            events.push(obs(20_000 + i, &format!("c{i:02}"), IndicatorKind::Template, "t"));
+        }
+        let index = Index::from_events(&events).unwrap();
+        let config = GraphConfig::new().supernode_cap(8).window_cap(20);
+        let (_, stats) = project(&index, &config);
+        // The window of 30 is crowded; the window of 10 (45 pairs) exceeds the
+        // budget of 28; the window of 3 fits.
+        assert_eq!(stats.windows_crowded, 1);
+        assert_eq!(stats.windows_over_budget, 1);
+        assert_eq!(stats.pairs_window, 3);
+        assert!(stats.max_indicator_pairs <= 8 * 7 / 2);
+    }
+}

@@ -1,0 +1,395 @@
+//! Events in, account graph summary out: what `hydra graph` writes as
+//! `graph.json` (schema `hydra-detect/graph/1`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::error::{Error, InputProblem, Result};
+use crate::event::Event;
+use crate::id::AccountId;
+use crate::index::{DegreeBucket, Index, IndexBuilder};
+
+use super::csr::AccountGraph;
+use super::project::ProjectionStats;
+use super::weight::GraphConfig;
+
+/// Schema id of `graph.json`.
+const SCHEMA: &str = "hydra-detect/graph/1";
+
+/// How many of the largest indicators the summary lists.
+const LARGEST: usize = 20;
+
+/// Builds the account graph from events and summarizes it.
+///
+/// Events may come in any order; the summary (timings aside) does not
+/// depend on it.
+///
+/// # Examples
+///
+/// ```
+/// use hydra_detect::{Event, GraphBuilder, GraphConfig, IndicatorKind};
+///
+/// let mut builder = GraphBuilder::new(GraphConfig::new());
+/// builder.add(1, &Event::observe(0, "a", IndicatorKind::Payment, "card-1"))?;
+/// builder.add(2, &Event::observe(60, "b", IndicatorKind::Payment, "card-1"))?;
+/// let summary = builder.finish();
+/// assert_eq!(summary.account_count(), 2);
+/// assert_eq!(summary.edge_count(), 1);
+/// println!("{summary}");
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct GraphBuilder {
+    index: IndexBuilder,
+    config: GraphConfig,
+    started: Instant,
+    skipped: BTreeMap<&'static str, u64>,
+}
+
+impl GraphBuilder {
+    /// A builder projecting with `config`.
+    pub fn new(config: GraphConfig) -> Self {
+        Self {
+            index: IndexBuilder::new(),
+            config,
+            started: Instant::now(),
+            skipped: BTreeMap::new(),
+        }
+    }
+
+    /// Adds one event; `line` is where it came from, for the error.
+    ///
+    /// # Errors
+    ///
+    /// An [`Input`](crate::ErrorKind::Input) error at `line` if the event
+    /// breaks the input contract (e.g. an `ip` value that is not an address);
+    /// the builder is unchanged then.
+    pub fn add(&mut self, line: u64, event: &Event) -> Result<()> {
+        self.index.add(event).map_err(|(problem, message)| Error::input(line, problem, message))
+    }
+
+    /// Records `count` rows skipped for `problem` (lenient runs), for the summary.
+    pub fn note_skipped(&mut self, problem: InputProblem, count: u64) {
+        if count > 0 {
+            *self.skipped.entry(problem.as_str()).or_default() += count;
+        }
+    }
+
+    /// Freezes the index, projects the graph and summarizes both.
+    ///
+    /// # Complexity
+    ///
+    /// That of building the index and [projecting](GraphConfig) it:
+    /// `O(n log n + Σ_i min(deg_i, cap)²)`.
+    pub fn finish(self) -> GraphSummary {
+        let ingest = self.started.elapsed();
+        let start = Instant::now();
+        let index = self.index.finish();
+        let index_time = start.elapsed();
+        let start = Instant::now();
+        let (graph, projection) = AccountGraph::build(&index, &self.config);
+        let projection_time = start.elapsed();
+        GraphSummary::new(
+            &index,
+            &graph,
+            projection,
+            self.config,
+            self.skipped,
+            Timings {
+                ingest_secs: secs(ingest),
+                index_secs: secs(index_time),
+                projection_secs: secs(projection_time),
+            },
+        )
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Wall-clock times of the stages, in seconds.
+#[derive(Clone, Debug, Serialize)]
+struct Timings {
+    /// From the builder's creation to `finish` (reading and adding events).
+    ingest_secs: f64,
+    /// Freezing the index (sorting, posting lists, bitmaps).
+    index_secs: f64,
+    /// Projecting the account graph.
+    projection_secs: f64,
+}
+
+/// One of the largest indicators.
+#[derive(Clone, Debug, Serialize)]
+struct LargeIndicator {
+    kind: String,
+    value: String,
+    accounts: u64,
+}
+
+/// Counts of indicators and edges by kind.
+#[derive(Clone, Debug, Serialize)]
+struct KindCounts {
+    indicators: BTreeMap<String, u64>,
+    /// Edges linked (at least in part) by each kind.
+    edges: BTreeMap<String, u64>,
+}
+
+/// A summary of an account graph: sizes, degree distributions, the largest
+/// indicators, what the supernode cap saved, timings.
+///
+/// Serializes to `graph.json` (schema `hydra-detect/graph/1`); displays as a
+/// readable report.
+#[derive(Clone, Debug, Serialize)]
+pub struct GraphSummary {
+    schema: &'static str,
+    version: &'static str,
+    events: u64,
+    skipped_rows: BTreeMap<&'static str, u64>,
+    accounts: u64,
+    linked_accounts: u64,
+    indicators: u64,
+    shared_indicators: u64,
+    links: u64,
+    edges: u64,
+    hard_edges: u64,
+    by_kind: KindCounts,
+    indicator_degrees: Vec<DegreeBucket>,
+    account_degrees: Vec<DegreeBucket>,
+    largest_indicators: Vec<LargeIndicator>,
+    pairs_skipped_by_cap: u64,
+    projection: ProjectionStats,
+    config: GraphConfig,
+    timings: Timings,
+}
+
+/// Power-of-two buckets of `values` (0 left out).
+fn buckets(values: impl Iterator<Item = u64>) -> Vec<DegreeBucket> {
+    let mut counts = [0u64; 65];
+    for v in values {
+        if v > 0 {
+            counts[64 - v.leading_zeros() as usize] += 1;
+        }
+    }
+    (1..65)
+        .filter(|&b| counts[b] > 0)
+        .map(|b| DegreeBucket {
+            min: 1u64 << (b - 1),
+            max: if b == 64 { u64::MAX } else { (1u64 << b) - 1 },
+            indicators: counts[b],
+        })
+        .collect()
+}
+
+impl GraphSummary {
+    fn new(
+        index: &Index,
+        graph: &AccountGraph,
+        projection: ProjectionStats,
+        config: GraphConfig,
+        skipped_rows: BTreeMap<&'static str, u64>,
+        timings: Timings,
+    ) -> GraphSummary {
+        let accounts = index.account_count();
+        let degrees = (0..accounts as u32).map(|a| graph.degree(AccountId::new(a)) as u64);
+        let linked_accounts = degrees.clone().filter(|&d| d > 0).count() as u64;
+        let mut edge_kinds: BTreeMap<String, u64> = BTreeMap::new();
+        let mut hard_edges = 0;
+        for a in 0..accounts as u32 {
+            for (b, _, mask) in graph.neighbors(AccountId::new(a)) {
+                if b.as_u32() <= a {
+                    continue;
+                }
+                hard_edges += u64::from(mask.has_hard());
+                for name in mask.names() {
+                    *edge_kinds.entry(name.to_owned()).or_default() += 1;
+                }
+            }
+        }
+        GraphSummary {
+            schema: SCHEMA,
+            version: env!("CARGO_PKG_VERSION"),
+            events: index.event_count(),
+            skipped_rows,
+            accounts: accounts as u64,
+            linked_accounts,
+            indicators: index.indicator_count() as u64,
+            shared_indicators: index.shared_indicators().len() as u64,
+            links: index.link_count() as u64,
+            edges: graph.edge_count() as u64,
+            hard_edges,
+            by_kind: KindCounts {
+                indicators: index
+                    .indicators_by_kind()
+                    .into_iter()
+                    .map(|(k, n)| (k.to_string(), n as u64))
+                    .collect(),
+                edges: edge_kinds,
+            },
+            indicator_degrees: index.degree_histogram(),
+            account_degrees: buckets(degrees),
+            largest_indicators: index
+                .largest_indicators(LARGEST)
+                .into_iter()
+                .map(|i| LargeIndicator {
+                    kind: index.indicator_kind(i).to_string(),
+                    value: index.indicator_value(i).to_owned(),
+                    accounts: index.indicator_degree(i) as u64,
+                })
+                .collect(),
+            pairs_skipped_by_cap: projection.pairs_skipped_by_cap,
+            projection,
+            config,
+            timings,
+        }
+    }
+
+    /// How many events went into the graph.
+    pub fn event_count(&self) -> u64 {
+        self.events
+    }
+
+    /// How many accounts (nodes), linked or not.
+    pub fn account_count(&self) -> u64 {
+        self.accounts
+    }
+
+    /// How many distinct indicators, `ip_prefix` included.
+    pub fn indicator_count(&self) -> u64 {
+        self.indicators
+    }
+
+    /// How many distinct account–indicator links.
+    pub fn link_count(&self) -> u64 {
+        self.links
+    }
+
+    /// How many edges the account graph has.
+    pub fn edge_count(&self) -> u64 {
+        self.edges
+    }
+
+    /// How many pairs the supernode cap spared: what all-pairs linking of
+    /// the indicators over the cap would have cost.
+    pub fn pairs_skipped_by_cap(&self) -> u64 {
+        self.pairs_skipped_by_cap
+    }
+
+    /// How many pair contributions the projection emitted.
+    pub fn pairs_emitted(&self) -> u64 {
+        self.projection.pairs_emitted
+    }
+
+    /// How many rows were skipped (lenient runs), in total.
+    pub fn skipped_row_count(&self) -> u64 {
+        self.skipped_rows.values().sum()
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl fmt::Display for GraphSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = thousands;
+        writeln!(f, "events       {}", t(self.events))?;
+        if !self.skipped_rows.is_empty() {
+            let parts: Vec<String> =
+                self.skipped_rows.iter().map(|(k, n)| format!("{k} {}", t(*n))).collect();
+            writeln!(f, "skipped rows {} ({})", t(self.skipped_row_count()), parts.join(", "))?;
+        }
+        writeln!(f, "accounts     {} ({} linked)", t(self.accounts), t(self.linked_accounts))?;
+        let kinds: Vec<String> =
+            self.by_kind.indicators.iter().map(|(k, n)| format!("{k} {}", t(*n))).collect();
+        writeln!(f, "indicators   {} ({})", t(self.indicators), kinds.join(", "))?;
+        writeln!(f, "shared       {} indicators with 2+ accounts", t(self.shared_indicators))?;
+        writeln!(f, "links        {}", t(self.links))?;
+        writeln!(f, "edges        {} ({} with a hard link)", t(self.edges), t(self.hard_edges))?;
+        let p = &self.projection;
+        writeln!(
+            f,
+            "pairs        {} emitted ({} all-pairs, {} in supernode windows)",
+            t(p.pairs_emitted),
+            t(p.pairs_regular),
+            t(p.pairs_window)
+        )?;
+        writeln!(
+            f,
+            "supernodes   {} over the cap of {}; {} pairs skipped by the cap",
+            t(p.indicators_over_cap),
+            self.config.get_supernode_cap(),
+            t(p.pairs_skipped_by_cap)
+        )?;
+        if !self.largest_indicators.is_empty() {
+            writeln!(f, "largest indicators:")?;
+            for ind in self.largest_indicators.iter().take(5) {
+                let value = crate::ingest::normalize::clip(&ind.value);
+                writeln!(f, "  {:>10}  {} {}", t(ind.accounts), ind.kind, value)?;
+            }
+        }
+        write!(
+            f,
+            "time         ingest {:.2} s, index {:.2} s, projection {:.2} s",
+            self.timings.ingest_secs, self.timings.index_secs, self.timings.projection_secs
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::IndicatorKind;
+
+    #[test]
+    fn summary_counts_and_serializes() {
+        let mut b = GraphBuilder::new(GraphConfig::new().supernode_cap(3));
+        // Three accounts in one window, two in a later one: the supernode's
+        // budget of 3 pairs links the first window only.
+        for (i, ts) in [0, 1, 2, 10_000, 10_001].into_iter().enumerate() {
+            let e = Event::observe(ts, format!("a{i}"), IndicatorKind::Ip, "10.0.0.1");
+            b.add(i as u64 + 2, &e).unwrap();
+        }
+        b.add(7, &Event::observe(0, "a0", IndicatorKind::Email, "x@y")).unwrap();
+        let err = b.add(8, &Event::observe(0, "a0", IndicatorKind::Ip, "nope")).unwrap_err();
+        assert_eq!(err.line(), Some(8));
+        b.note_skipped(InputProblem::Ip, 2);
+        let s = b.finish();
+        assert_eq!(s.event_count(), 6);
+        assert_eq!(s.account_count(), 5);
+        assert_eq!(s.indicator_count(), 3);
+        assert_eq!(s.link_count(), 11);
+        assert_eq!(s.edge_count(), 3);
+        assert_eq!(s.pairs_skipped_by_cap(), 2 * 10);
+        assert_eq!(s.skipped_row_count(), 2);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["schema"], "hydra-detect/graph/1");
+        assert_eq!(json["by_kind"]["indicators"]["ip"], 1);
+        assert_eq!(json["largest_indicators"][0]["accounts"], 5);
+        assert_eq!(json["skipped_rows"]["ip"], 2);
+        assert_eq!(json["projection"]["indicators_over_cap"], 2);
+        let text = s.to_string();
+        assert!(text.contains("accounts     5 (3 linked)"), "{text}");
+        assert!(text.contains("20 pairs skipped"), "{text}");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}
