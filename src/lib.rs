@@ -25,7 +25,7 @@ pub use crate::event::{
     Action, Event, Indicator, IndicatorKind, KindError, MAX_ACCOUNT_LEN, MAX_KIND_LEN,
     MAX_REASON_LEN, MAX_VALUE_LEN, Timestamp,
 };
-pub use crate::graph::{GraphBuilder, GraphConfig, GraphSummary};
+pub use crate::graph::{EventIndex, GraphBuilder, GraphConfig, GraphSummary};
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
 pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
 pub use crate::report::{
@@ -37,6 +37,6 @@ pub use crate::watch::{
     ApplyOutcome, DurabilityConfig, DurableWatcher, FLAG_SCHEMA, KindWeight, WatchConfig, WatchFlag,
     WatchFlagKind, Watcher,
 };
-pub use crate::config::DEFAULT_CPM_RESOLUTION;
+pub use crate::config::{DEFAULT_CPM_RESOLUTION, DEFAULT_TOP_K};
 pub use crate::detect::{Analysis, ClusterNote, Detector, Explanation, IndicatorNote, LinkNote};
 pub use crate::score::{ScoreConfig, Signal, Weights};

@@ -9,8 +9,9 @@
 //! - `AccountGraph::build` projects an `Index` onto an undirected symmetric
 //!   CSR over account ids with `f32` weights and a `KindMask` per edge, and
 //!   returns `ProjectionStats` (pairs emitted, pairs skipped by the cap, timings).
-//! - [`GraphBuilder`] and [`GraphSummary`] (public): events in, the summary
-//!   `hydra graph` writes as `graph.json` out.
+//! - [`GraphBuilder`], [`EventIndex`] and [`GraphSummary`] (public): events
+//!   in, a frozen index, then the summary `hydra graph` writes as
+//!   `graph.json` out.
 //!
 //! The weighting formula is documented in `weight.rs`, the projection
 //! (supernodes, windows, determinism) in `project.rs`.
@@ -22,9 +23,9 @@ mod weight;
 
 pub(crate) use csr::AccountGraph;
 pub(crate) use project::ProjectionStats;
-pub use summary::{GraphBuilder, GraphSummary};
+pub use summary::{EventIndex, GraphBuilder, GraphSummary};
 pub use weight::GraphConfig;
-pub(crate) use weight::{KindMask, specificity, time_factor};
+pub(crate) use weight::KindMask;
 
 #[cfg(test)]
 mod tests {
@@ -33,6 +34,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_pcg::Pcg64;
 
+    use super::weight::specificity;
     use super::*;
     use crate::event::{Event, IndicatorKind};
     use crate::id::{AccountId, IndicatorId};

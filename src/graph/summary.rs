@@ -78,29 +78,85 @@ impl GraphBuilder {
         }
     }
 
-    /// Freezes the index, projects the graph and summarizes both.
+    /// How many events were added so far.
+    pub fn event_count(&self) -> u64 {
+        self.index.event_count()
+    }
+
+    /// Freezes the index: ids in sorted key order, posting lists, bitmaps.
     ///
     /// # Complexity
     ///
-    /// That of building the index and [projecting](GraphConfig) it:
-    /// `O(n log n + Σ_i min(deg_i, cap)²)`.
-    pub fn finish(self) -> GraphSummary {
+    /// `O(n log n)` for `n` distinct accounts, indicators and links.
+    pub fn index(self) -> EventIndex {
         let ingest = self.started.elapsed();
         let start = Instant::now();
         let index = self.index.finish();
-        let index_time = start.elapsed();
+        EventIndex {
+            index,
+            config: self.config,
+            skipped: self.skipped,
+            ingest,
+            index_time: start.elapsed(),
+        }
+    }
+
+    /// Freezes the index, projects the graph and summarizes both:
+    /// [`GraphBuilder::index`] then [`EventIndex::summarize`].
+    pub fn finish(self) -> GraphSummary {
+        self.index().summarize()
+    }
+}
+
+/// The frozen account–indicator index of a [`GraphBuilder`], ready to project.
+#[derive(Debug)]
+pub struct EventIndex {
+    index: Index,
+    config: GraphConfig,
+    skipped: BTreeMap<&'static str, u64>,
+    ingest: Duration,
+    index_time: Duration,
+}
+
+impl EventIndex {
+    /// How many accounts appear in any event.
+    pub fn account_count(&self) -> usize {
+        self.index.account_count()
+    }
+
+    /// How many distinct indicators, `ip_prefix` included.
+    pub fn indicator_count(&self) -> usize {
+        self.index.indicator_count()
+    }
+
+    /// How many distinct account–indicator links.
+    pub fn link_count(&self) -> usize {
+        self.index.link_count()
+    }
+
+    /// Approximate heap bytes the index holds.
+    pub fn heap_bytes(&self) -> usize {
+        self.index.heap_bytes()
+    }
+
+    /// Projects the account graph (see [`GraphConfig`]) and summarizes it.
+    ///
+    /// # Complexity
+    ///
+    /// `O(Σ_i min(deg_i, cap)² + P log P)` for `P` emitted pairs.
+    pub fn summarize(&self) -> GraphSummary {
         let start = Instant::now();
-        let (graph, projection) = AccountGraph::build(&index, &self.config);
+        let (graph, projection) = AccountGraph::build(&self.index, &self.config);
         let projection_time = start.elapsed();
         GraphSummary::new(
-            &index,
+            &self.index,
             &graph,
             projection,
-            self.config,
-            self.skipped,
+            self.config.clone(),
+            self.skipped.clone(),
             Timings {
-                ingest_secs: secs(ingest),
-                index_secs: secs(index_time),
+                ingest_secs: secs(self.ingest),
+                index_secs: secs(self.index_time),
                 projection_secs: secs(projection_time),
             },
         )
@@ -281,6 +337,16 @@ impl GraphSummary {
     /// How many pair contributions the projection emitted.
     pub fn pairs_emitted(&self) -> u64 {
         self.projection.pairs_emitted
+    }
+
+    /// Seconds spent freezing the index.
+    pub fn index_secs(&self) -> f64 {
+        self.timings.index_secs
+    }
+
+    /// Seconds spent projecting the account graph.
+    pub fn projection_secs(&self) -> f64 {
+        self.timings.projection_secs
     }
 
     /// How many rows were skipped (lenient runs), in total.

@@ -231,6 +231,11 @@ impl IndexBuilder {
         Ok(())
     }
 
+    /// How many events were added so far.
+    pub(crate) fn event_count(&self) -> u64 {
+        self.events
+    }
+
     /// The temporary id of `name`, interning it if new.
     fn account(&mut self, name: &str) -> u32 {
         if let Some((last, id)) = &self.last_account
