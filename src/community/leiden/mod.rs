@@ -368,7 +368,10 @@ fn iteration<Q: QualityFunction>(
         let mut partition = LevelPartition::new(membership, quality.node_weights(&level));
         let mut order: Vec<u32> = (0..level_n as u32).collect();
         order.shuffle(rng);
-        let moves = move_nodes(&level, quality, &mut partition, &order);
+        let moves = {
+            let _span = tracing::debug_span!("leiden_move", depth, nodes = level_n).entered();
+            move_nodes(&level, quality, &mut partition, &order)
+        };
         drop(order);
         let communities = partition.community_count();
         tracing::debug!(depth, nodes = level_n, entries = level.entry_count(), moves, communities);
@@ -378,13 +381,18 @@ fn iteration<Q: QualityFunction>(
         if communities == level_n {
             return relabel(&node_of, partition.membership(), parallel);
         }
-        let refined =
-            refine(&level, quality, &partition, config.randomness, rng.next_u64(), parallel);
+        let refined = {
+            let _span = tracing::debug_span!("leiden_refine", depth).entered();
+            refine(&level, quality, &partition, config.randomness, rng.next_u64(), parallel)
+        };
         if refined.count == level_n {
             // Nothing merged: aggregating would not shrink the graph.
             return relabel(&node_of, partition.membership(), parallel);
         }
-        let next = aggregate(&level, &refined.membership, refined.count, parallel);
+        let next = {
+            let _span = tracing::debug_span!("leiden_aggregate", depth).entered();
+            aggregate(&level, &refined.membership, refined.count, parallel)
+        };
         let map = &refined.membership;
         if parallel {
             node_of.par_iter_mut().for_each(|v| *v = map[*v as usize]);
