@@ -82,7 +82,8 @@ pub struct WatchConfig {
     pub(crate) seed: u64,
 }
 
-const DAY: i64 = 86_400;
+const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
 
 /// Position of a kind in the weight table (custom kinds share the last slot).
 pub(crate) fn kind_slot(kind: &IndicatorKind) -> usize {
@@ -99,17 +100,17 @@ impl Default for WatchConfig {
             KindWeight::new(0.04, 8.0),
             KindWeight::new(0.95, 0.15),
             KindWeight::new(0.85, 0.3),
-            KindWeight::new(0.08, 4.0),
+            KindWeight::new(0.3, 1.0),
             KindWeight::new(0.95, 0.15),
-            KindWeight::new(0.25, 2.0),
+            KindWeight::new(0.6, 0.3),
             KindWeight::new(0.95, 0.15),
-            KindWeight::new(0.08, 4.0),
+            KindWeight::new(0.3, 1.0),
             KindWeight::new(0.4, 1.0),
             KindWeight::new(0.6, 0.3),
             KindWeight::new(0.3, 1.0),
         ];
         Self {
-            threshold: 0.7,
+            threshold: 0.5,
             abuse_reasons: [
                 "hydra",
                 "fraud",
@@ -123,8 +124,8 @@ impl Default for WatchConfig {
             no_reason_weight: 0.5,
             other_reason_weight: 0.1,
             kind_weights,
-            recency_secs: 7 * DAY,
-            recency_floor: 0.5,
+            recency_secs: 6 * HOUR,
+            recency_floor: 0.1,
             signup_grace_secs: 0,
             min_family_evidence: 0.15,
             hard_link_min: 0.5,

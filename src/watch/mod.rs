@@ -291,6 +291,16 @@ impl Watcher {
         }
     }
 
+    /// The replacement score the account would get now, with the evidence
+    /// behind it, whether or not it was flagged; `None` for an account not
+    /// held in memory. For explaining decisions and tuning thresholds.
+    pub fn explain(&mut self, account: &str) -> Option<WatchFlag> {
+        let id = self.state.account_id(account)?;
+        let verdict = replacement::evaluate(&self.state, &self.config, id, &mut self.scratch);
+        let ts = self.state.now;
+        Some(self.flag(0, ts, id, WatchFlagKind::Replacement, verdict.score))
+    }
+
     /// Events applied so far.
     pub fn event_count(&self) -> u64 {
         self.state.events

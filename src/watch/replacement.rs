@@ -41,7 +41,7 @@ const FAMILIES: usize = 9;
 /// The network family (ip, ip_prefix, asn).
 const NETWORK: usize = 0;
 /// Cap on what each family can contribute: many IPs are still only IPs.
-const FAMILY_CAP: [f64; FAMILIES] = [0.45, 1.0, 1.0, 0.15, 1.0, 1.0, 0.6, 0.8, 0.5];
+const FAMILY_CAP: [f64; FAMILIES] = [0.45, 1.0, 1.0, 0.4, 1.0, 1.0, 0.6, 0.8, 0.5];
 /// Contributions below this are not listed as evidence.
 const MIN_LISTED: f64 = 0.01;
 
