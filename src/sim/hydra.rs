@@ -163,7 +163,7 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
     if !traits.never_banned {
         let mut wave = op_start + g.between(7 * DAY, 14 * DAY);
         while wave < end - DAY {
-            let share = 0.15 + g.rng.random::<f64>() * 0.2;
+            let share = 0.1 + g.rng.random::<f64>() * 0.15;
             let alive = plans.len();
             for i in 0..alive {
                 if plans[i].ban.is_some() || plans[i].signup > wave - 2 * DAY || !g.chance(share) {
@@ -200,7 +200,7 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
                 plans.push(p);
                 replacements += 1;
             }
-            wave += g.between(5 * DAY, 10 * DAY);
+            wave += g.between(6 * DAY, 11 * DAY);
         }
     }
 

@@ -57,6 +57,11 @@ struct Persona {
     ban: Option<(Timestamp, u64, Option<Timestamp>)>,
     /// Extra sessions at these times (to be seen on a given lease).
     forced: Vec<Timestamp>,
+    /// Extra sessions at these times on these addresses (seen on a network
+    /// just before being banned there).
+    pinned: Vec<(Timestamp, Addr)>,
+    /// The signup's address, if it must be a given network's.
+    signup_addr: Option<Addr>,
     /// Business hours only.
     office_hours: bool,
     tags: u32,
@@ -86,6 +91,8 @@ impl Gen {
             private,
             ban: None,
             forced: Vec::new(),
+            pinned: Vec::new(),
+            signup_addr: None,
             office_hours: false,
             tags: if common { tag::COMMON_DEVICE } else { 0 },
         }
@@ -130,7 +137,9 @@ impl Gen {
     fn legit(&mut self, p: Persona, net: Net<'_>, group: u32, gtype: u8) -> Result<Timestamp> {
         let s = p.signup;
         let mut acct = self.account(s)?;
-        let addr = if net.signup_on_pool && !net.pool.is_empty() {
+        let addr = if let Some(addr) = p.signup_addr {
+            addr
+        } else if net.signup_on_pool && !net.pool.is_empty() {
             net.pool[self.below(net.pool.len())]
         } else {
             net.at(self, s)
@@ -164,15 +173,21 @@ impl Gen {
                 acct.push(t, op::PAYMENT, card, 0);
             }
         }
-        let mut times: Vec<Timestamp> =
-            (0..p.sessions).map(|_| self.session_time(s + 300, p.office_hours)).collect();
-        times.extend(p.forced.iter().copied().filter(|&t| t > s));
-        times.sort_unstable();
-        for t in times {
+        let mut times: Vec<(Timestamp, Option<Addr>)> =
+            (0..p.sessions).map(|_| (self.session_time(s + 300, p.office_hours), None)).collect();
+        times.extend(p.forced.iter().filter(|&&t| t > s).map(|&t| (t, None)));
+        // Pinned sessions come first so the budget never drops them.
+        let mut pinned: Vec<(Timestamp, Option<Addr>)> =
+            p.pinned.iter().filter(|pin| pin.0 > s).map(|&(t, a)| (t, Some(a))).collect();
+        pinned.append(&mut times);
+        for (t, pin) in pinned {
             if !active(t, end) || !acct.room(3) {
                 continue;
             }
-            let addr = net.at(self, t);
+            let addr = match pin {
+                Some(a) => a,
+                None => net.at(self, t),
+            };
             acct.ip(t, addr);
             let tpl = if !p.private.is_empty() && self.chance(p.p_private) {
                 p.private[self.below(p.private.len())]
@@ -280,12 +295,20 @@ impl Gen {
             late = Some((ts + self.between(120, 3 * HOUR), false));
         } else if post_ban {
             let victim = self.below(size);
-            let b = personas[victim].signup + self.between(DAY, 20 * DAY);
-            if b < self.end - 7 * HOUR {
+            let mut b = personas[victim].signup + self.between(DAY, 20 * DAY);
+            // Keep the ban and the newcomer's signup inside one lease.
+            let next = home.partition_point(|l| l.0 <= b);
+            if let Some(&(lease_end, _)) = home.get(next) {
+                b = b.min(lease_end - 7 * HOUR);
+            }
+            if b > personas[victim].signup + HOUR && b < self.end - 7 * HOUR {
+                personas[victim].ban = None;
+                personas[victim].tags &= !(tag::BANNED_UNRELATED | tag::UNBANNED);
                 self.ban(&mut personas[victim], b);
-                if personas[victim].ban.is_some() {
-                    late = Some((b + self.between(300, 6 * HOUR), true));
-                }
+                let addr = lease_at(&home, b);
+                let seen_at = b - self.between(60, 2 * HOUR).min(b - personas[victim].signup - 1);
+                personas[victim].pinned.push((seen_at, addr));
+                late = Some((b + self.between(300, 6 * HOUR), true));
             }
         }
         if let Some((s, may_share)) = late {
@@ -298,6 +321,7 @@ impl Gen {
                 p.card = Some(card);
                 p.tags |= tag::SHARED_CARD;
             }
+            p.signup_addr = Some(lease_at(&home, s));
             personas.push(p);
         }
         let n = personas.len() as u64;
@@ -386,8 +410,11 @@ impl Gen {
             let b = personas[victim].signup + self.between(DAY, 15 * DAY);
             if b < self.end - 5 * HOUR && personas[victim].ban.is_none() {
                 self.ban(&mut personas[victim], b);
+                let seen_at = b - self.between(60, 2 * HOUR);
+                personas[victim].pinned.push((seen_at, office[0]));
                 let s = b + self.between(300, 4 * HOUR);
                 let mut p = self.persona(s, domain);
+                p.signup_addr = Some(office[0]);
                 p.org = Some(org);
                 p.office_hours = true;
                 p.private = internal.clone();
@@ -479,7 +506,8 @@ impl Gen {
     /// Users of shared exits: mobile carrier NAT, VPN exits, cloud egress.
     pub(crate) fn shared_exits(&mut self, kind: u8, budget: u64) -> Result<u64> {
         let (pools, p_pool, t) = match kind {
-            gt::CGNAT => (3u64, 1.0, tag::CGNAT),
+            // Thousands per carrier: one carrier on small platforms.
+            gt::CGNAT => (if budget < 3000 { 1 } else { 3u64 }, 1.0, tag::CGNAT),
             gt::VPN => (2, 0.9, tag::VPN_EXIT),
             _ => (2, 0.95, tag::CLOUD_EGRESS),
         };
@@ -522,9 +550,9 @@ impl Gen {
 
     fn exit_pool(&mut self, kind: u8, k: u64, members: u64) -> Vec<Addr> {
         let (a, b, asn, n) = match (kind, k) {
-            (gt::CGNAT, 0) => (172, 56, 21_928, 16 + members / 400),
-            (gt::CGNAT, 1) => (166, 137, 20_057, 16 + members / 400),
-            (gt::CGNAT, _) => (107, 77, 6167, 16 + members / 400),
+            (gt::CGNAT, 0) => (172, 56, 21_928, 8 + members / 400),
+            (gt::CGNAT, 1) => (166, 137, 20_057, 8 + members / 400),
+            (gt::CGNAT, _) => (107, 77, 6167, 8 + members / 400),
             (gt::VPN, 0) => (185, 159, 9009, 20 + members / 100),
             (gt::VPN, _) => (146, 70, 62_371, 20 + members / 100),
             (_, 0) => (3, 80, 16_509, 10 + members / 100),

@@ -404,6 +404,17 @@ impl Gen {
         Addr { ip: ipv4(a, b, c, d), asn }
     }
 
+    /// A random address of the residential ISP `asn`.
+    fn residential_of(&mut self, asn: u32) -> Addr {
+        let blocks = RESIDENTIAL.iter().filter(|r| r.2 == asn).count();
+        let k = self.below(blocks);
+        let (a, b, _) =
+            RESIDENTIAL.iter().filter(|r| r.2 == asn).nth(k).copied().unwrap_or(RESIDENTIAL[0]);
+        let c = self.rng.random_range(0..=255u8);
+        let d = self.rng.random_range(1..=254u8);
+        Addr { ip: ipv4(a, b, c, d), asn }
+    }
+
     /// A random IP of a random operator's proxy pool, if any.
     pub(crate) fn proxy_addr(&mut self) -> Option<Addr> {
         if self.proxy_pools.is_empty() {
@@ -425,11 +436,10 @@ impl Gen {
         p_proxy: f64,
     ) -> Vec<(Timestamp, Addr)> {
         let mut out = Vec::with_capacity(16);
-        let isp = self.residential();
+        let isp = self.residential().asn;
         let mut t = from - self.between(0, 3 * 86_400);
         while t < self.end {
-            let mut addr = self.residential();
-            addr.asn = isp.asn;
+            let mut addr = self.residential_of(isp);
             if self.chance(p_proxy)
                 && let Some(p) = self.proxy_addr()
             {

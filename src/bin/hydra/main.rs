@@ -8,8 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod eval;
 mod out;
 mod progress;
+mod simulate;
 mod watch;
 
 /// Find hydra clusters: proxy networks of fraudulent accounts.
@@ -28,6 +30,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate a platform with hydra operators; write events.csv and truth.csv.
+    Simulate(simulate::Args),
+    /// Evaluate accounts.csv (and a watch stream) against truth.csv.
+    Eval(eval::Args),
     Watch(watch::Args),
 }
 
@@ -51,6 +57,8 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Simulate(args) => simulate::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Watch(args) => watch::run(args),
     }
 }
