@@ -31,11 +31,16 @@ use crate::ingest::IngestConfig;
 use crate::score::ScoreConfig;
 
 /// The CPM resolution the detector uses by default (see [`Config`]).
-pub const DEFAULT_CPM_RESOLUTION: f64 = 0.02;
+pub const DEFAULT_CPM_RESOLUTION: f64 = 0.003;
+
+/// The strongest links kept per account by default (see [`Config`]).
+pub const DEFAULT_TOP_K: usize = 40;
 
 /// Configuration of a whole detection run: one field per stage.
 ///
-/// `Default` is the documented default of every stage, except that Leiden
+/// `Default` is the documented default of every stage, except that the
+/// account graph keeps only each account's [`DEFAULT_TOP_K`] strongest
+/// links (memory `accounts × k`, and a sparse graph for Leiden), and Leiden
 /// optimises the Constant Potts Model (CPM) at resolution
 /// [`DEFAULT_CPM_RESOLUTION`] rather than modularity. Why CPM: modularity
 /// has a resolution limit (Fortunato and Barthélemy, 2007) — in a graph of
@@ -73,7 +78,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             ingest: IngestConfig::default(),
-            graph: GraphConfig::default(),
+            graph: GraphConfig::default().top_k(Some(DEFAULT_TOP_K)),
             leiden: LeidenConfig::new()
                 .quality(Quality::Cpm { resolution: DEFAULT_CPM_RESOLUTION }),
             score: ScoreConfig::default(),

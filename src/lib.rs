@@ -26,6 +26,8 @@ pub use crate::event::{
     MAX_REASON_LEN, MAX_VALUE_LEN, Timestamp,
 };
 pub use crate::graph::{EventIndex, GraphBuilder, GraphConfig, GraphSummary};
+// `EventIndex::to_petgraph` returns a petgraph graph: name the crate it comes from.
+pub use petgraph;
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
 pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
 pub use crate::report::{

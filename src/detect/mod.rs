@@ -22,6 +22,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
+use std::time::Instant;
 
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
@@ -148,14 +149,20 @@ impl Detector {
     /// As [`Detector::detect_events`].
     pub fn analyze_events(&self, events: impl IntoIterator<Item = Event>) -> Result<Analysis> {
         self.validate()?;
+        let started = Instant::now();
         let mut builder = IndexBuilder::new();
         for (i, event) in events.into_iter().enumerate() {
             builder.add(&event).map_err(|(problem, message)| {
                 Error::input(i as u64 + 1, problem, format!("event {}: {message}", i + 1))
             })?;
         }
-        let run = RunInfo { input: "(events)".to_owned(), ..RunInfo::default() };
-        Ok(self.analyze_index(builder.finish(), run))
+        let index = builder.finish();
+        let run = RunInfo {
+            input: "(events)".to_owned(),
+            timings: vec![("index".to_owned(), started.elapsed().as_secs_f64())],
+            ..RunInfo::default()
+        };
+        Ok(self.analyze_index(index, run))
     }
 
     /// Like [`Detector::detect_path`], keeping what [`Analysis::explain`] needs.
@@ -165,6 +172,7 @@ impl Detector {
     /// As [`Detector::detect_path`].
     pub fn analyze_path(&self, path: &Path) -> Result<Analysis> {
         self.validate()?;
+        let started = Instant::now();
         let ingest = self.config.get_ingest();
         let file = File::open(path).map_err(|e| {
             Error::io(format!("cannot open \"{}\"", path.display()), Some(path.to_owned()), e)
@@ -192,13 +200,15 @@ impl Detector {
         // The reader reads to the end of the input, so every byte of the
         // file has gone through the hasher by now.
         let digest = hasher.borrow_mut().clone().finalize();
-        let run = RunInfo {
+        let mut run = RunInfo {
             input: path.display().to_string(),
             input_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             skipped_rows: skip_map(&skipped),
             ..RunInfo::default()
         };
-        Ok(self.analyze_index(builder.finish(), run))
+        let index = builder.finish();
+        run.timings.push(("ingest".to_owned(), started.elapsed().as_secs_f64()));
+        Ok(self.analyze_index(index, run))
     }
 
     fn validate(&self) -> Result<()> {
@@ -210,7 +220,13 @@ impl Detector {
     /// Everything after ingest.
     fn analyze_index(&self, index: Index, mut run: RunInfo) -> Analysis {
         let config = &self.config;
+        let mut clock = Instant::now();
+        let mut lap = |run: &mut RunInfo, phase: &str| {
+            run.timings.push((phase.to_owned(), clock.elapsed().as_secs_f64()));
+            clock = Instant::now();
+        };
         let (graph, _stats) = AccountGraph::build(&index, config.get_graph());
+        lap(&mut run, "graph");
         let partition = {
             let csr = community::Graph::from_csr(
                 graph.offsets().to_vec(),
@@ -230,8 +246,10 @@ impl Detector {
             .filter(|c| c.len() >= 2)
             .map(|c| c.into_iter().map(AccountId::new).collect())
             .collect();
+        lap(&mut run, "communities");
         let split = |members: &[AccountId]| split_community(&graph, members, config);
         let scoring = score::score(&index, communities, &split, config.get_score());
+        lap(&mut run, "score");
         run.version = env!("CARGO_PKG_VERSION").to_owned();
         run.config = config.to_json();
         run.seed = config.get_seed();
@@ -309,9 +327,11 @@ fn assemble(
         .map(|c| evidence::cluster_id(index.account_name(c.members[0])))
         .collect();
     let mut flags: Vec<Option<Flag>> = vec![None; n];
-    for c in scoring.clusters.iter().filter(|c| c.risk.hydra) {
-        for &a in &c.members {
-            flags[a.index()] = Some(Flag::Hydra);
+    for c in &scoring.clusters {
+        for (&a, &flagged) in c.members.iter().zip(&c.flagged) {
+            if flagged {
+                flags[a.index()] = Some(Flag::Hydra);
+            }
         }
     }
     let mut replacement_count = vec![0usize; scoring.clusters.len()];

@@ -202,6 +202,7 @@ pub struct ScoreConfig {
     split_resolution: f64,
     merge_min_cards: usize,
     replacement_threshold: f64,
+    replacement_window_secs: i64,
     replacement_max_degree: usize,
     parallel_threshold: usize,
 }
@@ -248,7 +249,8 @@ impl Default for ScoreConfig {
             split_min_size: 40,
             split_resolution: 0.05,
             merge_min_cards: 2,
-            replacement_threshold: 0.7,
+            replacement_threshold: 0.55,
+            replacement_window_secs: 86_400,
             replacement_max_degree: 200,
             parallel_threshold: 64,
         }
@@ -394,8 +396,14 @@ impl ScoreConfig {
     }
     knob! {
         /// Evidence strength in [0, 1] at or above which a post-ban signup is
-        /// a replacement (default 0.7).
+        /// a replacement (default 0.55).
         replacement_threshold, get_replacement_threshold, f64
+    }
+    knob! {
+        /// A signup is a candidate replacement only for bans at most this
+        /// many seconds before it (default one day): operators replace
+        /// banned accounts within minutes to hours.
+        replacement_window_secs, get_replacement_window_secs, i64
     }
     knob! {
         /// Indicators seen on more accounts than this are too common to
@@ -508,6 +516,7 @@ impl ScoreConfig {
             ("burst_window_secs", self.burst_window_secs),
             ("wave_window_secs", self.wave_window_secs),
             ("replenish_window_secs", self.replenish_window_secs),
+            ("replacement_window_secs", self.replacement_window_secs),
         ] {
             if v <= 0 {
                 return Err(Error::config(format!("score.{name} = {v} (expected seconds > 0)")));

@@ -44,6 +44,26 @@ pub(crate) struct Scored<'a> {
     pub view: ClusterView<'a>,
     /// Signals, score and verdict.
     pub risk: Risk,
+    /// Per member (parallel to `members`): flagged `hydra`, i.e. the
+    /// community is a hydra and the member is tied to it by member-level
+    /// evidence (see `refine::tied_members`).
+    pub flagged: Vec<bool>,
+}
+
+impl<'a> Scored<'a> {
+    fn new(
+        members: Vec<AccountId>,
+        view: ClusterView<'a>,
+        risk: Risk,
+        config: &ScoreConfig,
+    ) -> Self {
+        let flagged = if risk.hydra {
+            refine::tied_members(&view, config)
+        } else {
+            vec![false; members.len()]
+        };
+        Scored { members, view, risk, flagged }
+    }
 }
 
 /// The outcome of scoring a partition.
@@ -99,7 +119,7 @@ pub(crate) fn score<'a>(
     let assess = |members: Vec<AccountId>| -> Vec<Scored<'a>> {
         let view = read_view(index, &members, config);
         let risk = risk::assess(&view, &ctx, config);
-        let parent = Scored { members, view, risk };
+        let parent = Scored::new(members, view, risk, config);
         if parent.members.len() < config.get_split_min_size() {
             return vec![parent];
         }
@@ -113,11 +133,13 @@ pub(crate) fn score<'a>(
             .map(|c| {
                 let v = read_view(index, &c, config);
                 let r = risk::assess(&v, &ctx, config);
-                Scored { members: c, view: v, risk: r }
+                Scored::new(c, v, r, config)
             })
             .collect();
-        let summary: Vec<(usize, Risk)> =
-            children.iter().map(|c| (c.members.len(), c.risk.clone())).collect();
+        let summary: Vec<(usize, f64, Risk)> = children
+            .iter()
+            .map(|c| (c.members.len(), signals::corporate_share(&c.view), c.risk.clone()))
+            .collect();
         if refine::prefer_children(&parent.risk, &summary, config) {
             children
         } else {
@@ -150,7 +172,8 @@ struct Membership<'s, 'a> {
 impl replacement::Communities for Membership<'_, '_> {
     fn hydra_score(&self, account: AccountId) -> Option<f64> {
         let c = &self.clusters[self.cluster_of[account.index()]? as usize];
-        c.risk.hydra.then_some(c.risk.score)
+        let i = c.members.binary_search(&account).ok()?;
+        c.flagged[i].then_some(c.risk.score)
     }
 
     fn same(&self, a: AccountId, b: AccountId) -> bool {

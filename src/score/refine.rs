@@ -7,6 +7,8 @@ use crate::id::AccountId;
 use crate::index::Index;
 use crate::score::config::ScoreConfig;
 use crate::score::risk::Risk;
+use crate::score::signals::member_sync_shares;
+use crate::score::view::ClusterView;
 
 /// Merges communities joined by at least `merge_min_cards` distinct pooled
 /// cards (payment methods on 2 to `pool_max_accounts` accounts). An
@@ -92,25 +94,92 @@ pub(crate) fn merge_by_cards(
 }
 
 /// Whether a large community should be replaced by its sub-communities:
-/// when the parent's verdict and its children's disagree — a hydra found
-/// only inside (a hydra hidden in a mixed community), or a hydra verdict
-/// carried by part of it while a sizable part looks clearly legitimate.
+/// when only a part of it is a hydra (a hydra hidden in a mixed community
+/// that scores low as a whole), or when a hydra verdict would sweep in a
+/// sub-community with a legitimate organisation's signature (its own
+/// e-mail domain or org) that does not look like a hydra by itself.
+/// Other low-scoring pieces of a hydra are kept: fragments of an operator
+/// score low on their own, and [`tied_members`] drops the accounts that
+/// are only loosely attached.
 pub(crate) fn prefer_children(
     parent: &Risk,
-    children: &[(usize, Risk)],
+    children: &[(usize, f64, Risk)],
     config: &ScoreConfig,
 ) -> bool {
     if children.len() < 2 {
         return false;
     }
-    let any_hydra = children.iter().any(|(_, r)| r.hydra);
+    let any_hydra = children.iter().any(|(_, _, r)| r.hydra);
     if !parent.hydra {
         return any_hydra;
     }
-    let clearly_legit = children
-        .iter()
-        .any(|(size, r)| *size >= 3 && !r.hydra && r.score < 0.6 * config.get_threshold());
-    clearly_legit && any_hydra
+    let organisation = children.iter().any(|(size, corporate, r)| {
+        *size >= 3 && *corporate >= 0.5 && !r.hydra && r.score < config.get_threshold()
+    });
+    organisation && any_hydra
+}
+
+/// Share of a member's minutes in crowded minutes that puts it in the
+/// synchronized core.
+const CORE_SYNC: f64 = 0.5;
+/// Least share of members in the synchronized core for the core to anchor
+/// the ties (below it, ties to any member count).
+const CORE_SHARE: f64 = 0.3;
+
+/// Which members of a hydra community carry member-level evidence of
+/// belonging to it.
+///
+/// When the community has a synchronized core (members with at least half
+/// their active minutes in its crowded minutes, see the sync signal), a
+/// member is tied if it is in the core, or shares with a core member a
+/// payment method, phone, e-mail or device of pooled size, or a rare
+/// template (most of whose users are members), or two or more IPs.
+/// Without such a core, the same ties to any member count. A household
+/// that held one of the operator's proxy IPs is attached to the community
+/// by that address and by its own family card and home IPs, none of them
+/// shared with the operator's scripted accounts, so it is not flagged.
+pub(crate) fn tied_members(view: &ClusterView<'_>, config: &ScoreConfig) -> Vec<bool> {
+    let n = view.len();
+    let shares = member_sync_shares(view);
+    let core: Vec<bool> = shares.iter().map(|&s| s >= CORE_SYNC).collect();
+    let anchored = core.iter().filter(|&&c| c).count() as f64 >= CORE_SHARE * n as f64;
+    let anchor = |m: u32| !anchored || core[m as usize];
+    let mut ips = vec![0u32; n];
+    let mut tied = if anchored { core.clone() } else { vec![false; n] };
+    for ind in view.indicators.iter().filter(|i| i.members.len() >= 2) {
+        let m = ind.members.len();
+        let strong = match ind.kind {
+            IndicatorKind::Payment
+            | IndicatorKind::Phone
+            | IndicatorKind::Email
+            | IndicatorKind::Device => m <= config.get_pool_max_accounts(),
+            IndicatorKind::Template => {
+                m as f64 >= config.get_rare_template_share() * ind.degree as f64
+            }
+            IndicatorKind::Ip => true,
+            _ => false,
+        };
+        if !strong {
+            continue;
+        }
+        let anchors = ind.members.iter().filter(|&&x| anchor(x)).count();
+        for &x in &ind.members {
+            // Another anchored member on it (not only the member itself).
+            let others = anchors - usize::from(anchor(x));
+            if others == 0 {
+                continue;
+            }
+            if ind.kind == IndicatorKind::Ip {
+                ips[x as usize] += 1;
+            } else {
+                tied[x as usize] = true;
+            }
+        }
+    }
+    for (t, &k) in tied.iter_mut().zip(&ips) {
+        *t |= k >= 2;
+    }
+    tied
 }
 
 #[cfg(test)]

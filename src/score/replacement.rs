@@ -5,8 +5,8 @@
 //! first event), the *candidate bans* are the bans of other accounts in
 //! `[s − replacement_window_secs, s)` that were never lifted. For each
 //! indicator `i` of `r` seen on at most `replacement_max_degree` accounts
-//! and on a candidate-banned account (which used it before its ban), the
-//! indicator's strength is
+//! and on a candidate-banned account `b` (which used it before its ban),
+//! the strength of `i` for the pair `(r, b)` is
 //!
 //! `kind weight × specificity(deg i) × ban weight`
 //!
@@ -14,10 +14,11 @@
 //! owner (a card or phone much more than an IP, see [`kind_weight`]),
 //! specificity falls with the number of accounts on it, and the ban weight
 //! is 1 for an abuse ban and `other_ban_weight` otherwise (a family member
-//! banned for a chargeback is no operator). Strengths combine as
-//! independent evidence, `1 − Π(1 − strength)`, together with the
-//! account's community: membership of a hydra community that holds one of
-//! the linked banned accounts adds `0.6 × that community's score`.
+//! banned for a chargeback is no operator). A pair's strengths combine as
+//! independent evidence, `1 − Π(1 − strength)`; the account's strength is
+//! that of its best-linked banned account (see [`judge`]), combined with
+//! its community: being flagged `hydra` in the community of a linked
+//! banned account adds `0.6 × that community's score`.
 //!
 //! An account is a replacement when the combined strength reaches
 //! `replacement_threshold` *and* the evidence is more than shared network
@@ -118,6 +119,14 @@ pub(crate) fn standing_bans(index: &Index, config: &ScoreConfig) -> Vec<Vec<(Tim
 }
 
 /// Judges one account; `bans[a]` are the standing bans of account `a`.
+///
+/// Evidence is weighed per banned account: the account an operator
+/// replaces hands over several pieces of its infrastructure at once (its
+/// exit IPs, its card, its device), while an unrelated account on a shared
+/// pool meets each banned account on one indicator at most, by chance. So
+/// the strength is that of the best-linked banned account (the
+/// predecessor), and the evidence lists the indicators shared with the
+/// banned accounts linked at least half as strongly.
 pub(crate) fn judge(
     index: &Index,
     account: AccountId,
@@ -126,11 +135,9 @@ pub(crate) fn judge(
     config: &ScoreConfig,
 ) -> Option<Replacement> {
     let s = index.signup(account);
-    let window = config.get_replenish_window_secs();
-    let mut evidence = Vec::new();
-    let mut linked: Vec<AccountId> = Vec::new();
-    let mut miss = 1.0;
-    let mut hard = false;
+    let window = config.get_replacement_window_secs();
+    // (banned account, indicator, strength of that indicator, hard?)
+    let mut hits: Vec<(AccountId, IndicatorId, f64, bool)> = Vec::new();
     for link in index.account_links(account) {
         let kind = index.indicator_kind(link.indicator);
         let kw = kind_weight(kind);
@@ -138,47 +145,64 @@ pub(crate) fn judge(
         if kw <= 0.0 || degree < 2 || degree > config.get_replacement_max_degree() {
             continue;
         }
-        let mut count = 0usize;
-        let mut weight = 0.0f64;
+        let base = kw * specificity(degree);
         for (b, blink) in index.indicator_links(link.indicator) {
             if b == account {
                 continue;
             }
-            let hit = bans[b.index()]
+            let weight = bans[b.index()]
                 .iter()
                 .filter(|&&(t, _)| t < s && s - t <= window && blink.first <= t)
                 .map(|&(_, w)| w)
                 .fold(0.0, f64::max);
-            if hit > 0.0 {
-                count += 1;
-                weight = weight.max(hit);
-                linked.push(b);
+            if weight > 0.0 {
+                hits.push((
+                    b,
+                    link.indicator,
+                    base * weight,
+                    beyond_network(kind) && weight >= 1.0,
+                ));
             }
         }
-        if count == 0 {
-            continue;
-        }
-        let strength = kw * specificity(degree) * weight;
-        miss *= 1.0 - strength;
-        hard |= beyond_network(kind) && weight >= 1.0;
-        evidence.push((link.indicator, count, strength));
     }
-    if evidence.is_empty() {
+    if hits.is_empty() {
         return None;
     }
-    linked.sort_unstable();
-    linked.dedup();
+    hits.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
+    // Per banned account: combined strength and whether a hard link is among it.
+    let per_banned: Vec<(AccountId, f64, bool)> = hits
+        .chunk_by(|x, y| x.0 == y.0)
+        .map(|run| {
+            let miss: f64 = run.iter().map(|h| 1.0 - h.2).product();
+            (run[0].0, 1.0 - miss, run.iter().any(|h| h.3))
+        })
+        .collect();
+    let best = per_banned.iter().map(|p| p.1).fold(0.0, f64::max);
+    let linked: Vec<(AccountId, f64, bool)> =
+        per_banned.into_iter().filter(|p| p.1 >= 0.5 * best && p.1 > 0.0).collect();
+    let hard = linked.iter().any(|p| p.2 && p.1 >= best);
+    let linked_banned: Vec<AccountId> = linked.iter().map(|p| p.0).collect();
     let community = communities
         .hydra_score(account)
-        .filter(|_| linked.iter().any(|&b| communities.same(account, b)))
+        .filter(|_| linked_banned.iter().any(|&b| communities.same(account, b)))
         .unwrap_or(0.0);
-    miss *= 1.0 - COMMUNITY_WEIGHT * community;
-    let strength = 1.0 - miss;
+    let strength = 1.0 - (1.0 - best) * (1.0 - COMMUNITY_WEIGHT * community);
     if strength < config.get_replacement_threshold() || !(hard || community > 0.0) {
         return None;
     }
-    evidence.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-    Some(Replacement { account, signup: s, strength, linked_banned: linked, evidence })
+    // Evidence: indicators shared with the linked banned accounts.
+    let mut evidence: Vec<(IndicatorId, usize, f64)> = Vec::new();
+    let mut on: Vec<(IndicatorId, f64)> = hits
+        .iter()
+        .filter(|h| linked_banned.binary_search(&h.0).is_ok())
+        .map(|h| (h.1, h.2))
+        .collect();
+    on.sort_by(|x, y| x.0.cmp(&y.0));
+    for run in on.chunk_by(|x, y| x.0 == y.0) {
+        evidence.push((run[0].0, run.len(), run.iter().map(|h| h.1).fold(0.0, f64::max)));
+    }
+    evidence.sort_by(|a, b| b.2.total_cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    Some(Replacement { account, signup: s, strength, linked_banned, evidence })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::score::config::{ScoreConfig, Signal};
 use crate::score::view::{ClusterView, Context};
 
 pub(crate) use identity::corporate_share;
+pub(crate) use sync::member_sync_shares;
 pub(crate) use volume::median_of;
 
 /// A measured signal: its value in `[0, 1]` and why.

@@ -17,17 +17,50 @@ use crate::score::view::{ClusterView, pct, ramp};
 /// How much daily rhythms can raise the busiest minutes over the mean rate.
 const RHYTHM: f64 = 4.0;
 
-pub(super) fn measure(view: &ClusterView<'_>, config: &ScoreConfig) -> Measured {
+/// The crowd size of a community's minutes: `max(3, 4λ + 3·sqrt(4λ) + 1)`
+/// with `λ` the mean members per minute over the activity span, and every
+/// member-minute sorted. `None` without activity.
+fn crowd(view: &ClusterView<'_>) -> Option<(usize, Vec<u32>)> {
     let mut minutes: Vec<u32> =
         view.members.iter().flat_map(|m| m.activity.iter().copied()).collect();
     if minutes.is_empty() {
-        return Measured::new(0.0, "no activity minutes known");
+        return None;
     }
     minutes.sort_unstable();
     let total = minutes.len();
     let span = (minutes[total - 1] - minutes[0]) as f64 + 1.0;
     let lambda = RHYTHM * total as f64 / span;
     let crowd = (lambda + 3.0 * lambda.sqrt() + 1.0).ceil().max(3.0) as usize;
+    Some((crowd, minutes))
+}
+
+/// Per member, the share of its activity minutes that are crowded minutes
+/// of the community (0 for a member without activity).
+pub(crate) fn member_sync_shares(view: &ClusterView<'_>) -> Vec<f64> {
+    let Some((crowd, minutes)) = crowd(view) else { return vec![0.0; view.len()] };
+    let mut crowded: Vec<u32> = minutes
+        .chunk_by(|a, b| a == b)
+        .filter(|run| run.len() >= crowd)
+        .map(|run| run[0])
+        .collect();
+    crowded.sort_unstable();
+    view.members
+        .iter()
+        .map(|m| {
+            if m.activity.is_empty() {
+                return 0.0;
+            }
+            let hit = m.activity.iter().filter(|x| crowded.binary_search(x).is_ok()).count();
+            hit as f64 / m.activity.len() as f64
+        })
+        .collect()
+}
+
+pub(super) fn measure(view: &ClusterView<'_>, config: &ScoreConfig) -> Measured {
+    let Some((crowd, minutes)) = crowd(view) else {
+        return Measured::new(0.0, "no activity minutes known");
+    };
+    let total = minutes.len();
     let mut synced = 0usize;
     let mut crowded_minutes = 0usize;
     for run in minutes.chunk_by(|a, b| a == b) {
@@ -64,5 +97,20 @@ mod tests {
         let q = measure(&ClusterView::assemble(spread, vec![]), &config);
         assert_eq!(s.value, 1.0, "{s:?}");
         assert_eq!(q.value, 0.0, "{q:?}");
+    }
+
+    #[test]
+    fn member_shares_single_out_the_scripted_accounts() {
+        let mut members: Vec<_> = (0..10).map(|i| member(i, 0)).collect();
+        for (i, m) in members.iter_mut().enumerate() {
+            m.activity = if i < 8 {
+                (0..50).map(|k| k * 97).collect()
+            } else {
+                (0..50).map(|k| k * 97 + 13 + i as u32).collect()
+            };
+        }
+        let shares = member_sync_shares(&ClusterView::assemble(members, vec![]));
+        assert!(shares[..8].iter().all(|&s| s == 1.0), "{shares:?}");
+        assert!(shares[8..].iter().all(|&s| s == 0.0), "{shares:?}");
     }
 }
