@@ -1,3 +1,881 @@
 //! Ingest: bytes in (CSV, JSON Lines, gzip) to validated [`Event`](crate::Event)s out.
+//!
+//! # Overview
+//!
+//! - [`EventReader`] streams [`Record`]s (an [`Event`] with its position)
+//!   from any reader, or from a file with [`EventReader::open`], which picks
+//!   the format and gzip from the file name. Memory stays bounded whatever
+//!   the input size: one buffer, one record, the first ten skip messages.
+//! - [`IngestConfig`] says how: strict or lenient, which [`Format`], and the
+//!   longest record accepted.
+//! - [`SkipCounts`] is what lenient reading skipped, by [`InputProblem`].
+//! - [`read_events`] reads a whole file into a `Vec` (batch runs).
+//!
+//! # Input
+//!
+//! The format is CONTRACT.md's event stream. Where the contract leaves room,
+//! this reader decides:
+//!
+//! - **Empty means absent.** An empty CSV field, an empty JSON string and a
+//!   JSON `null` all mean the field is not given: `kind`, `value` and
+//!   `reason` may be empty on any row, and an empty `reason` on a `ban` is no
+//!   reason.
+//! - **`ts`** is integer unix seconds (negative allowed, for times before
+//!   1970) or RFC 3339; both are limited to years 0000 to 9999. Fractional
+//!   seconds are dropped. In JSON it may be a number (an integer) or a string.
+//! - **Blank lines** (CSV: empty lines; JSON Lines: lines of only white
+//!   space) are skipped. They are not records, so they do not count in
+//!   [`Record::seq`], but they do count in line numbers.
+//! - **CSV**: RFC 4180 quoting (quoted fields may span lines), `\n` or
+//!   `\r\n` line ends, a UTF-8 byte-order mark before the header is ignored.
+//!   Every row must have as many fields as the header. Column names are
+//!   matched exactly (case and spaces matter); unknown columns are ignored
+//!   and never inspected, even for UTF-8; a known column named twice is a
+//!   header error.
+//! - **JSON Lines**: one object per line; unknown fields are ignored; a known
+//!   field given twice, text after the object, or a line that is not an
+//!   object is a syntax error. `account` and `value` may be JSON integers
+//!   (`{"kind": "asn", "value": 13335}`), read as their decimal text.
+//! - **Errors** name the physical line where the record starts (1 = the CSV
+//!   header, or the first line of a JSON Lines file), the offending value
+//!   (cut to 64 bytes) and what was expected.
+//!
+//! # Strict and lenient
+//!
+//! Strict reading (the default) yields the first bad record's error and
+//! ends. Lenient reading skips bad records and counts them in
+//! [`EventReader::skipped`]. Either way, I/O errors (including corrupt gzip
+//! data) end the stream with an error, and so does a bad CSV header, which
+//! [`EventReader::new`] reports before any record is read.
+//!
+//! # Example
+//!
+//! ```
+//! use hydra_detect::{Action, EventReader, Format, IngestConfig};
+//!
+//! let csv = "ts,account,event,kind,value,reason\n\
+//!            1767225600,a-1,signup,,,\n\
+//!            2026-01-01T00:05:00Z,a-1,observe,ip,203.0.113.7,\n\
+//!            1767226000,a-1,ban,,,spam\n";
+//! let config = IngestConfig::new();
+//! let mut seen = Vec::new();
+//! for record in EventReader::new(csv.as_bytes(), Format::Csv, &config)? {
+//!     let record = record?;
+//!     seen.push((record.seq, record.line, record.event.action.name()));
+//! }
+//! assert_eq!(seen, [(1, 2, "signup"), (2, 3, "observe"), (3, 4, "ban")]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+mod csv;
+mod jsonl;
 pub(crate) mod normalize;
+pub(crate) mod time;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::bufread::MultiGzDecoder;
+
+use self::csv::CsvParser;
+use self::jsonl::JsonlParser;
+use self::normalize::clip;
+use crate::error::{Error, InputProblem, Result};
+use crate::event::{Action, Event, Indicator, IndicatorKind};
+
+/// The encoding of an event stream.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// CSV with a header row (the default).
+    #[default]
+    Csv,
+    /// JSON Lines: one JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name implies, ignoring a `.gz` suffix: `.jsonl` and
+    /// `.ndjson` are JSON Lines, `.csv` is CSV, anything else is unknown.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use hydra_detect::Format;
+    ///
+    /// assert_eq!(Format::from_path(Path::new("day1.jsonl.gz")), Some(Format::Jsonl));
+    /// assert_eq!(Format::from_path(Path::new("events.CSV")), Some(Format::Csv));
+    /// assert_eq!(Format::from_path(Path::new("events.txt")), None);
+    /// ```
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?;
+        let name = strip_suffix_ignore_case(name, ".gz").unwrap_or(name);
+        if strip_suffix_ignore_case(name, ".jsonl").is_some()
+            || strip_suffix_ignore_case(name, ".ndjson").is_some()
+        {
+            Some(Format::Jsonl)
+        } else if strip_suffix_ignore_case(name, ".csv").is_some() {
+            Some(Format::Csv)
+        } else {
+            None
+        }
+    }
+
+    /// The format's name as used on the command line: `csv` or `jsonl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+
+    /// Parses `csv`, `jsonl` or `ndjson`.
+    fn from_str(s: &str) -> Result<Format> {
+        match s {
+            "csv" => Ok(Format::Csv),
+            "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            _ => Err(Error::config(format!(
+                "unknown input format {:?} (expected csv or jsonl)",
+                clip(s)
+            ))),
+        }
+    }
+}
+
+fn strip_suffix_ignore_case<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = name.len().checked_sub(suffix.len())?;
+    let tail = name.get(cut..)?;
+    tail.eq_ignore_ascii_case(suffix).then(|| &name[..cut])
+}
+
+/// Whether a file name ends in `.gz` (any case).
+fn is_gzip_path(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| strip_suffix_ignore_case(n, ".gz").is_some())
+}
+
+/// How an [`EventReader`] reads: strictness, format and record size limit.
+///
+/// ```
+/// use hydra_detect::{Format, IngestConfig};
+///
+/// let config = IngestConfig::new().lenient(true).format(Some(Format::Jsonl));
+/// assert!(config.get_lenient());
+/// assert_eq!(config.get_max_record_len(), 64 * 1024);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    lenient: bool,
+    format: Option<Format>,
+    max_record_len: usize,
+}
+
+impl IngestConfig {
+    /// The default [`max_record_len`](IngestConfig::max_record_len): 64 KiB.
+    pub const DEFAULT_MAX_RECORD_LEN: usize = 64 * 1024;
+
+    /// The defaults: strict, format from the file name (else CSV), records of
+    /// at most 64 KiB.
+    pub fn new() -> Self {
+        Self { lenient: false, format: None, max_record_len: Self::DEFAULT_MAX_RECORD_LEN }
+    }
+
+    /// Skip bad records (counting them) instead of stopping at the first one.
+    /// Default `false`.
+    pub fn lenient(mut self, yes: bool) -> Self {
+        self.lenient = yes;
+        self
+    }
+
+    /// The input format for [`EventReader::open`], overriding the file name;
+    /// `None` (the default) infers it from the name and falls back to CSV.
+    pub fn format(mut self, format: Option<Format>) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The longest record accepted, in bytes as written (a CSV record with
+    /// its quotes, or a JSON line), not counting the line terminator. A
+    /// longer record is an [`InputProblem::TooLong`] error. This bounds the
+    /// reader's memory. Default 64 KiB; must be at least 1.
+    pub fn max_record_len(mut self, bytes: usize) -> Self {
+        self.max_record_len = bytes;
+        self
+    }
+
+    /// Whether bad records are skipped.
+    pub fn get_lenient(&self) -> bool {
+        self.lenient
+    }
+
+    /// The configured format, if any.
+    pub fn get_format(&self) -> Option<Format> {
+        self.format
+    }
+
+    /// The longest record accepted, in bytes.
+    pub fn get_max_record_len(&self) -> usize {
+        self.max_record_len
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.max_record_len == 0 {
+            return Err(Error::config("max_record_len is 0 (expected at least 1 byte)"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One event read from the input, with where it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// 1-based position of the record among the input's records: the CSV
+    /// header and blank lines are not counted, bad records are (so `seq`
+    /// identifies a record whether or not earlier ones were skipped).
+    pub seq: u64,
+    /// Physical line where the record starts (1 = the CSV header).
+    pub line: u64,
+    /// The validated event.
+    pub event: Event,
+}
+
+/// Records skipped by lenient reading, counted by [`InputProblem`].
+///
+/// Serializes as a map from [`InputProblem::as_str`] to count, e.g.
+/// `{"timestamp": 2, "ip": 1}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SkipCounts {
+    /// Count per problem; absent means zero, so every stored count is > 0.
+    counts: BTreeMap<InputProblem, u64>,
+    total: u64,
+    /// The first [`SkipCounts::MAX_EXAMPLES`] error messages, in input order.
+    examples: Vec<String>,
+}
+
+impl SkipCounts {
+    /// How many error messages [`examples`](SkipCounts::examples) keeps.
+    pub const MAX_EXAMPLES: usize = 10;
+
+    /// Records skipped in all.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Whether nothing was skipped.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Records skipped for `problem`.
+    pub fn count(&self, problem: InputProblem) -> u64 {
+        self.counts.get(&problem).copied().unwrap_or(0)
+    }
+
+    /// Each problem that occurred with its count, in [`InputProblem`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (InputProblem, u64)> + '_ {
+        self.counts.iter().map(|(&p, &n)| (p, n))
+    }
+
+    /// The first ten skipped records' error messages (`line N: ...`), in
+    /// input order.
+    pub fn examples(&self) -> &[String] {
+        &self.examples
+    }
+
+    /// Counts one skipped record.
+    pub(crate) fn add(&mut self, problem: InputProblem, error: &Error) {
+        *self.counts.entry(problem).or_insert(0) += 1;
+        self.total += 1;
+        if self.examples.len() < Self::MAX_EXAMPLES {
+            self.examples.push(error.to_string());
+        }
+    }
+}
+
+impl fmt::Display for SkipCounts {
+    /// `no records skipped`, or e.g. `3 records skipped (timestamp 2, ip 1)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.total == 0 {
+            return f.write_str("no records skipped");
+        }
+        let noun = if self.total == 1 { "record" } else { "records" };
+        write!(f, "{} {noun} skipped (", self.total)?;
+        for (i, (problem, n)) in self.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{problem} {n}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl serde::Serialize for SkipCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.iter().map(|(p, n)| (p.as_str(), n)))
+    }
+}
+
+/// A streaming reader of events: CSV or JSON Lines in, [`Record`]s out.
+///
+/// Iterating yields `Result<Record>`: in strict mode the first bad record's
+/// error ends the stream; in lenient mode bad records are skipped and
+/// counted in [`skipped`](EventReader::skipped), and only I/O errors are
+/// yielded. After an error the iterator yields `None`.
+///
+/// See the [module documentation](crate::ingest) for the accepted input.
+///
+/// # Complexity
+///
+/// Linear time in the input size; memory bounded by the record size limit
+/// plus a 64 KiB buffer, whatever the input size.
+pub struct EventReader<R> {
+    parser: Parser<R>,
+    lenient: bool,
+    /// Set after an error in strict mode, an I/O error, or the end of input.
+    finished: bool,
+    /// Records seen so far, good or bad.
+    seq: u64,
+    skipped: SkipCounts,
+    /// Named in I/O error messages; `None` for [`EventReader::new`].
+    path: Option<PathBuf>,
+}
+
+enum Parser<R> {
+    Csv(CsvParser<R>),
+    Jsonl(JsonlParser<R>),
+}
+
+impl EventReader<Box<dyn BufRead + Send>> {
+    /// Opens a file of events.
+    ///
+    /// A `.gz` suffix means gzip (several concatenated members are read as
+    /// one stream). The format is [`IngestConfig::format`] if set, else
+    /// what [`Format::from_path`] says, else CSV. For CSV the header is read
+    /// here.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error naming the file if it cannot be opened or read, an input
+    /// error ([`InputProblem::Header`] or [`InputProblem::TooLong`]) for a
+    /// bad CSV header, a config error for an invalid `config`.
+    pub fn open(path: &Path, config: &IngestConfig) -> Result<Self> {
+        config.validate()?;
+        let format = config.get_format().or_else(|| Format::from_path(path)).unwrap_or_default();
+        let file = File::open(path).map_err(|e| {
+            Error::io(format!("cannot open \"{}\"", path.display()), Some(path.to_owned()), e)
+        })?;
+        let reader: Box<dyn BufRead + Send> = if is_gzip_path(path) {
+            Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
+        } else {
+            Box::new(BufReader::new(file))
+        };
+        Self::with_path(reader, format, config, Some(path.to_owned()))
+    }
+}
+
+impl<R: Read> EventReader<R> {
+    /// Reads events in `format` from `reader` (for standard input, pass
+    /// `std::io::stdin().lock()` and `config.get_format().unwrap_or_default()`).
+    ///
+    /// `config`'s format is ignored here: `format` says what `reader` holds.
+    /// The reader is buffered internally; for CSV the header is read here.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error if reading the header fails, an input error
+    /// ([`InputProblem::Header`] or [`InputProblem::TooLong`]) for a bad CSV
+    /// header, a config error for an invalid `config`.
+    pub fn new(reader: R, format: Format, config: &IngestConfig) -> Result<Self> {
+        config.validate()?;
+        Self::with_path(reader, format, config, None)
+    }
+
+    fn with_path(
+        reader: R,
+        format: Format,
+        config: &IngestConfig,
+        path: Option<PathBuf>,
+    ) -> Result<Self> {
+        let source = Source::new(reader);
+        let max = config.get_max_record_len();
+        let parser = match format {
+            Format::Csv => match CsvParser::new(source, max) {
+                Ok(p) => Parser::Csv(p),
+                Err(failure) => return Err(failure.into_error(path.as_deref())),
+            },
+            Format::Jsonl => Parser::Jsonl(JsonlParser::new(source, max)),
+        };
+        Ok(Self {
+            parser,
+            lenient: config.get_lenient(),
+            finished: false,
+            seq: 0,
+            skipped: SkipCounts::default(),
+            path,
+        })
+    }
+
+    /// The records skipped so far (lenient mode; always empty when strict).
+    pub fn skipped(&self) -> &SkipCounts {
+        &self.skipped
+    }
+
+    /// The format being read.
+    pub fn format(&self) -> Format {
+        match self.parser {
+            Parser::Csv(_) => Format::Csv,
+            Parser::Jsonl(_) => Format::Jsonl,
+        }
+    }
+
+    /// Consumes the reader, returning what it skipped.
+    pub fn into_skipped(self) -> SkipCounts {
+        self.skipped
+    }
+}
+
+impl<R: Read> Iterator for EventReader<R> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        while !self.finished {
+            let row = match &mut self.parser {
+                Parser::Csv(p) => p.next_row(),
+                Parser::Jsonl(p) => p.next_row(),
+            };
+            let row = match row {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(failure) => {
+                    self.finished = true;
+                    return Some(Err(failure.into_error(self.path.as_deref())));
+                }
+            };
+            self.seq += 1;
+            match row.outcome {
+                Ok(event) => return Some(Ok(Record { seq: self.seq, line: row.line, event })),
+                Err((problem, message)) => {
+                    let error = Error::input(row.line, problem, message);
+                    if !self.lenient {
+                        self.finished = true;
+                        return Some(Err(error));
+                    }
+                    self.skipped.add(problem, &error);
+                }
+            }
+        }
+        self.finished = true;
+        None
+    }
+}
+
+impl<R> fmt::Debug for EventReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = match self.parser {
+            Parser::Csv(_) => Format::Csv,
+            Parser::Jsonl(_) => Format::Jsonl,
+        };
+        f.debug_struct("EventReader")
+            .field("format", &format)
+            .field("lenient", &self.lenient)
+            .field("seq", &self.seq)
+            .field("finished", &self.finished)
+            .field("skipped", &self.skipped)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads a whole file of events (see [`EventReader::open`]).
+///
+/// Returns the events in input order and, in lenient mode, what was skipped.
+///
+/// # Errors
+///
+/// Whatever [`EventReader::open`] or the reader yields: the first bad record
+/// (strict), an I/O error, a bad header.
+pub fn read_events(path: &Path, config: &IngestConfig) -> Result<(Vec<Event>, SkipCounts)> {
+    let mut reader = EventReader::open(path, config)?;
+    let mut events = Vec::new();
+    for record in reader.by_ref() {
+        events.push(record?.event);
+    }
+    Ok((events, reader.into_skipped()))
+}
+
+// ---------------------------------------------------------------------------
+// Internals shared by the CSV and JSON Lines parsers.
+
+/// Size of the input buffer.
+const BUFFER_LEN: usize = 64 * 1024;
+
+/// A buffered reader that remembers end of input (so a terminal is not read
+/// again after end of file) and retries interrupted reads.
+pub(crate) struct Source<R> {
+    reader: R,
+    buf: Box<[u8]>,
+    /// Invariant: `pos <= end <= buf.len()`; `buf[pos..end]` is unread.
+    pos: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl<R: Read> Source<R> {
+    fn new(reader: R) -> Self {
+        Self { reader, buf: vec![0; BUFFER_LEN].into_boxed_slice(), pos: 0, end: 0, eof: false }
+    }
+
+    /// The unread buffered bytes, reading more if none are left; empty at end
+    /// of input.
+    pub(crate) fn fill(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.end && !self.eof {
+            self.pos = 0;
+            self.end = 0;
+            loop {
+                match self.reader.read(&mut self.buf) {
+                    Ok(0) => self.eof = true,
+                    // `min` guards against a reader that claims too much.
+                    Ok(n) => self.end = n.min(self.buf.len()),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+                break;
+            }
+        }
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    /// Marks `n` buffered bytes as read.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.end);
+    }
+}
+
+/// A record's outcome from a parser: where it starts and its event or the
+/// problem with it.
+pub(crate) struct Row {
+    pub(crate) line: u64,
+    pub(crate) outcome: std::result::Result<Event, (InputProblem, String)>,
+}
+
+/// Why a parser stopped: an I/O error, or an input error that cannot be
+/// skipped (a bad CSV header).
+pub(crate) enum Failure {
+    Io { line: u64, error: io::Error },
+    Input { line: u64, problem: InputProblem, message: String },
+}
+
+impl Failure {
+    fn into_error(self, path: Option<&Path>) -> Error {
+        match self {
+            Failure::Io { line, error } => {
+                let what = match path {
+                    Some(p) => format!("cannot read \"{}\" (at line {line})", p.display()),
+                    None => format!("cannot read the input (at line {line})"),
+                };
+                Error::io(what, path.map(Path::to_owned), error)
+            }
+            Failure::Input { line, problem, message } => Error::input(line, problem, message),
+        }
+    }
+}
+
+/// One field of a record as read, before validation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Field<'a> {
+    /// Not given: an empty CSV field, a missing column or JSON field, `""`,
+    /// or JSON `null`.
+    Absent,
+    /// Non-empty text.
+    Text(&'a str),
+    /// A JSON integer.
+    Integer(i128),
+    /// A JSON number that is not an integer.
+    Float(f64),
+    /// Another JSON type, named for the message (e.g. `a boolean`).
+    Other(&'static str),
+}
+
+/// The contract's fields of one record.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fields<'a> {
+    pub(crate) ts: Field<'a>,
+    pub(crate) account: Field<'a>,
+    pub(crate) event: Field<'a>,
+    pub(crate) kind: Field<'a>,
+    pub(crate) value: Field<'a>,
+    pub(crate) reason: Field<'a>,
+}
+
+type FieldResult<T> = std::result::Result<T, (InputProblem, String)>;
+
+const EXPECTED_EVENT: &str = "expected signup, observe, ban or unban";
+
+/// Builds and validates an event from its fields, checking CONTRACT.md's
+/// rules in column order (`ts`, `account`, `event`, `kind`, `value`,
+/// `reason`) and then [`normalize::validate_event`]'s bounds.
+pub(crate) fn build_event(f: &Fields<'_>) -> FieldResult<Event> {
+    let ts = match f.ts {
+        Field::Absent => {
+            return Err((
+                InputProblem::Timestamp,
+                "missing ts (expected unix seconds or an RFC 3339 timestamp)".to_owned(),
+            ));
+        }
+        Field::Text(s) => time::parse_timestamp(s),
+        Field::Integer(n) => time::check_unix_seconds(n),
+        Field::Float(x) => Err(format!(
+            "ts {x} is not a whole number (expected integer unix seconds or an RFC 3339 string)"
+        )),
+        Field::Other(ty) => {
+            Err(format!("ts is {ty} (expected integer unix seconds or an RFC 3339 string)"))
+        }
+    }
+    .map_err(|m| (InputProblem::Timestamp, m))?;
+
+    let account = text_or_integer(f.account, "account", InputProblem::Account)?;
+    normalize::validate_account(account.as_deref().unwrap_or(""))?;
+    let account = account.map(String::from).unwrap_or_default();
+
+    let event = match f.event {
+        Field::Absent => {
+            return Err((InputProblem::Event, format!("missing event ({EXPECTED_EVENT})")));
+        }
+        Field::Text(s) => s,
+        other => return Err(wrong_type(other, "event", InputProblem::Event)),
+    };
+    let kind = text(f.kind, "kind", InputProblem::Kind)?;
+    let value = text_or_integer(f.value, "value", InputProblem::Value)?;
+    let reason = text(f.reason, "reason", InputProblem::Reason)?;
+
+    let action = match event {
+        "observe" => {
+            let kind = kind.ok_or_else(|| {
+                (InputProblem::Kind, "missing kind (required for observe)".to_owned())
+            })?;
+            let kind = IndicatorKind::parse(kind).map_err(|_| {
+                (
+                    InputProblem::Kind,
+                    format!(
+                        "invalid kind {:?} (expected lowercase [a-z0-9_], 1 to 32 bytes)",
+                        clip(kind)
+                    ),
+                )
+            })?;
+            let value = value.ok_or_else(|| {
+                (InputProblem::Value, "missing value (required for observe)".to_owned())
+            })?;
+            Action::Observe(Indicator { kind, value: value.into() })
+        }
+        "signup" | "ban" | "unban" => {
+            let article = if event == "unban" { "an" } else { "a" };
+            if let Some(kind) = kind {
+                return Err((
+                    InputProblem::Kind,
+                    format!(
+                        "kind {:?} on {article} {event} row (kind is only allowed on observe)",
+                        clip(kind)
+                    ),
+                ));
+            }
+            if let Some(value) = value {
+                return Err((
+                    InputProblem::Value,
+                    format!(
+                        "value {:?} on {article} {event} row (value is only allowed on observe)",
+                        clip(&value)
+                    ),
+                ));
+            }
+            match event {
+                "signup" => Action::Signup,
+                "unban" => Action::Unban,
+                _ => Action::Ban { reason: reason.map(String::from) },
+            }
+        }
+        other => {
+            return Err((
+                InputProblem::Event,
+                format!("unknown event {:?} ({EXPECTED_EVENT})", clip(other)),
+            ));
+        }
+    };
+    if let (Some(reason), false) = (reason, matches!(action, Action::Ban { .. })) {
+        let article =
+            if action.name() == "observe" || action.name() == "unban" { "an" } else { "a" };
+        return Err((
+            InputProblem::Reason,
+            format!(
+                "reason {:?} on {article} {} row (reason is only allowed on ban)",
+                clip(reason),
+                action.name()
+            ),
+        ));
+    }
+    let event = Event { ts, account, action };
+    normalize::validate_event(&event)?;
+    Ok(event)
+}
+
+/// A text field; `None` if absent.
+fn text<'a>(field: Field<'a>, name: &str, problem: InputProblem) -> FieldResult<Option<&'a str>> {
+    match field {
+        Field::Absent => Ok(None),
+        Field::Text(s) => Ok(Some(s)),
+        other => Err(wrong_type(other, name, problem)),
+    }
+}
+
+/// A text field that may also be a JSON integer (account ids and values
+/// such as ASNs are often numbers in JSON).
+fn text_or_integer<'a>(
+    field: Field<'a>,
+    name: &str,
+    problem: InputProblem,
+) -> FieldResult<Option<std::borrow::Cow<'a, str>>> {
+    match field {
+        Field::Absent => Ok(None),
+        Field::Text(s) => Ok(Some(s.into())),
+        Field::Integer(n) => Ok(Some(n.to_string().into())),
+        other => Err(wrong_type(other, name, problem)),
+    }
+}
+
+fn wrong_type(field: Field<'_>, name: &str, problem: InputProblem) -> (InputProblem, String) {
+    let found = match field {
+        Field::Float(x) => format!("the number {x}"),
+        Field::Other(ty) => ty.to_owned(),
+        Field::Integer(n) => format!("the number {n}"),
+        Field::Absent | Field::Text(_) => "text".to_owned(),
+    };
+    (problem, format!("{name} is {found} (expected a string)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields<'a>(ts: &'a str, account: &'a str, event: &'a str) -> Fields<'a> {
+        let f = |s: &'a str| if s.is_empty() { Field::Absent } else { Field::Text(s) };
+        Fields {
+            ts: f(ts),
+            account: f(account),
+            event: f(event),
+            kind: Field::Absent,
+            value: Field::Absent,
+            reason: Field::Absent,
+        }
+    }
+
+    #[test]
+    fn builds_each_action() {
+        let e = build_event(&fields("5", "a", "signup")).unwrap();
+        assert_eq!(e, Event::signup(5, "a"));
+        let mut f = fields("5", "a", "observe");
+        f.kind = Field::Text("asn");
+        f.value = Field::Integer(13335);
+        assert_eq!(build_event(&f).unwrap(), Event::observe(5, "a", IndicatorKind::Asn, "13335"));
+        let mut f = fields("5", "a", "ban");
+        f.reason = Field::Text("spam");
+        assert_eq!(build_event(&f).unwrap(), Event::ban(5, "a", Some("spam".into())));
+        assert_eq!(build_event(&fields("5", "a", "ban")).unwrap(), Event::ban(5, "a", None));
+        assert_eq!(build_event(&fields("5", "a", "unban")).unwrap(), Event::unban(5, "a"));
+    }
+
+    #[test]
+    fn rejects_with_the_right_problem() {
+        let problem = |f: Fields<'_>| build_event(&f).unwrap_err().0;
+        assert_eq!(problem(fields("", "a", "signup")), InputProblem::Timestamp);
+        assert_eq!(problem(fields("5", "", "signup")), InputProblem::Account);
+        assert_eq!(problem(fields("5", "a", "")), InputProblem::Event);
+        assert_eq!(problem(fields("5", "a", "Signup")), InputProblem::Event);
+        let mut f = fields("5", "a", "signup");
+        f.ts = Field::Float(1.5);
+        assert_eq!(problem(f), InputProblem::Timestamp);
+        f.ts = Field::Other("a boolean");
+        assert_eq!(problem(f), InputProblem::Timestamp);
+        let mut f = fields("5", "a", "signup");
+        f.account = Field::Other("an array");
+        assert_eq!(problem(f), InputProblem::Account);
+        let mut f = fields("5", "a", "unban");
+        f.reason = Field::Text("x");
+        let (p, m) = build_event(&f).unwrap_err();
+        assert_eq!(p, InputProblem::Reason);
+        assert_eq!(m, "reason \"x\" on an unban row (reason is only allowed on ban)");
+        let mut f = fields("5", "a", "signup");
+        f.value = Field::Text("v");
+        assert_eq!(problem(f), InputProblem::Value);
+        let mut f = fields("5", "a", "observe");
+        f.kind = Field::Text("ip");
+        f.value = Field::Text("300.1.1.1");
+        assert_eq!(problem(f), InputProblem::Ip);
+    }
+
+    #[test]
+    fn config_defaults_and_setters() {
+        let c = IngestConfig::default();
+        assert!(!c.get_lenient());
+        assert_eq!(c.get_format(), None);
+        assert_eq!(c.get_max_record_len(), 65_536);
+        let c = c.lenient(true).format(Some(Format::Jsonl)).max_record_len(10);
+        assert_eq!(
+            (c.get_lenient(), c.get_format(), c.get_max_record_len()),
+            (true, Some(Format::Jsonl), 10)
+        );
+        assert!(IngestConfig::new().max_record_len(0).validate().is_err());
+    }
+
+    #[test]
+    fn formats_from_names() {
+        let f = |s: &str| Format::from_path(Path::new(s));
+        assert_eq!(f("a.csv"), Some(Format::Csv));
+        assert_eq!(f("a.csv.gz"), Some(Format::Csv));
+        assert_eq!(f("a.ndjson.GZ"), Some(Format::Jsonl));
+        assert_eq!(f("dir.jsonl/a"), None);
+        assert_eq!(f("gz"), None);
+        assert!(is_gzip_path(Path::new("x/a.jsonl.gz")));
+        assert!(!is_gzip_path(Path::new("x.gz/a.jsonl")));
+        assert_eq!("jsonl".parse::<Format>().unwrap(), Format::Jsonl);
+        assert!("xml".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn skip_counts_summarize() {
+        let mut s = SkipCounts::default();
+        assert_eq!(s.to_string(), "no records skipped");
+        for i in 0..12 {
+            let p = if i % 3 == 0 { InputProblem::Ip } else { InputProblem::Timestamp };
+            s.add(p, &Error::input(i, p, "x"));
+        }
+        assert_eq!(s.total(), 12);
+        assert_eq!(s.examples().len(), 10);
+        assert_eq!(s.examples()[1], "line 1: x");
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            [(InputProblem::Timestamp, 8), (InputProblem::Ip, 4)]
+        );
+        assert_eq!(s.to_string(), "12 records skipped (timestamp 8, ip 4)");
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"timestamp":8,"ip":4}"#);
+    }
+}

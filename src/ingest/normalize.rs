@@ -4,9 +4,7 @@
 use std::net::IpAddr;
 
 use crate::error::InputProblem;
-use crate::event::{
-    Action, Event, IndicatorKind, MAX_ACCOUNT_LEN, MAX_REASON_LEN, MAX_VALUE_LEN,
-};
+use crate::event::{Action, Event, IndicatorKind, MAX_ACCOUNT_LEN, MAX_REASON_LEN, MAX_VALUE_LEN};
 
 /// Checks the bounds CONTRACT.md puts on an event's fields.
 ///
@@ -126,7 +124,10 @@ mod tests {
         let bad_ip = Event::observe(0, "a", IndicatorKind::Ip, "1.2.3.4.5");
         assert_eq!(validate_event(&bad_ip).unwrap_err().0, InputProblem::Ip);
         let reason = Some("r".repeat(257));
-        assert_eq!(validate_event(&Event::ban(0, "a", reason)).unwrap_err().0, InputProblem::Reason);
+        assert_eq!(
+            validate_event(&Event::ban(0, "a", reason)).unwrap_err().0,
+            InputProblem::Reason
+        );
         assert!(clip(&"é".repeat(100)).len() <= 64);
     }
 }
