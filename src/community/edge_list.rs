@@ -153,10 +153,14 @@ impl EdgeListConfig {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn read_edge_list(path: &Path, config: &EdgeListConfig) -> Result<Graph> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::io(format!("cannot read edge list {}", path.display()), Some(path.into()), e)
-    })?;
-    parse_edge_list(&bytes, config)
+    let parsed = {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::io(format!("cannot read edge list {}", path.display()), Some(path.into()), e)
+        })?;
+        parse_edges(&bytes, config.parallel_threshold)?
+        // The text is freed here, before the graph is built.
+    };
+    build_graph(parsed, config)
 }
 
 /// Parses an undirected weighted graph from edge-list text in memory.
@@ -182,7 +186,11 @@ pub fn read_edge_list(path: &Path, config: &EdgeListConfig) -> Result<Graph> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_edge_list(bytes: &[u8], config: &EdgeListConfig) -> Result<Graph> {
-    let parsed = parse_edges(bytes, config.parallel_threshold)?;
+    build_graph(parse_edges(bytes, config.parallel_threshold)?, config)
+}
+
+/// Checks the node count against the limits and builds the graph.
+fn build_graph(parsed: ParsedEdges, config: &EdgeListConfig) -> Result<Graph> {
     let node_count = parsed.node_count.max(config.min_node_count);
     if node_count > config.max_node_count || node_count > MAX_NODE_ID as usize + 1 {
         let why = if parsed.node_count >= config.min_node_count {
@@ -196,7 +204,19 @@ pub fn parse_edge_list(bytes: &[u8], config: &EdgeListConfig) -> Result<Graph> {
             config.max_node_count.min(MAX_NODE_ID as usize + 1)
         )));
     }
-    Graph::try_from_edges(node_count, parsed.chunks.into_iter().flatten())
+    // One vector of exactly the right size, which `Graph::try_from_edges`
+    // takes over without copying; each chunk is freed once copied.
+    let mut chunks = parsed.chunks;
+    let edges = if chunks.len() == 1 {
+        chunks.pop().expect("one chunk")
+    } else {
+        let mut edges = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+        for chunk in chunks {
+            edges.extend(chunk);
+        }
+        edges
+    };
+    Graph::try_from_edges(node_count, edges)
 }
 
 /// Edges parsed from a whole input, still in per-chunk vectors (in file

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cluster;
 mod eval;
 mod out;
 mod progress;
@@ -30,6 +31,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Detect communities in an edge-list graph (Leiden, label propagation, components).
+    Cluster(cluster::Args),
     /// Simulate a platform with hydra operators; write events.csv and truth.csv.
     Simulate(simulate::Args),
     /// Evaluate accounts.csv (and a watch stream) against truth.csv.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Cluster(args) => cluster::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Watch(args) => watch::run(args),
