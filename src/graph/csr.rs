@@ -136,6 +136,7 @@ impl AccountGraph {
     }
 
     /// The edge between `a` and `b`, if any: weight and kinds.
+    #[cfg(test)]
     pub(crate) fn edge(&self, a: AccountId, b: AccountId) -> Option<(f32, KindMask)> {
         let range = *self.offsets.get(a.index())?..*self.offsets.get(a.index() + 1)?;
         let i = self.targets[range.clone()].binary_search(&b.as_u32()).ok()? + range.start;
@@ -160,12 +161,6 @@ impl AccountGraph {
     /// Kind masks, parallel to [`AccountGraph::targets`].
     pub(crate) fn masks(&self) -> &[KindMask] {
         &self.masks
-    }
-
-    /// The CSR arrays by value (offsets, targets, weights), for
-    /// `community::Graph::from_csr` without a copy.
-    pub(crate) fn into_csr(self) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
-        (self.offsets, self.targets, self.weights)
     }
 
     /// The subgraph induced by `accounts`, as a petgraph graph whose node
@@ -300,8 +295,6 @@ mod tests {
         assert_eq!(g.edge(AccountId::new(2), AccountId::new(1)).unwrap().0, 0.5);
         assert!(g.edge(AccountId::new(0), AccountId::new(1)).is_none());
         assert!(g.edge(AccountId::new(9), AccountId::new(1)).is_none());
-        let (o, t, w) = g.into_csr();
-        assert_eq!((o.len(), t.len(), w.len()), (5, 6, 6));
     }
 
     #[test]

@@ -22,10 +22,8 @@ mod summary;
 mod weight;
 
 pub(crate) use csr::AccountGraph;
-pub(crate) use project::ProjectionStats;
 pub use summary::{EventIndex, GraphBuilder, GraphSummary};
 pub use weight::GraphConfig;
-pub(crate) use weight::KindMask;
 
 #[cfg(test)]
 mod tests {
@@ -34,6 +32,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_pcg::Pcg64;
 
+    use super::project::ProjectionStats;
     use super::weight::specificity;
     use super::*;
     use crate::event::{Event, IndicatorKind};

@@ -37,6 +37,8 @@ pub(crate) struct ProjectionStats {
     pub(crate) shared_indicators: u64,
     /// Shared indicators whose kind weighs 0 (turned off), skipped.
     pub(crate) indicators_off: u64,
+    /// Shared indicators skipped because no pair could reach the minimum contribution.
+    pub(crate) indicators_negligible: u64,
     /// Shared indicators over the supernode cap.
     pub(crate) indicators_over_cap: u64,
     /// Pair contributions emitted, in total.
@@ -108,6 +110,7 @@ pub(crate) struct Edge {
 struct Counters {
     shared: u64,
     off: u64,
+    negligible: u64,
     over_cap: u64,
     regular: u64,
     window: u64,
@@ -126,6 +129,7 @@ impl Counters {
     fn add(mut self, o: Counters) -> Counters {
         self.shared += o.shared;
         self.off += o.off;
+        self.negligible += o.negligible;
         self.over_cap += o.over_cap;
         self.regular += o.regular;
         self.window += o.window;
@@ -217,6 +221,16 @@ impl Projector<'_> {
         let weight = self.weights.indicator_weight(kind, id.as_u32());
         if weight <= 0.0 {
             buf.counters.off += 1;
+            return;
+        }
+        // The strongest pair this indicator could emit (time factor 1).
+        let best = if degree <= self.cap {
+            weight * specificity(degree)
+        } else {
+            weight * self.weights.supernode_factor
+        };
+        if best < self.weights.min_contribution {
+            buf.counters.negligible += 1;
             return;
         }
         let before = buf.counters.regular + buf.counters.window;
@@ -378,6 +392,7 @@ pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Vec<Edge>, Projec
     let stats = ProjectionStats {
         shared_indicators: counters.shared,
         indicators_off: counters.off,
+        indicators_negligible: counters.negligible,
         indicators_over_cap: counters.over_cap,
         pairs_emitted: counters.regular + counters.window,
         pairs_regular: counters.regular,

@@ -53,7 +53,7 @@ impl GraphBuilder {
     /// A builder projecting with `config`.
     pub fn new(config: GraphConfig) -> Self {
         Self {
-            index: IndexBuilder::new(),
+            index: IndexBuilder::new().parallel_threshold(config.get_parallel_threshold()),
             config,
             started: Instant::now(),
             skipped: BTreeMap::new(),
@@ -139,6 +139,54 @@ impl EventIndex {
         self.index.heap_bytes()
     }
 
+    /// The account graph induced by `accounts` (input ids; repeats ignored),
+    /// as a petgraph graph for your own algorithms: node weights are the
+    /// account ids in the order given, edge weights the link weights.
+    ///
+    /// # Errors
+    ///
+    /// An [`InvalidArgument`](crate::ErrorKind::InvalidArgument) error
+    /// naming the first account that appears in no event.
+    ///
+    /// # Complexity
+    ///
+    /// A full projection (see [`EventIndex::summarize`]) plus
+    /// `O(n log n + Σ deg)` for the `n` accounts given.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hydra_detect::{Event, GraphBuilder, GraphConfig, IndicatorKind};
+    ///
+    /// let mut builder = GraphBuilder::new(GraphConfig::new());
+    /// for (line, account) in [(2, "a"), (3, "b"), (4, "c")] {
+    ///     builder.add(line, &Event::observe(0, account, IndicatorKind::Device, "d-1"))?;
+    /// }
+    /// let index = builder.index();
+    /// let graph = index.to_petgraph(&["a", "c"])?;
+    /// assert_eq!((graph.node_count(), graph.edge_count()), (2, 1));
+    /// assert!(index.to_petgraph(&["nobody"]).is_err());
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_petgraph(
+        &self,
+        accounts: &[&str],
+    ) -> Result<petgraph::Graph<String, f32, petgraph::Undirected>> {
+        let ids = accounts
+            .iter()
+            .map(|name| {
+                self.index.account_id(name).ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "unknown account {:?} (it appears in no event)",
+                        crate::ingest::normalize::clip(name)
+                    ))
+                })
+            })
+            .collect::<Result<Vec<AccountId>>>()?;
+        let (graph, _) = AccountGraph::build(&self.index, &self.config);
+        Ok(graph.to_petgraph(&self.index, &ids))
+    }
+
     /// Projects the account graph (see [`GraphConfig`]) and summarizes it.
     ///
     /// # Complexity
@@ -184,6 +232,17 @@ struct LargeIndicator {
     kind: String,
     value: String,
     accounts: u64,
+    /// Of those, how many are banned at the end of the input.
+    banned: u64,
+}
+
+/// The time range the input covers.
+#[derive(Clone, Debug, Serialize)]
+struct TimeRange {
+    /// Earliest event time (unix seconds).
+    first: i64,
+    /// Latest event time (unix seconds).
+    last: i64,
 }
 
 /// Counts of indicators and edges by kind.
@@ -207,6 +266,8 @@ pub struct GraphSummary {
     skipped_rows: BTreeMap<&'static str, u64>,
     accounts: u64,
     linked_accounts: u64,
+    banned_accounts: u64,
+    time_range: Option<TimeRange>,
     indicators: u64,
     shared_indicators: u64,
     links: u64,
@@ -249,22 +310,31 @@ impl GraphSummary {
         skipped_rows: BTreeMap<&'static str, u64>,
         timings: Timings,
     ) -> GraphSummary {
-        let accounts = index.account_count();
+        let accounts = graph.node_count();
         let degrees = (0..accounts as u32).map(|a| graph.degree(AccountId::new(a)) as u64);
         let linked_accounts = degrees.clone().filter(|&d| d > 0).count() as u64;
         let mut edge_kinds: BTreeMap<String, u64> = BTreeMap::new();
         let mut hard_edges = 0;
-        for a in 0..accounts as u32 {
-            for (b, _, mask) in graph.neighbors(AccountId::new(a)) {
-                if b.as_u32() <= a {
+        let (offsets, targets, masks) = (graph.offsets(), graph.targets(), graph.masks());
+        for a in 0..accounts {
+            // Each undirected edge once: from its smaller endpoint.
+            for i in offsets[a]..offsets[a + 1] {
+                if targets[i] as usize <= a {
                     continue;
                 }
-                hard_edges += u64::from(mask.has_hard());
-                for name in mask.names() {
+                hard_edges += u64::from(masks[i].has_hard());
+                for name in masks[i].names() {
                     *edge_kinds.entry(name.to_owned()).or_default() += 1;
                 }
             }
         }
+        let ids = || (0..accounts as u32).map(AccountId::new);
+        let banned: roaring::RoaringBitmap =
+            ids().filter(|&a| index.is_banned(a)).map(|a| a.as_u32()).collect();
+        let time_range = (accounts > 0).then(|| TimeRange {
+            first: ids().map(|a| index.first_seen(a)).min().unwrap_or_default(),
+            last: ids().map(|a| index.last_seen(a)).max().unwrap_or_default(),
+        });
         GraphSummary {
             schema: SCHEMA,
             version: env!("CARGO_PKG_VERSION"),
@@ -272,6 +342,8 @@ impl GraphSummary {
             skipped_rows,
             accounts: accounts as u64,
             linked_accounts,
+            banned_accounts: banned.len(),
+            time_range,
             indicators: index.indicator_count() as u64,
             shared_indicators: index.shared_indicators().len() as u64,
             links: index.link_count() as u64,
@@ -294,6 +366,14 @@ impl GraphSummary {
                     kind: index.indicator_kind(i).to_string(),
                     value: index.indicator_value(i).to_owned(),
                     accounts: index.indicator_degree(i) as u64,
+                    banned: match index.indicator_bitmap(i) {
+                        Some(members) => members.intersection_len(&banned),
+                        None => index
+                            .indicator_accounts(i)
+                            .iter()
+                            .filter(|a| banned.contains(a.as_u32()))
+                            .count() as u64,
+                    },
                 })
                 .collect(),
             pairs_skipped_by_cap: projection.pairs_skipped_by_cap,
@@ -377,7 +457,13 @@ impl fmt::Display for GraphSummary {
                 self.skipped_rows.iter().map(|(k, n)| format!("{k} {}", t(*n))).collect();
             writeln!(f, "skipped rows {} ({})", t(self.skipped_row_count()), parts.join(", "))?;
         }
-        writeln!(f, "accounts     {} ({} linked)", t(self.accounts), t(self.linked_accounts))?;
+        writeln!(
+            f,
+            "accounts     {} ({} linked, {} banned)",
+            t(self.accounts),
+            t(self.linked_accounts),
+            t(self.banned_accounts)
+        )?;
         let kinds: Vec<String> =
             self.by_kind.indicators.iter().map(|(k, n)| format!("{k} {}", t(*n))).collect();
         writeln!(f, "indicators   {} ({})", t(self.indicators), kinds.join(", "))?;
@@ -403,7 +489,14 @@ impl fmt::Display for GraphSummary {
             writeln!(f, "largest indicators:")?;
             for ind in self.largest_indicators.iter().take(5) {
                 let value = crate::ingest::normalize::clip(&ind.value);
-                writeln!(f, "  {:>10}  {} {}", t(ind.accounts), ind.kind, value)?;
+                writeln!(
+                    f,
+                    "  {:>10}  {} {} ({} banned)",
+                    t(ind.accounts),
+                    ind.kind,
+                    value,
+                    t(ind.banned)
+                )?;
             }
         }
         write!(
@@ -429,11 +522,12 @@ mod tests {
             b.add(i as u64 + 2, &e).unwrap();
         }
         b.add(7, &Event::observe(0, "a0", IndicatorKind::Email, "x@y")).unwrap();
+        b.add(9, &Event::ban(50, "a1", None)).unwrap();
         let err = b.add(8, &Event::observe(0, "a0", IndicatorKind::Ip, "nope")).unwrap_err();
         assert_eq!(err.line(), Some(8));
         b.note_skipped(InputProblem::Ip, 2);
         let s = b.finish();
-        assert_eq!(s.event_count(), 6);
+        assert_eq!(s.event_count(), 7);
         assert_eq!(s.account_count(), 5);
         assert_eq!(s.indicator_count(), 3);
         assert_eq!(s.link_count(), 11);
@@ -447,7 +541,10 @@ mod tests {
         assert_eq!(json["skipped_rows"]["ip"], 2);
         assert_eq!(json["projection"]["indicators_over_cap"], 2);
         let text = s.to_string();
-        assert!(text.contains("accounts     5 (3 linked)"), "{text}");
+        assert!(text.contains("accounts     5 (3 linked, 1 banned)"), "{text}");
+        assert_eq!(json["banned_accounts"], 1);
+        assert_eq!(json["largest_indicators"][0]["banned"], 1);
+        assert_eq!(json["time_range"]["last"], 10_001);
         assert!(text.contains("20 pairs skipped"), "{text}");
     }
 

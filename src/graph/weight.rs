@@ -70,6 +70,7 @@ pub struct GraphConfig {
     known_shared_values: Vec<Indicator>,
     known_shared_networks: Vec<String>,
     known_shared_factor: f64,
+    min_contribution: f64,
     parallel_threshold: usize,
 }
 
@@ -108,6 +109,7 @@ impl Default for GraphConfig {
             known_shared_values: Vec::new(),
             known_shared_networks: Vec::new(),
             known_shared_factor: 0.1,
+            min_contribution: 0.01,
             parallel_threshold: 10_000,
         }
     }
@@ -368,9 +370,33 @@ impl GraphConfig {
         self.known_shared_factor
     }
 
-    /// Projects in parallel (rayon) from this many shared indicators; below
-    /// it, on the calling thread. Default 10,000. The graph is the same
-    /// either way.
+    /// Skips an indicator whose strongest possible pair contribution (base
+    /// weight × known-shared factor × specificity, or × supernode factor for
+    /// a supernode's windows) is below `weight`. Default 0.01: a hundredth of
+    /// a shared payment card. Such pairs cannot change a community yet cost
+    /// as much as strong ones; an `asn` (0.01) thus links only pairs, and a
+    /// `user_agent` shared by more than about 150 accounts links only in
+    /// supernode windows. 0 keeps everything.
+    ///
+    /// # Panics
+    ///
+    /// If `weight` is not in `[0, 1000]`.
+    #[track_caller]
+    pub fn min_contribution(mut self, weight: f64) -> Self {
+        check_weight("min contribution", weight);
+        self.min_contribution = weight;
+        self
+    }
+
+    /// The smallest pair contribution worth projecting.
+    pub fn get_min_contribution(&self) -> f64 {
+        self.min_contribution
+    }
+
+    /// Projects in parallel (rayon) from this many shared indicators (and
+    /// [`GraphBuilder`](crate::GraphBuilder) sorts its index in parallel from
+    /// this many items); below it, on the calling thread. Default 10,000.
+    /// The graph is the same either way.
     pub fn parallel_threshold(mut self, threshold: usize) -> Self {
         self.parallel_threshold = threshold;
         self
@@ -407,6 +433,7 @@ impl GraphConfig {
         }
         weight("custom_weight", self.custom_weight)?;
         weight("kind_cap", self.kind_cap)?;
+        weight("min_contribution", self.min_contribution)?;
         unit("supernode_factor", self.supernode_factor)?;
         unit("time_floor", self.time_floor)?;
         unit("known_shared_factor", self.known_shared_factor)?;
@@ -460,16 +487,6 @@ impl KindMask {
             .iter()
             .enumerate()
             .any(|(i, k)| k.is_hard() && self.0 & (1 << i) != 0)
-    }
-
-    /// Whether no kind is set.
-    pub(crate) fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The raw bits.
-    pub(crate) fn bits(self) -> u16 {
-        self.0
     }
 
     /// The union of two masks.
@@ -600,6 +617,7 @@ pub(crate) struct Weights {
     pub(crate) known: Vec<u32>,
     pub(crate) known_factor: f64,
     pub(crate) supernode_factor: f64,
+    pub(crate) min_contribution: f64,
     pub(crate) half_life: f64,
     pub(crate) floor: f64,
 }
@@ -664,6 +682,7 @@ impl Weights {
             known,
             known_factor: clamp_u(config.known_shared_factor),
             supernode_factor: clamp_u(config.supernode_factor),
+            min_contribution: clamp_w(config.min_contribution),
             half_life: if config.time_half_life_secs.is_nan() {
                 0.0
             } else {
@@ -765,8 +784,8 @@ mod tests {
         assert!(!m.has_hard());
         assert!(m.union(KindMask::of(&IndicatorKind::Phone)).has_hard());
         assert_eq!(m.names(), ["ip", "custom"]);
-        assert!(KindMask::EMPTY.is_empty());
-        assert_eq!(KindMask::of(&IndicatorKind::Ip).bits(), 1);
+        assert_eq!(KindMask::EMPTY.names(), Vec::<&str>::new());
+        assert_eq!(KindMask::of(&IndicatorKind::Ip), KindMask(1));
     }
 
     #[test]

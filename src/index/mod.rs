@@ -57,7 +57,8 @@ pub(crate) struct Link {
     pub(crate) count: u32,
 }
 
-/// Default cap on the activity minutes kept per account (see [`IndexBuilder::activity_cap`]).
+/// Cap on the activity minutes kept per account: the smallest (earliest)
+/// ones, which does not depend on input order.
 pub(crate) const DEFAULT_ACTIVITY_CAP: usize = 1024;
 
 /// Default size from which the builder sorts in parallel (see
@@ -67,7 +68,31 @@ pub(crate) const DEFAULT_PARALLEL_THRESHOLD: usize = 100_000;
 /// Slots of the built-in kinds, in [`IndicatorKind::BUILT_IN`] order; custom
 /// kinds get slots after them in order of first appearance.
 fn built_in_slot(kind: &IndicatorKind) -> Option<usize> {
-    IndicatorKind::BUILT_IN.iter().position(|k| k == kind)
+    // A match, not a search of `BUILT_IN`: this runs for every observation.
+    Some(match kind {
+        IndicatorKind::Ip => 0,
+        IndicatorKind::IpPrefix => 1,
+        IndicatorKind::Asn => 2,
+        IndicatorKind::Payment => 3,
+        IndicatorKind::Device => 4,
+        IndicatorKind::TlsFp => 5,
+        IndicatorKind::Email => 6,
+        IndicatorKind::EmailDomain => 7,
+        IndicatorKind::Phone => 8,
+        IndicatorKind::UserAgent => 9,
+        IndicatorKind::Org => 10,
+        IndicatorKind::Template => 11,
+        _ => return None,
+    })
+}
+
+/// Whether a custom kind token is valid: lowercase `[a-z0-9_]{1,32}` and not
+/// a built-in name (checked without allocating, once per observation).
+fn valid_custom(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= crate::event::MAX_KIND_LEN
+        && token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && IndicatorKind::BUILT_IN.iter().all(|k| k.as_str() != token)
 }
 
 /// Builds an [`Index`] from events given in any order.
@@ -76,8 +101,11 @@ pub(crate) struct IndexBuilder {
     accounts: Interner,
     /// Temporary account id → folded times; its length is the account count.
     times: Vec<AccountTimes>,
-    /// The last account seen, to skip the map when events come grouped.
-    last_account: Option<(Box<str>, u32)>,
+    /// The last account seen and its id (`u32::MAX`: none), to skip the map
+    /// when events come grouped by account.
+    last_account: (String, u32),
+    /// Scratch for canonical IP text.
+    scratch: String,
     /// Slot → kind, and per slot the interner of its values.
     kinds: Vec<IndicatorKind>,
     custom_slots: AHashMap<Box<str>, usize>,
@@ -103,7 +131,8 @@ impl IndexBuilder {
         Self {
             accounts: Interner::default(),
             times: Vec::new(),
-            last_account: None,
+            last_account: (String::new(), u32::MAX),
+            scratch: String::new(),
             kinds: IndicatorKind::BUILT_IN.to_vec(),
             custom_slots: AHashMap::new(),
             values: (0..IndicatorKind::BUILT_IN.len()).map(|_| Interner::default()).collect(),
@@ -114,14 +143,6 @@ impl IndexBuilder {
             events: 0,
             parallel_threshold: DEFAULT_PARALLEL_THRESHOLD,
         }
-    }
-
-    /// Keeps at most `cap` activity minutes per account: the smallest
-    /// (earliest) ones, which does not depend on input order. Default
-    /// [`DEFAULT_ACTIVITY_CAP`] (1024); 0 keeps none. Call before adding events.
-    pub(crate) fn activity_cap(mut self, cap: usize) -> Self {
-        self.activity = Activity::new(cap);
-        self
     }
 
     /// Sorts with rayon from this many items. Default
@@ -162,7 +183,7 @@ impl IndexBuilder {
                         })?);
                     }
                     IndicatorKind::Custom(token) => {
-                        if IndicatorKind::parse(token).as_ref() != Ok(&ind.kind) {
+                        if !valid_custom(token) {
                             return Err((
                                 InputProblem::Kind,
                                 format!(
@@ -209,8 +230,12 @@ impl IndexBuilder {
                 self.activity.push(account, minute_of(ts), self.parallel_threshold);
                 let slot = self.slot(&ind.kind);
                 if let Some(ip) = ip {
-                    let value = ip.to_string();
+                    use std::fmt::Write as _;
+                    let mut value = std::mem::take(&mut self.scratch);
+                    value.clear();
+                    let _ = write!(value, "{ip}");
                     let id = self.indicator(slot, &value);
+                    self.scratch = value;
                     self.observations.push(account, id, ts, self.parallel_threshold);
                     let prefix_slot = built_in_slot(&IndicatorKind::IpPrefix).unwrap_or(slot);
                     let id = self.indicator(prefix_slot, &ip_prefix(ip));
@@ -238,10 +263,8 @@ impl IndexBuilder {
 
     /// The temporary id of `name`, interning it if new.
     fn account(&mut self, name: &str) -> u32 {
-        if let Some((last, id)) = &self.last_account
-            && **last == *name
-        {
-            return *id;
+        if self.last_account.1 != u32::MAX && self.last_account.0 == name {
+            return self.last_account.1;
         }
         let id = match self.accounts.get(name) {
             Some(id) => id,
@@ -252,7 +275,9 @@ impl IndexBuilder {
                 id
             }
         };
-        self.last_account = Some((name.into(), id));
+        self.last_account.0.clear();
+        self.last_account.0.push_str(name);
+        self.last_account.1 = id;
         id
     }
 
@@ -377,11 +402,12 @@ pub(crate) struct Index {
 }
 
 impl Index {
-    /// Builds an index from events, for tests and small inputs.
+    /// Builds an index from events, for tests.
     ///
     /// # Errors
     ///
     /// As [`IndexBuilder::add`], with the 1-based position of the event as its line.
+    #[cfg(test)]
     pub(crate) fn from_events<'a>(
         events: impl IntoIterator<Item = &'a Event>,
     ) -> crate::Result<Index> {
@@ -518,10 +544,11 @@ impl Index {
         indicator: IndicatorId,
     ) -> impl ExactSizeIterator<Item = (AccountId, &Link)> + '_ {
         self.indicator_accounts(indicator).iter().map(move |&a| {
-            let links = self.account_links(a);
-            // Both directions come from the same links, so the search succeeds.
-            let i = links.partition_point(|l| l.indicator < indicator);
-            (a, &links[i])
+            // Both directions hold the same links, so the search succeeds;
+            // were that ever broken, a zero link beats a panic.
+            const MISSING: Link =
+                Link { indicator: IndicatorId::new(0), first: 0, last: 0, count: 0 };
+            (a, self.link(a, indicator).unwrap_or(&MISSING))
         })
     }
 
@@ -706,6 +733,16 @@ mod tests {
         assert_eq!(index.activity(a), [0]);
         assert_eq!(index.activity(b), [1, 2]);
         assert!(index.heap_bytes() > 0);
+    }
+
+    #[test]
+    fn slots_match_built_in_order() {
+        for (i, k) in IndicatorKind::BUILT_IN.iter().enumerate() {
+            assert_eq!(built_in_slot(k), Some(i));
+            assert!(!valid_custom(k.as_str()));
+        }
+        assert_eq!(built_in_slot(&IndicatorKind::parse("x").unwrap()), None);
+        assert!(valid_custom("ja4_h2"));
     }
 
     #[test]

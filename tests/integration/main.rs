@@ -7,3 +7,4 @@ mod watch; // streaming watcher: scenarios, retract, at-most-once, eviction, SIG
 mod cli; // the hydra binary: detect (reports, strict/lenient, redact, stdin, --print-config) and explain
 mod community; // Leiden known answers (karate, planted), connectivity, 1 vs 2 threads, warm start, fixed nodes
 mod cluster; // hydra cluster end to end, the edge-list reader, LFR + Leiden through the public API
+mod graph; // hydra graph: graph.json, --cap/--top-k, strict leaves nothing, lenient counts, stdin JSONL, input order

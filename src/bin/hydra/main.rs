@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod cluster;
 mod eval;
+mod graph;
 mod out;
 mod progress;
 mod simulate;
@@ -37,6 +38,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Evaluate accounts.csv (and a watch stream) against truth.csv.
     Eval(eval::Args),
+    /// Build the account graph of an event file; write graph.json.
+    Graph(graph::Args),
     Watch(watch::Args),
 }
 
@@ -63,6 +66,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Cluster(args) => cluster::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Graph(args) => graph::run(args),
         Command::Watch(args) => watch::run(args),
     }
 }

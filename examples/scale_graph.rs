@@ -1,0 +1,138 @@
+//! # Scale run: index and projection at platform size
+//!
+//! How long do building the account–indicator index and projecting the
+//! account graph take on a platform of a million accounts, and how much
+//! memory do they need?
+//!
+//! We will:
+//!
+//! 1. generate a synthetic platform (solo users, households, offices, mobile
+//!    users behind carrier-grade NAT, hydra rings, popular templates) as a
+//!    stream of observations, and time the generator alone;
+//! 2. feed the same stream into a `GraphBuilder` and freeze the index;
+//! 3. project the account graph and print its summary;
+//! 4. report the peak resident memory (VmHWM) of the whole run.
+//!
+//! Run with `cargo run --release --example scale_graph -- [ACCOUNTS] [OBSERVATIONS]`
+//! (or `HYDRA_ACCOUNTS` / `HYDRA_OBSERVATIONS`); defaults 1,000,000 accounts
+//! and 10,000,000 observations. Results go to BENCHMARKS.md.
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use hydra_detect::{GraphBuilder, GraphConfig};
+
+/// A count from the `pos`-th argument, else the environment, else `default`.
+fn arg(pos: usize, var: &str, default: u64) -> hydra_detect::Result<u64> {
+    let text = std::env::args().nth(pos).or_else(|| std::env::var(var).ok());
+    match text {
+        None => Ok(default),
+        Some(t) => t.replace('_', "").parse().map_err(|_| {
+            hydra_detect::Error::invalid_argument(format!(
+                "{var} must be a whole number, got {t:?}"
+            ))
+        }),
+    }
+}
+
+/// CPU seconds (user + system, all threads) this process has used, from
+/// /proc (Linux only): on a shared machine wall time overstates the cost.
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let Some((_, rest)) = stat.rsplit_once(')') else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak resident memory of this process in MiB, from /proc (Linux only).
+fn peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() -> hydra_detect::Result<()> {
+    let accounts = arg(1, "HYDRA_ACCOUNTS", 1_000_000)?;
+    let observations = arg(2, "HYDRA_OBSERVATIONS", 10_000_000)?;
+    let platform = common::Platform::new(accounts, observations, 42);
+    println!(
+        "platform: {accounts} accounts, {observations} observations, {} threads",
+        rayon::current_num_threads()
+    );
+
+    // ## 1. The generator alone
+    //
+    // Formatting ten million strings is not free; time it on its own so that
+    // the ingest figure below can be read net of it.
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    let mut bytes = 0usize;
+    platform.for_each(|e| bytes += e.account.len());
+    let generate = start.elapsed().as_secs_f64();
+    let generate_cpu = cpu_secs() - cpu;
+    println!("generate: {generate:.2} s (cpu {generate_cpu:.2} s; stream only)");
+
+    // ## 2. Ingest: add every event, then freeze the index
+    //
+    // `add` interns strings and buffers compact records; `index` sorts ids
+    // into key order and builds both posting lists and the bitmaps.
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    let mut builder = GraphBuilder::new(GraphConfig::new());
+    let mut line = 1;
+    let mut failed = None;
+    platform.for_each(|e| {
+        line += 1;
+        if failed.is_none()
+            && let Err(err) = builder.add(line, e)
+        {
+            failed = Some(err);
+        }
+    });
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    let add = start.elapsed().as_secs_f64();
+    let add_cpu = cpu_secs() - cpu;
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    let index = builder.index();
+    let freeze = start.elapsed().as_secs_f64();
+    let freeze_cpu = cpu_secs() - cpu;
+    println!(
+        "index: {} accounts, {} indicators, {} links, ~{} MiB",
+        index.account_count(),
+        index.indicator_count(),
+        index.link_count(),
+        index.heap_bytes() >> 20
+    );
+    let ingest = add - generate + freeze;
+    let ingest_cpu = add_cpu - generate_cpu + freeze_cpu;
+    println!(
+        "ingest: {ingest:.2} s net of the generator (add {add:.2} s incl. generating, freeze {freeze:.2} s); \
+         cpu {ingest_cpu:.2} s (add {add_cpu:.2} s, freeze {freeze_cpu:.2} s)"
+    );
+
+    // ## 3. Projection
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    let summary = index.summarize();
+    let project = start.elapsed().as_secs_f64();
+    let project_cpu = cpu_secs() - cpu;
+    println!("{summary}");
+    println!("projection: {:.2} s (summary included: {project:.2} s)", summary.projection_secs());
+
+    // ## 4. Totals
+    println!(
+        "index + projection: {:.2} s wall, {:.2} s cpu (summary included)",
+        ingest + summary.projection_secs(),
+        ingest_cpu + project_cpu
+    );
+    match peak_mib() {
+        Some(mib) => println!("peak memory (VmHWM): {mib:.0} MiB"),
+        None => println!("peak memory: not available on this system"),
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! `hydra graph`: build the account graph of an event file and write its
+//! summary, `graph.json` (schema `hydra-detect/graph/1`).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use hydra_detect::{
+    Config, ErrorKind, EventReader, Format, GraphBuilder, GraphSummary, IngestConfig,
+};
+
+use crate::out::{self, Staged};
+use crate::progress;
+
+/// Build the account graph of an event file and write DIR/graph.json.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Event file: CSV or JSON Lines (by suffix or --format), optionally .gz;
+    /// `-` reads standard input.
+    #[arg(long, short, value_name = "EVENTS")]
+    input: PathBuf,
+    /// Directory to write graph.json into (created if missing).
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+    /// Skip malformed rows (counted and reported) instead of stopping.
+    #[arg(long)]
+    lenient: bool,
+    /// Input format, overriding the file suffix (standard input: csv unless set).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<FormatArg>,
+    /// Supernode cap: indicators with more accounts link only within short
+    /// time windows (default: the configuration's, 200).
+    #[arg(long, value_name = "N")]
+    cap: Option<usize>,
+    /// Keep only each account's K strongest links (default: keep all).
+    #[arg(long, value_name = "K")]
+    top_k: Option<usize>,
+    /// Configuration file (TOML, as `hydra detect --print-config` prints);
+    /// its [graph] and [ingest] sections apply.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// `--format` values.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FormatArg {
+    /// CSV with a header row.
+    Csv,
+    /// JSON Lines.
+    Jsonl,
+}
+
+/// Events between progress updates.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            Config::from_toml_str(&text)
+                .with_context(|| format!("in config file {}", path.display()))?
+        }
+        None => Config::new(),
+    };
+    let mut ingest: IngestConfig = config.get_ingest().clone();
+    if args.lenient {
+        ingest = ingest.lenient(true);
+    }
+    if let Some(format) = args.format {
+        ingest = ingest.format(Some(match format {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Jsonl => Format::Jsonl,
+        }));
+    }
+    let mut graph = config.get_graph().clone();
+    if let Some(cap) = args.cap {
+        graph = graph.supernode_cap(cap);
+    }
+    if let Some(k) = args.top_k {
+        graph = graph.top_k(Some(k));
+    }
+    graph.validate()?;
+
+    let summary = if args.input.as_os_str() == "-" {
+        let format = ingest.get_format().unwrap_or(Format::Csv);
+        let reader = EventReader::new(std::io::stdin().lock(), format, &ingest)?;
+        build(reader, GraphBuilder::new(graph), &ingest, "standard input")?
+    } else {
+        let name = args.input.display().to_string();
+        let reader = EventReader::open(&args.input, &ingest)?;
+        build(reader, GraphBuilder::new(graph), &ingest, &name)?
+    };
+
+    // Nothing is written unless every step above succeeded.
+    let mut staged = Staged::new(&args.out)?;
+    staged.write("graph.json", |w| out::write_json(w, &summary))?;
+    let written = staged.commit()?;
+
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{summary}")?;
+    for path in written {
+        writeln!(stdout, "wrote {}", path.display())?;
+    }
+    Ok(())
+}
+
+/// Reads every record into `builder` and summarizes the graph.
+fn build<R: std::io::Read>(
+    mut reader: EventReader<R>,
+    mut builder: GraphBuilder,
+    ingest: &IngestConfig,
+    name: &str,
+) -> anyhow::Result<GraphSummary> {
+    let lenient = ingest.get_lenient();
+    let bar = progress::counter("reading events");
+    let mut rejected: Vec<(hydra_detect::InputProblem, String)> = Vec::new();
+    let mut rejected_count = std::collections::BTreeMap::new();
+    let mut count = 0u64;
+    for record in reader.by_ref() {
+        let record = record.with_context(|| format!("cannot read {name}"))?;
+        if let Err(err) = builder.add(record.line, &record.event) {
+            // The reader validates events already; this catches what only the
+            // index checks, with the same strict/lenient rule.
+            match err.kind() {
+                ErrorKind::Input { problem, .. } if lenient => {
+                    *rejected_count.entry(*problem).or_insert(0u64) += 1;
+                    if rejected.len() < 10 {
+                        rejected.push((*problem, err.to_string()));
+                    }
+                }
+                _ => return Err(err).with_context(|| format!("cannot read {name}")),
+            }
+        }
+        count += 1;
+        if count.is_multiple_of(PROGRESS_EVERY) {
+            bar.set_position(count);
+        }
+    }
+    bar.finish_and_clear();
+    let skipped = reader.skipped();
+    for (problem, n) in skipped.iter() {
+        builder.note_skipped(problem, n);
+    }
+    for (&problem, &n) in &rejected_count {
+        builder.note_skipped(problem, n);
+    }
+    let total = skipped.total() + rejected_count.values().sum::<u64>();
+    if total > 0 {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "warning: {total} bad rows skipped in {name}");
+        for example in skipped.examples().iter().chain(rejected.iter().map(|(_, m)| m)).take(10) {
+            let _ = writeln!(stderr, "  {example}");
+        }
+    }
+    let spinner = progress::step("building graph");
+    let summary = builder.finish();
+    spinner.finish_and_clear();
+    Ok(summary)
+}
