@@ -42,6 +42,8 @@ struct Options {
     state: Option<PathBuf>,
     explain: usize,
     threshold: Option<f64>,
+    /// Tuning overrides, `knob=value` (see `apply_override`).
+    overrides: Vec<String>,
 }
 
 fn parse_args() -> hydra_detect::Result<Options> {
@@ -53,6 +55,7 @@ fn parse_args() -> hydra_detect::Result<Options> {
         state: None,
         explain: 0,
         threshold: None,
+        overrides: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     let bad = |m: String| hydra_detect::Error::invalid_argument(m);
@@ -62,6 +65,7 @@ fn parse_args() -> hydra_detect::Result<Options> {
         match a.as_str() {
             "--sim" => o.sim = Some(value("--sim")?),
             "--seed" => o.seed = value("--seed")?.parse().map_err(|_| bad("bad --seed".into()))?,
+            "--set" => o.overrides.push(value("--set")?),
             "--state" => o.state = Some(value("--state")?.into()),
             "--explain" => {
                 o.explain = value("--explain")?.parse().map_err(|_| bad("bad --explain".into()))?
@@ -127,6 +131,10 @@ fn main() -> hydra_detect::Result<()> {
     if let Some(t) = options.threshold {
         config = config.threshold(t);
     }
+    for o in &options.overrides {
+        config = apply_override(config, o)?;
+    }
+    config.validate()?;
     let mut latencies: Vec<u32> = Vec::with_capacity(events.len());
     let mut flags: Vec<(WatchFlag, u32)> = Vec::new();
     let mut per_account: HashMap<&str, u32> = HashMap::new();
@@ -172,7 +180,7 @@ fn main() -> hydra_detect::Result<()> {
         let naive = naive_rule(&events, &per_account_signups(&events));
         report("naive (banned card/device/phone reuse)", truth, &naive);
         if options.explain > 0 {
-            explain(&mut watcher, truth, &standing, options.explain);
+            explain(&events, &mut watcher, truth, &standing, options.explain);
         }
     }
 
@@ -242,6 +250,25 @@ fn main() -> hydra_detect::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Applies one `knob=value` override: `hard_link_min`, `min_family_evidence`,
+/// `recency_hours`, `recency_floor`, or `KIND=weight:crowd` for a kind.
+fn apply_override(config: WatchConfig, o: &str) -> hydra_detect::Result<WatchConfig> {
+    let bad = || hydra_detect::Error::invalid_argument(format!("bad override {o:?}"));
+    let (key, value) = o.split_once('=').ok_or_else(bad)?;
+    let num = |v: &str| v.parse::<f64>().map_err(|_| bad());
+    Ok(match key {
+        "hard_link_min" => config.hard_link_min(num(value)?),
+        "min_family_evidence" => config.min_family_evidence(num(value)?),
+        "recency_hours" => config.recency_secs((num(value)? * 3600.0) as i64),
+        "recency_floor" => config.recency_floor(num(value)?),
+        kind => {
+            let kind = IndicatorKind::parse(kind).map_err(|_| bad())?;
+            let (w, c) = value.split_once(':').ok_or_else(bad)?;
+            config.kind_weight(&kind, hydra_detect::KindWeight::new(num(w)?, num(c)?))
+        }
+    })
 }
 
 /// Prints precision, recall and time-to-flag of `flagged` (account -> events
@@ -333,6 +360,7 @@ fn naive_rule<'a>(events: &'a [Event], signups: &HashMap<&'a str, i64>) -> HashM
 
 /// Prints the first `n` false positives and false negatives with evidence.
 fn explain(
+    events: &[Event],
     watcher: &mut Watcher,
     truth: &Truth,
     standing: &HashMap<String, (u32, WatchFlag)>,
@@ -354,6 +382,32 @@ fn explain(
             t.group_type(),
             t.tags().collect::<Vec<_>>(),
             f.to_json()
+        );
+    }
+    // How correct flags came about: each account's first events, by kind.
+    let mut tps: Vec<_> = standing
+        .values()
+        .filter(|(_, f)| truth.get(&f.account).is_some_and(|a| a.role() == Role::HydraReplacement))
+        .collect();
+    tps.sort_by_key(|(_, f)| f.seq);
+    let sample: HashSet<&str> = tps.iter().take(n).map(|(_, f)| f.account.as_str()).collect();
+    let mut seqs: HashMap<&str, Vec<String>> = HashMap::new();
+    for e in events {
+        if sample.contains(e.account.as_str()) {
+            let what = match &e.action {
+                Action::Observe(i) => i.kind.as_str().to_owned(),
+                a => a.name().to_owned(),
+            };
+            seqs.entry(e.account.as_str()).or_default().push(what);
+        }
+    }
+    for (idx, f) in tps.iter().take(n) {
+        let s = &seqs[f.account.as_str()];
+        println!(
+            "TP {} flagged at event {idx} ({:.3}): {:?}",
+            f.account,
+            f.score,
+            &s[..s.len().min(*idx as usize + 1)]
         );
     }
     let mut fns: Vec<_> = truth

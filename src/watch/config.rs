@@ -45,7 +45,7 @@ impl KindWeight {
 /// | `hard_link_min` | 0.5 | evidence a hard link (payment, phone, e-mail, device) must give to flag alone |
 /// | `horizon_secs` | 90 days | links not seen for this long (event time) are evicted |
 /// | `sweep_step` | 4 | accounts examined for eviction per event |
-/// | `max_banned_scan` | 256 | banned accounts examined per indicator when scoring |
+/// | `max_banned_scan` | 32 | newest banned accounts examined per indicator when scoring (older ones count at the recency floor) |
 /// | `max_linked_banned` | 20 | banned accounts listed in a flag |
 /// | `max_evidence` | 20 | evidence entries listed in a flag |
 /// | `hydra_min_banned` | 3 | abuse-banned members a community needs to be a hydra |
@@ -131,7 +131,7 @@ impl Default for WatchConfig {
             hard_link_min: 0.5,
             horizon_secs: 90 * DAY,
             sweep_step: 4,
-            max_banned_scan: 256,
+            max_banned_scan: 32,
             max_linked_banned: 20,
             max_evidence: 20,
             hydra_min_banned: 3,

@@ -173,18 +173,16 @@ impl Watcher {
         match &event.action {
             Action::Signup => {}
             Action::Observe(indicator) => {
+                let grace = self.config.signup_grace_secs;
                 let code = st.kind_code(&indicator.kind);
                 let ind = st.intern_indicator(code, &indicator.value);
-                let mut candidate =
-                    st.link(id, ind, ts) && !st.indicators[ind as usize].banned.is_empty();
+                let mut candidate = st.link(id, ind, ts) && st.has_ban_before(ind, id, grace);
                 if indicator.kind == IndicatorKind::Ip {
                     if let Some(ip) = parse_ip(&indicator.value) {
-                        self.prefix.clear();
-                        self.prefix.push_str(&ip_prefix(ip));
+                        write_ip_prefix(&mut self.prefix, ip);
                         let code = st.kind_code(&IndicatorKind::IpPrefix);
                         let p = st.intern_indicator(code, &self.prefix);
-                        candidate |=
-                            st.link(id, p, ts) && !st.indicators[p as usize].banned.is_empty();
+                        candidate |= st.link(id, p, ts) && st.has_ban_before(p, id, grace);
                     }
                 }
                 let a = &st.accounts[id as usize];
@@ -322,9 +320,33 @@ impl Watcher {
     }
 }
 
+/// Writes `ip`'s `ip_prefix` value into `out` without allocating (the same
+/// text as the batch index derives).
+fn write_ip_prefix(out: &mut String, ip: std::net::IpAddr) {
+    use std::fmt::Write as _;
+    out.clear();
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            let _ = write!(out, "{a}.{b}.{c}.0/24");
+        }
+        std::net::IpAddr::V6(_) => out.push_str(&ip_prefix(ip)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_match_the_batch_derivation() {
+        let mut buf = String::new();
+        for ip in ["10.1.2.3", "::ffff:10.1.2.3", "2001:db8:1:2::5"] {
+            let ip = parse_ip(ip).unwrap();
+            write_ip_prefix(&mut buf, ip);
+            assert_eq!(buf, ip_prefix(ip));
+        }
+    }
 
     fn run(watcher: &mut Watcher, events: &[Event]) -> Vec<WatchFlag> {
         let mut flags = Vec::new();

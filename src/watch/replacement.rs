@@ -113,16 +113,34 @@ pub(crate) fn evaluate(
         if ind.banned.is_empty() {
             continue;
         }
+        // Newest bans first: they carry the recency weight. Past
+        // `max_banned_scan` qualifying entries (or 8 times as many looked
+        // at), older bans are counted at the recency floor with the mean
+        // weight of those scanned, so a hub indicator with thousands of
+        // banned accounts costs no more than a small one.
         let mut b = 0.0f64;
         let mut shared = 0u32;
+        let mut scanned_weight = 0.0f64;
+        let mut unscanned = 0usize;
         let mark = scratch.banned.len();
-        for entry in ind.banned.iter().take(config.max_banned_scan) {
+        for (k, entry) in ind.banned.iter().rev().enumerate() {
+            if shared as usize >= config.max_banned_scan || k >= 8 * config.max_banned_scan {
+                unscanned = ind.banned.len() - k;
+                break;
+            }
             if entry.account == account || entry.ts > limit {
                 continue;
             }
-            b += f64::from(entry.weight) * recency(config, a.signup - entry.ts);
+            let w = f64::from(entry.weight);
+            b += w * recency(config, a.signup - entry.ts);
+            scanned_weight += w;
             shared += 1;
             scratch.banned.push(entry.account);
+        }
+        if unscanned > 0 {
+            let mean = if shared > 0 { scanned_weight / f64::from(shared) } else { 1.0 };
+            b += config.recency_floor * unscanned as f64 * mean;
+            shared += unscanned as u32;
         }
         if b <= 0.0 {
             scratch.banned.truncate(mark);

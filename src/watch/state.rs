@@ -193,7 +193,22 @@ impl State {
             self.indicator_ids.push(AHashMap::new());
             return code;
         }
-        super::config::kind_slot(kind) as u16
+        // Built-in kinds: their position in `IndicatorKind::BUILT_IN`.
+        match kind {
+            IndicatorKind::Ip => 0,
+            IndicatorKind::IpPrefix => 1,
+            IndicatorKind::Asn => 2,
+            IndicatorKind::Payment => 3,
+            IndicatorKind::Device => 4,
+            IndicatorKind::TlsFp => 5,
+            IndicatorKind::Email => 6,
+            IndicatorKind::EmailDomain => 7,
+            IndicatorKind::Phone => 8,
+            IndicatorKind::UserAgent => 9,
+            IndicatorKind::Org => 10,
+            IndicatorKind::Template => 11,
+            other => super::config::kind_slot(other) as u16,
+        }
     }
 
     /// The kind named by a code.
@@ -254,6 +269,15 @@ impl State {
                 true
             }
         }
+    }
+
+    /// Whether `indicator` has a ban from before `account`'s signup (plus
+    /// `grace`): only then can a new link to it make the account a
+    /// replacement. Bans are kept in arrival order, so the first is the
+    /// earliest in the common case of time-ordered input.
+    pub(crate) fn has_ban_before(&self, indicator: u32, account: u32, grace: i64) -> bool {
+        let limit = self.accounts[account as usize].signup.saturating_add(grace);
+        self.indicators[indicator as usize].banned.iter().any(|b| b.ts <= limit)
     }
 
     /// Sets or clears the `SUSPECT` bit, keeping indicator counts in step.
