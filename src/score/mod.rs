@@ -175,11 +175,6 @@ impl replacement::Communities for Membership<'_, '_> {
         let i = c.members.binary_search(&account).ok()?;
         c.flagged[i].then_some(c.risk.score)
     }
-
-    fn same(&self, a: AccountId, b: AccountId) -> bool {
-        self.cluster_of[a.index()].is_some()
-            && self.cluster_of[a.index()] == self.cluster_of[b.index()]
-    }
 }
 
 /// Runs the replacement rule over every account (in parallel above

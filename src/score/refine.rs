@@ -122,6 +122,8 @@ pub(crate) fn prefer_children(
 /// Share of a member's minutes in crowded minutes that puts it in the
 /// synchronized core.
 const CORE_SYNC: f64 = 0.5;
+/// Least crowded minutes of a core member.
+const CORE_MIN_MINUTES: usize = 3;
 /// Least share of members in the synchronized core for the core to anchor
 /// the ties (below it, ties to any member count).
 const CORE_SHARE: f64 = 0.3;
@@ -130,7 +132,8 @@ const CORE_SHARE: f64 = 0.3;
 /// belonging to it.
 ///
 /// When the community has a synchronized core (members with at least half
-/// their active minutes in its crowded minutes, see the sync signal), a
+/// their active minutes, and at least three, in its crowded minutes, see
+/// the sync signal), a
 /// member is tied if it is in the core, or shares with a core member a
 /// payment method, phone, e-mail or device of pooled size, or a rare
 /// template (most of whose users are members), or two or more IPs.
@@ -141,7 +144,12 @@ const CORE_SHARE: f64 = 0.3;
 pub(crate) fn tied_members(view: &ClusterView<'_>, config: &ScoreConfig) -> Vec<bool> {
     let n = view.len();
     let shares = member_sync_shares(view);
-    let core: Vec<bool> = shares.iter().map(|&s| s >= CORE_SYNC).collect();
+    // A member with a handful of minutes can land in a crowded one by
+    // chance: the core needs a few crowded minutes, not only a high share.
+    let core: Vec<bool> = shares
+        .iter()
+        .map(|&(hit, total)| hit >= CORE_MIN_MINUTES && hit as f64 >= CORE_SYNC * total as f64)
+        .collect();
     let anchored = core.iter().filter(|&&c| c).count() as f64 >= CORE_SHARE * n as f64;
     let anchor = |m: u32| !anchored || core[m as usize];
     let mut ips = vec![0u32; n];

@@ -17,13 +17,14 @@
 //! banned for a chargeback is no operator). A pair's strengths combine as
 //! independent evidence, `1 − Π(1 − strength)`; the account's strength is
 //! that of its best-linked banned account (see [`judge`]), combined with
-//! its community: being flagged `hydra` in the community of a linked
-//! banned account adds `0.6 × that community's score`.
+//! its community: being flagged `hydra`, like one of the linked banned
+//! accounts (an operator's fleet may be split over several communities),
+//! adds `0.6 × the account's community score`.
 //!
 //! An account is a replacement when the combined strength reaches
 //! `replacement_threshold` *and* the evidence is more than shared network
-//! addresses: a hard link or device shared with a banned account, or the
-//! banned account's hydra community. So the neighbour who gets a banned
+//! addresses: a hard link or device shared with the predecessor, or both
+//! accounts flagged `hydra`. So the neighbour who gets a banned
 //! proxy's IP from their provider, or the colleague behind the office NAT,
 //! is not flagged.
 //!
@@ -92,14 +93,10 @@ pub(crate) struct Replacement {
     pub evidence: Vec<(IndicatorId, usize, f64)>,
 }
 
-/// What the replacement rule needs to know about communities: for an
-/// account, its community's hydra score if that community is a hydra, and
-/// whether an account is in the same community.
+/// What the replacement rule needs to know about communities.
 pub(crate) trait Communities {
-    /// Score of `account`'s community if it is a hydra.
+    /// Score of `account`'s community if the account is flagged `hydra` there.
     fn hydra_score(&self, account: AccountId) -> Option<f64>;
-    /// Whether `a` and `b` are in the same community.
-    fn same(&self, a: AccountId, b: AccountId) -> bool;
 }
 
 /// The candidate bans of the index: `(account, ts, weight)` for every ban
@@ -184,7 +181,7 @@ pub(crate) fn judge(
     let linked_banned: Vec<AccountId> = linked.iter().map(|p| p.0).collect();
     let community = communities
         .hydra_score(account)
-        .filter(|_| linked_banned.iter().any(|&b| communities.same(account, b)))
+        .filter(|_| linked_banned.iter().any(|&b| communities.hydra_score(b).is_some()))
         .unwrap_or(0.0);
     let strength = 1.0 - (1.0 - best) * (1.0 - COMMUNITY_WEIGHT * community);
     if strength < config.get_replacement_threshold() || !(hard || community > 0.0) {

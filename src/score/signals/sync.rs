@@ -34,10 +34,10 @@ fn crowd(view: &ClusterView<'_>) -> Option<(usize, Vec<u32>)> {
     Some((crowd, minutes))
 }
 
-/// Per member, the share of its activity minutes that are crowded minutes
-/// of the community (0 for a member without activity).
-pub(crate) fn member_sync_shares(view: &ClusterView<'_>) -> Vec<f64> {
-    let Some((crowd, minutes)) = crowd(view) else { return vec![0.0; view.len()] };
+/// Per member, how many of its activity minutes are crowded minutes of the
+/// community, and how many activity minutes it has.
+pub(crate) fn member_sync_shares(view: &ClusterView<'_>) -> Vec<(usize, usize)> {
+    let Some((crowd, minutes)) = crowd(view) else { return vec![(0, 0); view.len()] };
     let mut crowded: Vec<u32> = minutes
         .chunk_by(|a, b| a == b)
         .filter(|run| run.len() >= crowd)
@@ -47,11 +47,8 @@ pub(crate) fn member_sync_shares(view: &ClusterView<'_>) -> Vec<f64> {
     view.members
         .iter()
         .map(|m| {
-            if m.activity.is_empty() {
-                return 0.0;
-            }
             let hit = m.activity.iter().filter(|x| crowded.binary_search(x).is_ok()).count();
-            hit as f64 / m.activity.len() as f64
+            (hit, m.activity.len())
         })
         .collect()
 }
@@ -110,7 +107,7 @@ mod tests {
             };
         }
         let shares = member_sync_shares(&ClusterView::assemble(members, vec![]));
-        assert!(shares[..8].iter().all(|&s| s == 1.0), "{shares:?}");
-        assert!(shares[8..].iter().all(|&s| s == 0.0), "{shares:?}");
+        assert!(shares[..8].iter().all(|&s| s == (50, 50)), "{shares:?}");
+        assert!(shares[8..].iter().all(|&s| s == (0, 50)), "{shares:?}");
     }
 }
