@@ -136,8 +136,8 @@ const CORE_SHARE: f64 = 0.3;
 /// the sync signal), a
 /// member is tied if it is in the core, or shares with a core member a
 /// payment method, phone, e-mail or device of pooled size, or a rare
-/// template (most of whose users are members), or two or more IPs.
-/// Without such a core, the same ties to any member count. A household
+/// template (most of whose users are members). Without such a core, the
+/// same ties to any member count, and so do two or more shared IPs. A household
 /// that held one of the operator's proxy IPs is attached to the community
 /// by that address and by its own family card and home IPs, none of them
 /// shared with the operator's scripted accounts, so it is not flagged.
@@ -184,8 +184,13 @@ pub(crate) fn tied_members(view: &ClusterView<'_>, config: &ScoreConfig) -> Vec<
             }
         }
     }
-    for (t, &k) in tied.iter_mut().zip(&ips) {
-        *t |= k >= 2;
+    // IPs tie a member only without a synchronized core: with one, the
+    // operator's accounts show themselves by their minutes, and an address
+    // shared with them is what the neighbours on its proxy exits have too.
+    if !anchored {
+        for (t, &k) in tied.iter_mut().zip(&ips) {
+            *t |= k >= 2;
+        }
     }
     tied
 }
@@ -202,25 +207,49 @@ mod tests {
     #[test]
     fn children_replace_a_parent_only_on_disagreement() {
         let c = ScoreConfig::new();
+        let (h, l) = (risk(0.7, true), risk(0.1, false));
         assert!(prefer_children(
             &risk(0.2, false),
-            &[(10, risk(0.7, true)), (30, risk(0.1, false))],
+            &[(10, 0.0, h.clone()), (30, 0.0, l.clone())],
             &c
         ));
         assert!(!prefer_children(
             &risk(0.2, false),
-            &[(10, risk(0.2, false)), (30, risk(0.1, false))],
+            &[(10, 0.0, l.clone()), (30, 0.0, l.clone())],
             &c
         ));
+        // A hydra parent gives up a company, not its own low-scoring fragments.
         assert!(prefer_children(
             &risk(0.6, true),
-            &[(10, risk(0.7, true)), (30, risk(0.1, false))],
+            &[(10, 0.0, h.clone()), (30, 0.9, l.clone())],
             &c
         ));
-        assert!(!prefer_children(
-            &risk(0.6, true),
-            &[(10, risk(0.7, true)), (30, risk(0.4, false))],
-            &c
-        ));
+        assert!(!prefer_children(&risk(0.6, true), &[(10, 0.0, h), (30, 0.0, l)], &c));
+    }
+
+    #[test]
+    fn neighbours_on_proxy_ips_are_not_tied_to_the_synchronized_core() {
+        use crate::score::view::testkit::{ind, member};
+        let c = ScoreConfig::new();
+        let mut members: Vec<_> = (0..8).map(|i| member(i, 0)).collect();
+        for (i, m) in members.iter_mut().enumerate() {
+            // Six scripted accounts, two neighbours active at other times.
+            m.activity = if i < 6 {
+                (0..20).map(|k| k * 101).collect()
+            } else {
+                (0..20).map(|k| k * 101 + 37 + i as u32).collect()
+            };
+        }
+        let v = ClusterView::assemble(
+            members,
+            vec![
+                ind(0, IndicatorKind::Ip, "p1", 9, &[0, 1, 6]),
+                ind(1, IndicatorKind::Ip, "p2", 9, &[2, 3, 6]),
+                ind(2, IndicatorKind::Payment, "family", 2, &[6, 7]),
+                ind(3, IndicatorKind::Payment, "pool", 3, &[4, 5, 7]),
+            ],
+        );
+        // 6 shares two proxy IPs and a card with 7 only; 7 shares a pooled card with the core.
+        assert_eq!(tied_members(&v, &c), vec![true, true, true, true, true, true, false, true]);
     }
 }
