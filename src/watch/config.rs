@@ -33,13 +33,13 @@ impl KindWeight {
 ///
 /// | knob | default | meaning |
 /// |------|---------|---------|
-/// | `threshold` | 0.7 | replacement score at which an account is flagged |
+/// | `threshold` | 0.5 | replacement score at which an account is flagged |
 /// | `abuse_reasons` | `hydra`, `fraud`, `abuse`, `ban_evasion`, `proxy_abuse`, `fake_account` | ban reasons that count fully (a `chargeback` or `spam` ban of a real customer is not evidence of an operator) |
 /// | `no_reason_weight` | 0.5 | weight of a ban without a reason |
 /// | `other_reason_weight` | 0.1 | weight of a ban for any other reason (`spam`, `tos`, ...) |
-/// | kind weights (weight, crowd) | payment/phone/email (0.95, 0.15), device (0.85, 0.3), template (0.6, 0.3), org (0.4, 1), ip (0.35, 2), email_domain (0.25, 2), custom (0.3, 1), ip_prefix (0.15, 4), tls_fp/user_agent (0.08, 4), asn (0.04, 8) | see [`KindWeight`] |
-/// | `recency_secs` | 7 days | a ban's weight decays over this time between ban and signup |
-/// | `recency_floor` | 0.5 | ...down to this fraction |
+/// | kind weights (weight, crowd) | payment/phone/email (0.95, 0.15), device (0.85, 0.3), template (0.6, 0.3), email_domain (0.6, 0.3), org (0.4, 1), ip (0.35, 2), tls_fp/user_agent (0.3, 1), custom (0.3, 1), ip_prefix (0.15, 4), asn (0.04, 8) | see [`KindWeight`] |
+/// | `recency_secs` | 6 hours | a ban's weight decays over this time between ban and signup |
+/// | `recency_floor` | 0.1 | ...down to this fraction |
 /// | `signup_grace_secs` | 0 | bans this long after a signup still make the account "new" |
 /// | `min_family_evidence` | 0.15 | evidence a family of indicators must give to count as independent support |
 /// | `hard_link_min` | 0.5 | evidence a hard link (payment, phone, e-mail, device) must give to flag alone |
@@ -48,13 +48,6 @@ impl KindWeight {
 /// | `max_banned_scan` | 32 | newest banned accounts examined per indicator when scoring (older ones count at the recency floor) |
 /// | `max_linked_banned` | 20 | banned accounts listed in a flag |
 /// | `max_evidence` | 20 | evidence entries listed in a flag |
-/// | `hydra_min_banned` | 3 | abuse-banned members a community needs to be a hydra |
-/// | `hydra_min_size` | 4 | members a community needs to be a hydra |
-/// | `hydra_min_hard_density` | 0.5 | fraction of members holding a hard link inside it |
-/// | `recluster_every` | 100,000 | events between background re-clusterings (`None`: never) |
-/// | `sync_recluster` | `None` | re-cluster inline every N events (deterministic hydra flags) |
-/// | `indicator_cap` | 200 | indicators with more accounts are left out of the clustering graph |
-/// | `seed` | 42 | Leiden seed |
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatchConfig {
     pub(crate) threshold: f64,
@@ -73,13 +66,6 @@ pub struct WatchConfig {
     pub(crate) max_banned_scan: usize,
     pub(crate) max_linked_banned: usize,
     pub(crate) max_evidence: usize,
-    pub(crate) hydra_min_banned: usize,
-    pub(crate) hydra_min_size: usize,
-    pub(crate) hydra_min_hard_density: f64,
-    pub(crate) recluster_every: Option<u64>,
-    pub(crate) sync_recluster: Option<u64>,
-    pub(crate) indicator_cap: usize,
-    pub(crate) seed: u64,
 }
 
 const HOUR: i64 = 3600;
@@ -134,13 +120,6 @@ impl Default for WatchConfig {
             max_banned_scan: 32,
             max_linked_banned: 20,
             max_evidence: 20,
-            hydra_min_banned: 3,
-            hydra_min_size: 4,
-            hydra_min_hard_density: 0.5,
-            recluster_every: Some(100_000),
-            sync_recluster: None,
-            indicator_cap: 200,
-            seed: 42,
         }
     }
 }
@@ -218,36 +197,6 @@ impl WatchConfig {
         /// Most evidence entries listed in one flag.
         max_evidence, get_max_evidence: usize
     );
-    knob!(
-        /// Abuse-banned members a community needs to count as a hydra.
-        hydra_min_banned, get_hydra_min_banned: usize
-    );
-    knob!(
-        /// Members a community needs to count as a hydra.
-        hydra_min_size, get_hydra_min_size: usize
-    );
-    knob!(
-        /// Fraction of a community's members that must share a hard link inside it.
-        hydra_min_hard_density, get_hydra_min_hard_density: f64
-    );
-    knob!(
-        /// Events between background re-clusterings; `None` disables them.
-        recluster_every, get_recluster_every: Option<u64>
-    );
-    knob!(
-        /// Re-cluster inline every N events instead of in the background, so
-        /// hydra flags are deterministic; `None` (default) uses the background.
-        sync_recluster, get_sync_recluster: Option<u64>
-    );
-    knob!(
-        /// Indicators with more live accounts than this are left out of the
-        /// clustering graph (supernodes).
-        indicator_cap, get_indicator_cap: usize
-    );
-    knob!(
-        /// Seed of the Leiden runs.
-        seed, get_seed: u64
-    );
 
     /// Ban reasons that count fully (compared case-insensitively).
     pub fn abuse_reasons<I, S>(mut self, reasons: I) -> Self
@@ -309,7 +258,6 @@ impl WatchConfig {
         unit("recency_floor", self.recency_floor)?;
         unit("min_family_evidence", self.min_family_evidence)?;
         unit("hard_link_min", self.hard_link_min)?;
-        unit("hydra_min_hard_density", self.hydra_min_hard_density)?;
         for (i, w) in self.kind_weights.iter().enumerate() {
             let name = IndicatorKind::BUILT_IN.get(i).map_or("custom", |k| k.as_str());
             unit(&format!("kind_weight.{name}.weight"), w.weight)?;
@@ -343,15 +291,10 @@ impl WatchConfig {
             ("max_banned_scan", self.max_banned_scan),
             ("max_linked_banned", self.max_linked_banned),
             ("max_evidence", self.max_evidence),
-            ("hydra_min_size", self.hydra_min_size),
-            ("indicator_cap", self.indicator_cap),
         ] {
             if v == 0 {
                 return Err(Error::config(format!("watch.{name} must be at least 1")));
             }
-        }
-        if self.recluster_every == Some(0) || self.sync_recluster == Some(0) {
-            return Err(Error::config("watch re-clustering intervals must be at least 1 event"));
         }
         Ok(())
     }

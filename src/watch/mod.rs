@@ -8,8 +8,8 @@
 //!   the ban registry, and decides after each event whether the account is
 //!   now a *replacement*: an account that signed up after bans and whose links
 //!   to the banned accounts' infrastructure are strong enough (see the
-//!   scoring rules below). It also re-clusters the account graph on a schedule
-//!   and announces accounts that join a community judged to be a hydra.
+//!   scoring rules below). (Hydra-membership flags, which need
+//!   re-clustering, are not announced yet.)
 //! - [`WatchConfig`] holds every knob, with documented defaults.
 //! - [`WatchFlag`] is one announcement, printed by `hydra watch` as one JSON
 //!   line ([`WatchFlag::write_json_line`]).

@@ -33,7 +33,10 @@ pub(crate) struct Args {
     /// Input format on standard input.
     #[arg(long, value_enum, default_value = "csv")]
     format: InputFormat,
-    /// Re-cluster inline every N events (deterministic hydra flags).
+    /// Re-cluster inline every N events, for deterministic hydra-membership
+    /// flags. Hydra-membership flags are not implemented yet: this watcher
+    /// announces replacements (and retractions), which are deterministic
+    /// whatever this option says; it is accepted so scripts need no change.
     #[arg(long, value_name = "N")]
     sync_recluster: Option<u64>,
     /// Sequence number of the first input record (when a producer resends
@@ -59,7 +62,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let mut config = WatchConfig::new();
     if let Some(n) = args.sync_recluster {
         anyhow::ensure!(n >= 1, "--sync-recluster must be at least 1");
-        config = config.sync_recluster(Some(n));
     }
     if let Some(t) = args.threshold {
         config = config.threshold(t);
