@@ -9,7 +9,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cluster;
+mod demo;
+mod detect;
 mod eval;
+mod explain;
 mod graph;
 mod out;
 mod progress;
@@ -34,6 +37,12 @@ struct Cli {
 enum Command {
     /// Detect communities in an edge-list graph (Leiden, label propagation, components).
     Cluster(cluster::Args),
+    /// Find hydra clusters in an event file; write accounts.csv, clusters.json, report.html, clusters.graphml.
+    Detect(detect::Args),
+    /// Simulate a platform, detect its hydras, evaluate against the truth, write the reports.
+    Demo(demo::Args),
+    /// Explain why one account is or is not flagged (for appeals).
+    Explain(explain::Args),
     /// Simulate a platform with hydra operators; write events.csv and truth.csv.
     Simulate(simulate::Args),
     /// Evaluate accounts.csv (and a watch stream) against truth.csv.
@@ -64,6 +73,9 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Cluster(args) => cluster::run(args),
+        Command::Detect(args) => detect::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Graph(args) => graph::run(args),

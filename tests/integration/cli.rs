@@ -1,0 +1,254 @@
+//! The `hydra` binary as a user runs it: `detect` (reports, strict and
+//! lenient input, redaction, standard input, `--print-config`) and `explain`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const REPORTS: [&str; 4] = ["accounts.csv", "clusters.json", "report.html", "clusters.graphml"];
+
+/// Indicator values in [`scenario`]; none may appear in a redacted report.
+const RAW_VALUES: [&str; 4] =
+    ["card-pool-77", "203.0.113.40", "tpl-shared-9f", "mallory@example.org"];
+
+/// A small platform: an operator running 8 accounts on a pooled card, a
+/// few proxy IPs and one rare template, two of them banned and replaced the
+/// next day on the same card; and three households on their own IPs.
+fn scenario() -> String {
+    let mut rows = vec!["ts,account,event,kind,value,reason".to_owned()];
+    let t0 = 1_767_225_600i64;
+    for i in 0..8 {
+        let a = format!("op-{i}");
+        let ts = t0 + i * 60;
+        rows.push(format!("{ts},{a},signup,,,"));
+        rows.push(format!("{},{a},observe,payment,card-pool-77,", ts + 5));
+        rows.push(format!("{},{a},observe,ip,203.0.113.{},", ts + 10, 40 + i % 3));
+        rows.push(format!("{},{a},observe,template,tpl-shared-9f,", ts + 20));
+        rows.push(format!("{},{a},observe,email,op{i}@mailinator.test,", ts + 2));
+    }
+    rows.push(format!("{},op-0,ban,,,hydra", t0 + 3_600));
+    rows.push(format!("{},op-1,ban,,,hydra", t0 + 3_700));
+    for i in 0..2 {
+        let a = format!("op-new-{i}");
+        let ts = t0 + 86_400 + i * 30;
+        rows.push(format!("{ts},{a},signup,,,"));
+        rows.push(format!("{},{a},observe,payment,card-pool-77,", ts + 5));
+        rows.push(format!("{},{a},observe,ip,203.0.113.40,", ts + 10));
+        rows.push(format!("{},{a},observe,template,tpl-shared-9f,", ts + 20));
+        rows.push(format!("{},{a},observe,email,mallory@example.org,", ts + 3));
+    }
+    for h in 0..3 {
+        for m in 0..2 {
+            let a = format!("home-{h}-{m}");
+            let ts = t0 + 7_200 * (h + 1) + m * 86_400;
+            rows.push(format!("{ts},{a},signup,,,"));
+            rows.push(format!("{},{a},observe,ip,198.51.100.{h},", ts + 10));
+            rows.push(format!("{},{a},observe,device,dev-{h}-{m},", ts + 11));
+        }
+    }
+    rows.join("\n") + "\n"
+}
+
+fn hydra(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hydra"));
+    cmd.current_dir(dir).args(args).env_remove("HYDRA_REDACT_KEY");
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run hydra");
+    if let Some(text) = stdin {
+        use std::io::Write;
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn setup(events: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, events).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn detect_writes_the_four_reports_and_a_summary() {
+    let (dir, _) = setup(&scenario());
+    let out = hydra(dir.path(), &["detect", "--input", "events.csv", "--out", "out"], None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    for name in REPORTS {
+        assert!(dir.path().join("out").join(name).is_file(), "{name} missing");
+    }
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("accounts") && stdout.contains("hydra clusters:"), "{stdout}");
+    assert!(stdout.contains("timings:"), "{stdout}");
+
+    let csv = std::fs::read_to_string(dir.path().join("out/accounts.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("account,cluster,score,flag"));
+    // 10 operator accounts and 6 household members, one row each.
+    assert_eq!(lines.count(), 16);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/clusters.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["schema"], "hydra-detect/clusters/1");
+    assert_eq!(json["run"]["input"], "events.csv");
+    assert_eq!(json["run"]["input_sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(json["run"]["events"], scenario().lines().count() as u64 - 1);
+    // No staging directory is left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+}
+
+#[test]
+fn detect_is_reproducible() {
+    let (dir, _) = setup(&scenario());
+    for out in ["a", "b"] {
+        let o = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", out, "--seed", "7"], None);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    for name in REPORTS {
+        let a = std::fs::read(dir.path().join("a").join(name)).unwrap();
+        let b = std::fs::read(dir.path().join("b").join(name)).unwrap();
+        assert!(a == b, "{name} differs between identical runs");
+    }
+}
+
+#[test]
+fn strict_mode_stops_on_a_bad_row_and_leaves_no_files() {
+    let mut events = scenario();
+    // Line 4 of the file (1 = header).
+    let mut lines: Vec<&str> = events.lines().collect();
+    lines.insert(3, "yesterday,op-x,signup,,,");
+    events = lines.join("\n") + "\n";
+    let (dir, _) = setup(&events);
+    let out = hydra(dir.path(), &["detect", "--input", "events.csv", "--out", "out"], None);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line 4"), "{stderr}");
+    assert!(stderr.contains("yesterday"), "the offending value is named: {stderr}");
+    let out_dir = dir.path().join("out");
+    let left: Vec<_> = std::fs::read_dir(&out_dir).map(|d| d.collect()).unwrap_or_default();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}
+
+#[test]
+fn lenient_mode_skips_bad_rows_and_reports_them() {
+    let mut lines: Vec<String> = scenario().lines().map(str::to_owned).collect();
+    lines.insert(3, "yesterday,op-x,signup,,,".into());
+    lines.insert(6, "1767225600,op-y,bann,,,".into());
+    let (dir, _) = setup(&(lines.join("\n") + "\n"));
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out", "--lenient"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("skipped 2 malformed rows"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/clusters.json")).unwrap())
+            .unwrap();
+    let skipped = json["run"]["skipped_rows"].as_object().unwrap();
+    assert_eq!(skipped.values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 2, "{skipped:?}");
+}
+
+#[test]
+fn redacted_reports_hold_no_raw_indicator_value() {
+    let (dir, _) = setup(&scenario());
+    // Without --redact the values are there (so the check below means something).
+    let plain = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "plain"], None);
+    assert!(plain.status.success(), "{}", text(&plain.stderr));
+    let all = |sub: &str| -> Vec<(String, Vec<u8>)> {
+        REPORTS
+            .iter()
+            .map(|n| (n.to_string(), std::fs::read(dir.path().join(sub).join(n)).unwrap()))
+            .collect()
+    };
+    let found = RAW_VALUES
+        .iter()
+        .filter(|v| all("plain").iter().any(|(_, b)| contains(b, v.as_bytes())))
+        .count();
+    assert!(found > 0, "the plain report shows no indicator value at all");
+
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "red", "--redact"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("random for this run"));
+    for (name, bytes) in all("red") {
+        for value in RAW_VALUES {
+            assert!(!contains(&bytes, value.as_bytes()), "{value} left in {name}");
+        }
+    }
+    // A fixed key gives the same tokens twice.
+    for sub in ["k1", "k2"] {
+        let o = hydra(
+            dir.path(),
+            &["detect", "-i", "events.csv", "-o", sub, "--redact", "--redact-key", "s3cret"],
+            None,
+        );
+        assert!(o.status.success());
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("k1/clusters.json")).unwrap(),
+        std::fs::read(dir.path().join("k2/clusters.json")).unwrap()
+    );
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn standard_input_is_read_when_input_is_a_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hydra(dir.path(), &["detect", "--input", "-", "--out", "out"], Some(&scenario()));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/clusters.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["run"]["input"], "-");
+    let csv = std::fs::read_to_string(dir.path().join("out/accounts.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 17);
+}
+
+#[test]
+fn print_config_prints_toml_that_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hydra(dir.path(), &["detect", "--print-config"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let table: toml::Table = toml::from_str(&stdout).expect("valid TOML");
+    for section in ["ingest", "graph", "leiden", "score"] {
+        assert!(table.contains_key(section), "[{section}] missing");
+    }
+    let config = hydra_detect::Config::from_toml_str(&stdout).unwrap();
+    assert_eq!(config, hydra_detect::Config::new());
+    // A file given with --config is what is printed and used.
+    std::fs::write(dir.path().join("c.toml"), "[leiden]\nseed = 9\n").unwrap();
+    let out = hydra(dir.path(), &["detect", "--config", "c.toml", "--print-config"], None);
+    let config = hydra_detect::Config::from_toml_str(&text(&out.stdout)).unwrap();
+    assert_eq!(config.get_seed(), 9);
+    // A bad key is an error naming it.
+    std::fs::write(dir.path().join("bad.toml"), "[leiden]\nseeed = 9\n").unwrap();
+    let out = hydra(dir.path(), &["detect", "--config", "bad.toml", "--print-config"], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("seeed"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn explain_prints_the_verdict_for_an_account_and_rejects_unknown_ones() {
+    let (dir, _) = setup(&scenario());
+    let out =
+        hydra(dir.path(), &["explain", "--input", "events.csv", "--account", "op-new-0"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("account op-new-0: "), "{stdout}");
+    assert!(stdout.contains("card-pool-77"), "its indicators are listed: {stdout}");
+    let out = hydra(dir.path(), &["explain", "-i", "events.csv", "-a", "op-new-0", "--json"], None);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["account"], "op-new-0");
+    let out = hydra(dir.path(), &["explain", "--input", "events.csv", "--account", "nobody"], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("nobody"), "{}", text(&out.stderr));
+}
