@@ -40,23 +40,33 @@ pub(crate) struct LevelGraph<'a> {
 }
 
 impl<'a> LevelGraph<'a> {
-    /// Level 0: the user's graph, with `fixed` nodes (each `< node_count`) held in place.
-    pub(crate) fn from_graph(graph: &'a Graph, fixed: &[u32]) -> LevelGraph<'a> {
+    /// Level 0: the user's graph, with `fixed` nodes (each `< node_count`) held in
+    /// place; per-node sums run in parallel from `parallel_threshold` nodes.
+    pub(crate) fn from_graph(
+        graph: &'a Graph,
+        fixed: &[u32],
+        parallel_threshold: usize,
+    ) -> LevelGraph<'a> {
         let n = graph.node_count();
-        let mut self_weight = vec![0f64; n];
-        let mut strength = vec![0f64; n];
-        for u in 0..n as u32 {
-            let mut s = 0f64;
+        // Per node (self-loop weight, strength); independent per node, so the
+        // parallel path gives the same result.
+        let sums = |u: u32| -> (f64, f64) {
+            let (mut self_weight, mut strength) = (0f64, 0f64);
             for (v, w) in graph.neighbors(u) {
                 if v == u {
-                    self_weight[u as usize] = w as f64;
-                    s += 2.0 * w as f64;
+                    self_weight = w as f64;
+                    strength += 2.0 * w as f64;
                 } else {
-                    s += w as f64;
+                    strength += w as f64;
                 }
             }
-            strength[u as usize] = s;
-        }
+            (self_weight, strength)
+        };
+        let (self_weight, strength): (Vec<f64>, Vec<f64>) = if n >= parallel_threshold {
+            (0..n as u32).into_par_iter().with_min_len(1 << 12).map(sums).unzip()
+        } else {
+            (0..n as u32).map(sums).unzip()
+        };
         let mut fixed_mask = Vec::new();
         if !fixed.is_empty() {
             fixed_mask = vec![false; n];
@@ -354,7 +364,10 @@ mod tests {
                 (0, 0, 1.0),
             ],
         );
-        let level = LevelGraph::from_graph(&g, &[4]);
+        let level = LevelGraph::from_graph(&g, &[4], usize::MAX);
+        let par = LevelGraph::from_graph(&g, &[4], 0);
+        assert_eq!(par.strengths(), level.strengths());
+        assert_eq!(par.self_weights(), level.self_weights());
         let membership = [0, 0, 0, 1, 1, 1];
         let agg = aggregate(&level, &membership, 2, false);
         assert_eq!(agg.node_count(), 2);
@@ -373,7 +386,7 @@ mod tests {
     #[test]
     fn zero_weight_edges_give_one_entry() {
         let g = Graph::from_edges(3, [(0, 1, 0.0), (2, 1, 0.0)]);
-        let level = LevelGraph::from_graph(&g, &[]);
+        let level = LevelGraph::from_graph(&g, &[], usize::MAX);
         let agg = aggregate(&level, &[0, 1, 0], 2, false);
         assert_eq!(agg.neighbors(0).collect::<Vec<_>>(), vec![(1, 0.0)]);
         assert_eq!(agg.neighbors(1).collect::<Vec<_>>(), vec![(0, 0.0)]);

@@ -202,22 +202,18 @@ impl LeidenConfig {
                 self.randomness
             )));
         }
-        if let Some(p) = &self.initial {
-            if p.node_count() != graph.node_count() {
-                return Err(Error::config(format!(
-                    "the initial partition has {} nodes but the graph has {}",
-                    p.node_count(),
-                    graph.node_count()
-                )));
-            }
+        if let Some(p) = self.initial.as_ref().filter(|p| p.node_count() != graph.node_count()) {
+            return Err(Error::config(format!(
+                "the initial partition has {} nodes but the graph has {}",
+                p.node_count(),
+                graph.node_count()
+            )));
         }
-        if let Some(&v) = self.fixed.last() {
-            if v as usize >= graph.node_count() {
-                return Err(Error::config(format!(
-                    "fixed node {v} is out of range (the graph has {} nodes)",
-                    graph.node_count()
-                )));
-            }
+        if let Some(&v) = self.fixed.last().filter(|&&v| v as usize >= graph.node_count()) {
+            return Err(Error::config(format!(
+                "fixed node {v} is out of range (the graph has {} nodes)",
+                graph.node_count()
+            )));
         }
         Ok(())
     }
@@ -242,10 +238,11 @@ impl LeidenConfig {
 /// Levels repeat until a level's communities are all single nodes or the
 /// graph stops shrinking; that is one iteration. Iterations repeat, each
 /// from the previous result, until one brings no improvement or
-/// [`max_iterations`](LeidenConfig::max_iterations) is reached. Finally a
-/// community that is not connected (which only an initial partition or
-/// fixed nodes can force) is split into its connected components, except
-/// that components holding fixed nodes stay together.
+/// [`max_iterations`](LeidenConfig::max_iterations) is reached. As a
+/// last safeguard every community is checked, on the last (small) level
+/// graph, and a disconnected one is split into its connected components,
+/// which can only raise the quality; components holding fixed nodes stay
+/// together, so a disconnected initial community of fixed nodes survives.
 ///
 /// The quality is [modularity](super::modularity) or [CPM](super::cpm)
 /// with a resolution, with self-loops counted as those functions count them.
@@ -326,6 +323,7 @@ fn optimise<Q: QualityFunction>(
 ) -> Partition {
     let mut rng = Pcg64::seed_from_u64(config.seed);
     let mut best = initial;
+    let mut improved = false;
     let mut best_quality = config.quality.evaluate(graph, &best);
     let mut done = 0usize;
     while config.max_iterations.is_none_or(|max| done < max) {
@@ -338,12 +336,18 @@ fn optimise<Q: QualityFunction>(
         // Relative tolerance: CPM values grow with the graph.
         if q > best_quality + 1e-12 * best_quality.abs().max(1.0) {
             best = candidate;
+            improved = true;
             best_quality = q;
         } else {
             break;
         }
     }
-    split_disconnected(graph, best.membership(), &config.fixed)
+    if improved {
+        // Iterations split their result already (see `split_level`).
+        best
+    } else {
+        split_disconnected(graph, best.membership(), &config.fixed)
+    }
 }
 
 /// One iteration: levels of move → refine → aggregate from `membership`.
@@ -357,7 +361,7 @@ fn iteration<Q: QualityFunction>(
     rng: &mut Pcg64,
 ) -> Vec<u32> {
     let n = graph.node_count();
-    let mut level = LevelGraph::from_graph(graph, &config.fixed);
+    let mut level = LevelGraph::from_graph(graph, &config.fixed, config.parallel_threshold);
     let mut membership = membership;
     // The level-graph node each original node is in.
     let mut node_of: Vec<u32> = (0..n as u32).collect();
@@ -379,7 +383,7 @@ fn iteration<Q: QualityFunction>(
             tracing::trace!(depth, quality = quality.quality(&level, &partition));
         }
         if communities == level_n {
-            return relabel(&node_of, partition.membership(), parallel);
+            return relabel(&node_of, &split_level(&level, partition.membership()), parallel);
         }
         let refined = {
             let _span = tracing::debug_span!("leiden_refine", depth).entered();
@@ -387,7 +391,7 @@ fn iteration<Q: QualityFunction>(
         };
         if refined.count == level_n {
             // Nothing merged: aggregating would not shrink the graph.
-            return relabel(&node_of, partition.membership(), parallel);
+            return relabel(&node_of, &split_level(&level, partition.membership()), parallel);
         }
         let next = {
             let _span = tracing::debug_span!("leiden_aggregate", depth).entered();
@@ -412,6 +416,39 @@ fn relabel(node_of: &[u32], membership: &[u32], parallel: bool) -> Vec<u32> {
     } else {
         node_of.iter().map(|&v| membership[v as usize]).collect()
     }
+}
+
+/// Splits each community of `level` into its connected components, keeping
+/// together the components of a community that hold fixed nodes; returns a
+/// label per level node.
+///
+/// Every node of an aggregated level stands for a connected set of original
+/// nodes (refined communities are connected), so a community is connected
+/// in the original graph exactly when it is connected here, on a graph that
+/// is much smaller.
+fn split_level(level: &LevelGraph<'_>, membership: &[u32]) -> Vec<u32> {
+    let n = level.node_count();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    for u in 0..n as u32 {
+        let c = membership[u as usize];
+        for (v, _) in level.neighbors(u) {
+            if v > u && membership[v as usize] == c {
+                union(&mut parent, u, v);
+            }
+        }
+    }
+    if level.has_fixed() {
+        // Community ids are < n: the first fixed node of each community.
+        let mut first_fixed = vec![u32::MAX; n];
+        for v in (0..n as u32).filter(|&v| level.is_fixed(v)) {
+            let first = &mut first_fixed[membership[v as usize] as usize];
+            if *first == u32::MAX {
+                *first = v;
+            }
+            union(&mut parent, *first, v);
+        }
+    }
+    (0..n as u32).map(|u| find(&mut parent, u)).collect()
 }
 
 /// Splits every community into its connected components, keeping together

@@ -89,43 +89,49 @@ pub(crate) fn move_nodes<Q: QualityFunction>(
     let mut to_comm = vec![0f64; n];
     let mut touched: Vec<u32> = Vec::with_capacity(256);
     let mut moves = 0usize;
+    let has_fixed = graph.has_fixed();
     while let Some(v) = queue.pop() {
         let vi = v as usize;
-        let from = partition.community_of(v);
         let row = offsets[vi]..offsets[vi + 1];
-        let mut out_weight = 0f64;
-        for (&u, &w) in targets[row.clone()].iter().zip(&weights[row.clone()]) {
-            if u == v {
-                continue;
-            }
-            let c = partition.community_of(u);
-            let w = w as f64;
-            out_weight += w;
-            let slot = &mut to_comm[c as usize];
-            if *slot == 0.0 {
-                touched.push(c);
-            }
-            *slot += w;
-        }
         let x_v = x[vi];
         let lx = lambda * x_v;
-        // Staying is the baseline; a move must beat it by more than rounding
-        // noise, so no pair of moves can undo each other forever.
-        let stay = to_comm[from as usize] - lx * (partition.weight(from) - x_v);
-        let mut best = from;
-        let mut best_gain = stay + 1e-12 * out_weight;
-        for &c in &touched {
-            let w = std::mem::replace(&mut to_comm[c as usize], 0.0);
-            if c != from {
-                let gain = w - lx * partition.weight(c);
-                if gain > best_gain {
+        // Scan with plain slices, so the loop keeps them in registers.
+        let (from, best, best_gain, out_weight) = {
+            let membership = partition.membership();
+            let comm_weight = partition.weights();
+            let from = membership[vi];
+            let mut out_weight = 0f64;
+            for (&u, &w) in targets[row.clone()].iter().zip(&weights[row.clone()]) {
+                if u == v {
+                    continue;
+                }
+                let c = membership[u as usize];
+                let w = w as f64;
+                out_weight += w;
+                let slot = &mut to_comm[c as usize];
+                if *slot == 0.0 {
+                    touched.push(c);
+                }
+                *slot += w;
+            }
+            // Staying is the baseline; a move must beat it by more than
+            // rounding noise, so no pair of moves can undo each other forever.
+            let stay = to_comm[from as usize] - lx * (comm_weight[from as usize] - x_v);
+            let mut best = from;
+            let mut best_gain = stay + 1e-12 * out_weight;
+            for &c in &touched {
+                let w = std::mem::replace(&mut to_comm[c as usize], 0.0);
+                let gain = w - lx * comm_weight[c as usize];
+                if c != from && gain > best_gain {
                     best = c;
                     best_gain = gain;
                 }
             }
-        }
-        to_comm[from as usize] = 0.0;
-        touched.clear();
+            to_comm[from as usize] = 0.0;
+            touched.clear();
+            (from, best, best_gain, out_weight)
+        };
+        let mut best = best;
         if best_gain < 0.0 && partition.nodes(from) > 1 {
             // An empty community (gain 0) beats every neighbor.
             if let Some(empty) = partition.take_empty() {
@@ -141,8 +147,9 @@ pub(crate) fn move_nodes<Q: QualityFunction>(
             );
             partition.move_node(v, best, x_v);
             moves += 1;
+            let membership = partition.membership();
             for &u in &targets[row] {
-                if u != v && partition.community_of(u) != best && !graph.is_fixed(u) {
+                if u != v && membership[u as usize] != best && !(has_fixed && graph.is_fixed(u)) {
                     queue.push(u);
                 }
             }
@@ -184,7 +191,7 @@ mod tests {
     #[test]
     fn moving_finds_the_cliques_and_reaches_a_local_optimum() {
         let g = two_cliques();
-        let level = LevelGraph::from_graph(&g, &[]);
+        let level = LevelGraph::from_graph(&g, &[], usize::MAX);
         let q = Modularity { resolution: 1.0 };
         let mut p = LevelPartition::new((0..8).collect(), q.node_weights(&level));
         let order: Vec<u32> = (0..8).collect();
@@ -205,7 +212,7 @@ mod tests {
         // CPM with a high resolution: every community of two or more is worse
         // than singletons, so everybody leaves — except the fixed node 1.
         let g = two_cliques();
-        let level = LevelGraph::from_graph(&g, &[1]);
+        let level = LevelGraph::from_graph(&g, &[1], usize::MAX);
         let q = Cpm { resolution: 5.0 };
         let mut p = LevelPartition::new(vec![0; 8], q.node_weights(&level));
         let order: Vec<u32> = (0..8).collect();

@@ -58,6 +58,12 @@ impl LevelPartition {
         self.membership[v as usize]
     }
 
+    /// `X_c` of every community.
+    #[inline]
+    pub(crate) fn weights(&self) -> &[f64] {
+        &self.weight
+    }
+
     /// `X_c`: the summed node weight of community `c`.
     #[inline]
     pub(crate) fn weight(&self, c: u32) -> f64 {

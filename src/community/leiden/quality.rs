@@ -156,7 +156,7 @@ mod tests {
         labels: &[u32],
         moves: &[(u32, u32)],
     ) -> Result<(), TestCaseError> {
-        let level = LevelGraph::from_graph(g, &[]);
+        let level = LevelGraph::from_graph(g, &[], usize::MAX);
         let n = g.node_count() as u32;
         let x = q.node_weights(&level).to_vec();
         let mut p = LevelPartition::new(labels.iter().map(|&l| l % n).collect(), &x);
@@ -204,7 +204,7 @@ mod tests {
             // A fine partition, aggregated, then a coarse partition of the aggregate.
             let fine = Partition::from_membership(fine[..n as usize].to_vec());
             let k = fine.community_count();
-            let level = LevelGraph::from_graph(&g, &[]);
+            let level = LevelGraph::from_graph(&g, &[], usize::MAX);
             let agg = aggregate(&level, fine.membership(), k, false);
             let coarse: Vec<u32> = coarse[..k].to_vec();
             let coarse = Partition::from_membership(coarse.iter().map(|&c| c % k as u32).collect());

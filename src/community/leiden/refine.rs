@@ -318,7 +318,7 @@ mod tests {
             }
         }
         let g = Graph::from_edges(12, edges);
-        let level = LevelGraph::from_graph(&g, &[]);
+        let level = LevelGraph::from_graph(&g, &[], usize::MAX);
         let q = Modularity { resolution: 1.0 };
         let membership = vec![0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6];
         let p = LevelPartition::new(membership, q.node_weights(&level));
@@ -340,7 +340,7 @@ mod tests {
             6,
             [(0, 1, 1.0), (1, 2, 1.0), (0, 2, 1.0), (3, 4, 1.0), (4, 5, 1.0), (3, 5, 1.0)],
         );
-        let level = LevelGraph::from_graph(&g, &[]);
+        let level = LevelGraph::from_graph(&g, &[], usize::MAX);
         let q = Modularity { resolution: 1.0 };
         let p = LevelPartition::new(vec![0; 6], q.node_weights(&level));
         for seed in 0..10 {
