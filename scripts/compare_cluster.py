@@ -14,6 +14,10 @@ this runs, one after the other and each in its own process:
   time around the detection call alone, and the process's peak RSS
   (resource.getrusage ru_maxrss, which includes the loaded graph, as hydra's does).
 
+CPU seconds (user + system, all threads) are reported too, since wall times
+mean little on a shared machine: for hydra those of the whole command, for the
+Python tools those of the detection call alone.
+
 Every partition is then scored the same way in this process: modularity by
 igraph's `Graph.modularity` (resolution 1) and NMI against the truth by
 `igraph.compare_communities(method="nmi")` (Danon et al., arithmetic-mean
@@ -42,6 +46,12 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def cpu_seconds():
+    # User + system time of every thread of this process so far.
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def read_truth(path):
     with open(path) as f:
         return [int(line) for line in f]
@@ -66,10 +76,10 @@ def worker(tool, edges, nodes, threads, iterations, out):
             g.addNodes(nodes - g.numberOfNodes())
         load = time.perf_counter() - started
         rss_before = peak_rss_mib()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_seconds()
         plm = nk.community.PLM(g, refine=False)
         plm.run()
-        detect = time.perf_counter() - t
+        detect, cpu = time.perf_counter() - t, cpu_seconds() - c
         partition = plm.getPartition()
         membership = [partition[v] for v in range(g.numberOfNodes())]
     elif tool == "igraph":
@@ -81,19 +91,20 @@ def worker(tool, edges, nodes, threads, iterations, out):
             g.add_vertices(nodes - g.vcount())
         load = time.perf_counter() - started
         rss_before = peak_rss_mib()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_seconds()
         clustering = g.community_leiden(objective_function="modularity", n_iterations=iterations)
-        detect = time.perf_counter() - t
+        detect, cpu = time.perf_counter() - t, cpu_seconds() - c
         membership = clustering.membership
     else:
         raise SystemExit(f"unknown tool {tool}")
     peak = peak_rss_mib()
     write_membership(out, membership)
-    print(json.dumps({"load": load, "detect": detect, "peak_mib": peak, "rss_before_mib": rss_before}))
+    print(json.dumps({"load": load, "detect": detect, "cpu": cpu, "peak_mib": peak,
+                      "rss_before_mib": rss_before}))
 
 
 def run_measured(cmd):
-    """Runs `cmd`; returns (stdout, wall seconds, peak RSS MiB of the child)."""
+    """Runs `cmd`; returns (stdout, wall seconds, peak RSS MiB, CPU seconds of the child)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
@@ -106,7 +117,7 @@ def run_measured(cmd):
         err.seek(0)
         if p.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{err.read()}")
-        return out.read(), wall, usage.ru_maxrss / 1024.0
+        return out.read(), wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
 
 
 def parse_hydra(stdout):
@@ -155,13 +166,14 @@ def main():
                 if tool == "hydra":
                     cmd = [args.hydra, "--threads", str(args.threads), "cluster", "--edges", edges,
                            "--truth", truth_path, "--out", out]
-                    stdout, wall, peak = run_measured(cmd)
+                    stdout, wall, peak, cpu = run_measured(cmd)
                     m = parse_hydra(stdout)
-                    m.update({"wall": wall, "peak_mib": peak})
+                    # CPU of the whole command (read, detect, write, scores).
+                    m.update({"wall": wall, "peak_mib": peak, "cpu": cpu})
                 else:
                     cmd = [sys.executable, __file__, "--worker", tool, edges, str(len(truth)),
                            str(args.threads), str(args.igraph_iterations), out]
-                    stdout, wall, _ = run_measured(cmd)
+                    stdout, wall, _, _ = run_measured(cmd)
                     m = json.loads(stdout.strip().splitlines()[-1])
                     m.update({"wall": wall, "total": None})
                 memberships[tool] = read_truth(out)
@@ -174,13 +186,13 @@ def main():
 
     labels = {"hydra": "hydra cluster (Leiden)", "plm": "NetworKit PLM",
               "igraph": f"igraph Leiden (n_iterations={args.igraph_iterations})"}
-    print("| graph | nodes / edges | tool | load s | detect s | whole command s | peak RSS MiB "
-          "| communities | modularity | NMI |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| graph | nodes / edges | tool | load s | detect s | whole command s | CPU s "
+          "| peak RSS MiB | communities | modularity | NMI |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         whole = f"{r['total']:.2f}" if r["total"] is not None else "–"
         print(f"| {r['graph']} | {r['nodes']:,} / {r['edges']:,} | {labels[r['tool']]} "
-              f"| {r['load']:.2f} | {r['detect']:.2f} | {whole} | {r['peak_mib']:.0f} "
+              f"| {r['load']:.2f} | {r['detect']:.2f} | {whole} | {r['cpu']:.2f} | {r['peak_mib']:.0f} "
               f"| {r['communities']:,} | {r['modularity']:.4f} | {r['nmi']:.4f} |")
     if args.json:
         with open(args.json, "w") as f:
