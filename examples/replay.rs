@@ -263,6 +263,8 @@ fn apply_override(config: WatchConfig, o: &str) -> hydra_detect::Result<WatchCon
         "min_family_evidence" => config.min_family_evidence(num(value)?),
         "recency_hours" => config.recency_secs((num(value)? * 3600.0) as i64),
         "recency_floor" => config.recency_floor(num(value)?),
+        "specific_max" => config.specific_max(num(value)? as usize),
+        "strong_score" => config.strong_score(num(value)?),
         kind => {
             let kind = IndicatorKind::parse(kind).map_err(|_| bad())?;
             let (w, c) = value.split_once(':').ok_or_else(bad)?;

@@ -43,6 +43,8 @@ impl KindWeight {
 /// | `signup_grace_secs` | 0 | bans this long after a signup still make the account "new" |
 /// | `min_family_evidence` | 0.15 | evidence a family of indicators must give to count as independent support |
 /// | `hard_link_min` | 0.5 | evidence a hard link (payment, phone, e-mail, device) must give to flag alone |
+/// | `specific_max` | 40 | an IP, card, device, phone or e-mail shared by at most this many accounts ties two accounts individually |
+/// | `strong_score` | 0.9 | score that flags without two specific links to one banned account |
 /// | `horizon_secs` | 90 days | links not seen for this long (event time) are evicted |
 /// | `sweep_step` | 4 | accounts examined for eviction per event |
 /// | `max_banned_scan` | 32 | newest banned accounts examined per indicator when scoring (older ones count at the recency floor) |
@@ -61,6 +63,8 @@ pub struct WatchConfig {
     pub(crate) signup_grace_secs: i64,
     pub(crate) min_family_evidence: f64,
     pub(crate) hard_link_min: f64,
+    pub(crate) specific_max: usize,
+    pub(crate) strong_score: f64,
     pub(crate) horizon_secs: i64,
     pub(crate) sweep_step: usize,
     pub(crate) max_banned_scan: usize,
@@ -115,6 +119,8 @@ impl Default for WatchConfig {
             signup_grace_secs: 0,
             min_family_evidence: 0.15,
             hard_link_min: 0.5,
+            specific_max: 40,
+            strong_score: 0.9,
             horizon_secs: 90 * DAY,
             sweep_step: 4,
             max_banned_scan: 32,
@@ -176,6 +182,14 @@ impl WatchConfig {
     knob!(
         /// Evidence a single hard link must give to flag without other support.
         hard_link_min, get_hard_link_min: f64
+    );
+    knob!(
+        /// Most accounts on an indicator for it to tie two accounts individually.
+        specific_max, get_specific_max: usize
+    );
+    knob!(
+        /// Score that flags without two specific links to one banned account.
+        strong_score, get_strong_score: f64
     );
     knob!(
         /// Links not seen for this many seconds of event time are evicted.
@@ -258,6 +272,7 @@ impl WatchConfig {
         unit("recency_floor", self.recency_floor)?;
         unit("min_family_evidence", self.min_family_evidence)?;
         unit("hard_link_min", self.hard_link_min)?;
+        unit("strong_score", self.strong_score)?;
         for (i, w) in self.kind_weights.iter().enumerate() {
             let name = IndicatorKind::BUILT_IN.get(i).map_or("custom", |k| k.as_str());
             unit(&format!("kind_weight.{name}.weight"), w.weight)?;
@@ -288,6 +303,7 @@ impl WatchConfig {
         }
         for (name, v) in [
             ("sweep_step", self.sweep_step),
+            ("specific_max", self.specific_max),
             ("max_banned_scan", self.max_banned_scan),
             ("max_linked_banned", self.max_linked_banned),
             ("max_evidence", self.max_evidence),

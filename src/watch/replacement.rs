@@ -25,7 +25,12 @@
 //! the evidence is corroborated: either one hard link (payment, phone, e-mail,
 //! device) gives at least `hard_link_min` alone, or at least two families give
 //! `min_family_evidence` each, one of which is not the network family — so
-//! IP evidence alone never flags.
+//! IP evidence alone never flags. Finally the evidence must be concentrated:
+//! at least two *specific* indicators (an IP, card, device, phone or e-mail
+//! shared by at most `specific_max` accounts) shared with one and the same
+//! banned account, unless the score reaches `strong_score`. A replacement
+//! takes over a banned account's own infrastructure; the operator's other
+//! accounts share its pools with many banned accounts, one link each.
 //!
 //! # Complexity
 //!
@@ -56,6 +61,12 @@ fn family(code: u16) -> usize {
     F[code as usize]
 }
 
+/// Whether a shared value of this kind ties two accounts individually (an IP,
+/// a card, a device, a phone, an e-mail), as opposed to a group trait.
+fn is_pairing(code: u16) -> bool {
+    matches!(code, 0 | 3 | 4 | 6 | 8)
+}
+
 /// Whether one link of this kind may flag on its own (payment, device,
 /// e-mail, phone).
 fn is_hard(code: u16) -> bool {
@@ -77,6 +88,9 @@ pub(crate) struct Scratch {
     pub(crate) contributions: Vec<Contribution>,
     /// Distinct banned accounts behind listed contributions, sorted by id.
     pub(crate) banned: Vec<u32>,
+    /// One entry per (specific indicator, banned account on it), to find the
+    /// banned account whose own infrastructure the account took over most.
+    pub(crate) pairs: Vec<u32>,
 }
 
 /// The outcome of one evaluation.
@@ -103,6 +117,7 @@ pub(crate) fn evaluate(
 ) -> Verdict {
     scratch.contributions.clear();
     scratch.banned.clear();
+    scratch.pairs.clear();
     let a = &state.accounts[account as usize];
     let limit = a.signup.saturating_add(config.signup_grace_secs);
     let self_clean = u32::from(a.ban.is_none() && a.bits & SUSPECT == 0);
@@ -160,6 +175,9 @@ pub(crate) fn evaluate(
             scratch.banned.truncate(mark);
             continue;
         }
+        if is_pairing(ind.kind) && ind.accounts as usize <= config.specific_max {
+            scratch.pairs.extend_from_slice(&scratch.banned[mark..]);
+        }
         doubt[family(ind.kind)] *= 1.0 - e;
         if is_hard(ind.kind) {
             best_hard = best_hard.max(e);
@@ -172,6 +190,9 @@ pub(crate) fn evaluate(
     }
     scratch.banned.sort_unstable();
     scratch.banned.dedup();
+    // How many specific indicators the best single banned account shares.
+    scratch.pairs.sort_unstable();
+    let concentration = scratch.pairs.chunk_by(|x, y| x == y).map(<[u32]>::len).max().unwrap_or(0);
 
     let mut remaining = 1.0f64;
     let mut support = 0;
@@ -191,7 +212,12 @@ pub(crate) fn evaluate(
     }
     let score = (1.0 - remaining).clamp(0.0, 1.0);
     let corroborated = best_hard >= config.hard_link_min || (support >= 2 && non_network >= 1);
-    Verdict { score, flag: score >= config.threshold && corroborated }
+    // A replacement takes over *a* banned account's own infrastructure (its
+    // IP, card, device): two specific links to one banned account, unless
+    // the evidence is overwhelming. Sharing an operator's pools with many
+    // banned accounts, one link each, is what its other members do too.
+    let concentrated = concentration >= 2 || score >= config.strong_score;
+    Verdict { score, flag: score >= config.threshold && corroborated && concentrated }
 }
 
 #[cfg(test)]
