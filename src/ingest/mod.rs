@@ -11,61 +11,7 @@
 //! - [`SkipCounts`] is what lenient reading skipped, by [`InputProblem`].
 //! - [`read_events`] reads a whole file into a `Vec` (batch runs).
 //!
-//! # Input
-//!
-//! The format is CONTRACT.md's event stream. Where the contract leaves room,
-//! this reader decides:
-//!
-//! - **Empty means absent.** An empty CSV field, an empty JSON string and a
-//!   JSON `null` all mean the field is not given: `kind`, `value` and
-//!   `reason` may be empty on any row, and an empty `reason` on a `ban` is no
-//!   reason.
-//! - **`ts`** is integer unix seconds (negative allowed, for times before
-//!   1970) or RFC 3339; both are limited to years 0000 to 9999. Fractional
-//!   seconds are dropped. In JSON it may be a number (an integer) or a string.
-//! - **Blank lines** (CSV: empty lines; JSON Lines: lines of only white
-//!   space) are skipped. They are not records, so they do not count in
-//!   [`Record::seq`], but they do count in line numbers.
-//! - **CSV**: RFC 4180 quoting (quoted fields may span lines), `\n` or
-//!   `\r\n` line ends, a UTF-8 byte-order mark before the header is ignored.
-//!   Every row must have as many fields as the header. Column names are
-//!   matched exactly (case and spaces matter); unknown columns are ignored
-//!   and never inspected, even for UTF-8; a known column named twice is a
-//!   header error.
-//! - **JSON Lines**: one object per line; unknown fields are ignored; a known
-//!   field given twice, text after the object, or a line that is not an
-//!   object is a syntax error. `account` and `value` may be JSON integers
-//!   (`{"kind": "asn", "value": 13335}`), read as their decimal text.
-//! - **Errors** name the physical line where the record starts (1 = the CSV
-//!   header, or the first line of a JSON Lines file), the offending value
-//!   (cut to 64 bytes) and what was expected.
-//!
-//! # Strict and lenient
-//!
-//! Strict reading (the default) yields the first bad record's error and
-//! ends. Lenient reading skips bad records and counts them in
-//! [`EventReader::skipped`]. Either way, I/O errors (including corrupt gzip
-//! data) end the stream with an error, and so does a bad CSV header, which
-//! [`EventReader::new`] reports before any record is read.
-//!
-//! # Example
-//!
-//! ```
-//! use hydra_detect::{Action, EventReader, Format, IngestConfig};
-//!
-//! let csv = "ts,account,event,kind,value,reason\n\
-//!            1767225600,a-1,signup,,,\n\
-//!            2026-01-01T00:05:00Z,a-1,observe,ip,203.0.113.7,\n\
-//!            1767226000,a-1,ban,,,spam\n";
-//! let config = IngestConfig::new();
-//! let mut seen = Vec::new();
-//! for record in EventReader::new(csv.as_bytes(), Format::Csv, &config)? {
-//!     let record = record?;
-//!     seen.push((record.seq, record.line, record.event.action.name()));
-//! }
-//! assert_eq!(seen, [(1, 2, "signup"), (2, 3, "observe"), (3, 4, "ban")]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The accepted input, strict and lenient reading: see [`EventReader`].
 
 mod csv;
 mod jsonl;
@@ -159,7 +105,7 @@ impl std::str::FromStr for Format {
 fn strip_suffix_ignore_case<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
     let cut = name.len().checked_sub(suffix.len())?;
     let tail = name.get(cut..)?;
-    tail.eq_ignore_ascii_case(suffix).then(|| &name[..cut])
+    name.get(..cut).filter(|_| tail.eq_ignore_ascii_case(suffix))
 }
 
 /// Whether a file name ends in `.gz` (any case).
@@ -343,7 +289,61 @@ impl serde::Serialize for SkipCounts {
 /// counted in [`skipped`](EventReader::skipped), and only I/O errors are
 /// yielded. After an error the iterator yields `None`.
 ///
-/// See the [module documentation](crate::ingest) for the accepted input.
+/// # Input
+///
+/// The format is the contract's event stream (CONTRACT.md). Where the contract leaves room,
+/// this reader decides:
+///
+/// - **Empty means absent.** An empty CSV field, an empty JSON string and a
+///   JSON `null` all mean the field is not given: `kind`, `value` and
+///   `reason` may be empty on any row, and an empty `reason` on a `ban` is no
+///   reason.
+/// - **`ts`** is integer unix seconds (negative allowed, for times before
+///   1970) or RFC 3339; both are limited to years 0000 to 9999. Fractional
+///   seconds are dropped. In JSON it may be a number (an integer) or a string.
+/// - **Blank lines** (CSV: empty lines; JSON Lines: lines of only white
+///   space) are skipped. They are not records, so they do not count in
+///   [`Record::seq`], but they do count in line numbers.
+/// - **CSV**: RFC 4180 quoting (quoted fields may span lines), `\n` or
+///   `\r\n` line ends, a UTF-8 byte-order mark before the header is ignored.
+///   Every row must have as many fields as the header. Column names are
+///   matched exactly (case and spaces matter); unknown columns are ignored
+///   and never inspected, even for UTF-8; a known column named twice is a
+///   header error.
+/// - **JSON Lines**: one object per line; unknown fields are ignored; a known
+///   field given twice, text after the object, or a line that is not an
+///   object is a syntax error. `account` and `value` may be JSON integers
+///   (`{"kind": "asn", "value": 13335}`), read as their decimal text.
+/// - **Errors** name the physical line where the record starts (1 = the CSV
+///   header, or the first line of a JSON Lines file), the offending value
+///   (cut to 64 bytes) and what was expected.
+///
+/// # Strict and lenient
+///
+/// Strict reading (the default) yields the first bad record's error and
+/// ends. Lenient reading skips bad records and counts them in
+/// [`EventReader::skipped`]. Either way, I/O errors (including corrupt gzip
+/// data) end the stream with an error, and so does a bad CSV header, which
+/// [`EventReader::new`] reports before any record is read.
+///
+/// # Example
+///
+/// ```
+/// use hydra_detect::{EventReader, Format, IngestConfig};
+///
+/// let csv = "ts,account,event,kind,value,reason\n\
+///            1767225600,a-1,signup,,,\n\
+///            2026-01-01T00:05:00Z,a-1,observe,ip,203.0.113.7,\n\
+///            1767226000,a-1,ban,,,spam\n";
+/// let config = IngestConfig::new();
+/// let mut seen = Vec::new();
+/// for record in EventReader::new(csv.as_bytes(), Format::Csv, &config)? {
+///     let record = record?;
+///     seen.push((record.seq, record.line, record.event.action.name()));
+/// }
+/// assert_eq!(seen, [(1, 2, "signup"), (2, 3, "observe"), (3, 4, "ban")]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Complexity
 ///
@@ -361,8 +361,10 @@ pub struct EventReader<R> {
     path: Option<PathBuf>,
 }
 
+/// The CSV parser carries csv-core's state tables (over 600 bytes), so it
+/// is boxed to keep the enum small.
 enum Parser<R> {
-    Csv(CsvParser<R>),
+    Csv(Box<CsvParser<R>>),
     Jsonl(JsonlParser<R>),
 }
 
@@ -421,7 +423,7 @@ impl<R: Read> EventReader<R> {
         let max = config.get_max_record_len();
         let parser = match format {
             Format::Csv => match CsvParser::new(source, max) {
-                Ok(p) => Parser::Csv(p),
+                Ok(p) => Parser::Csv(Box::new(p)),
                 Err(failure) => return Err(failure.into_error(path.as_deref())),
             },
             Format::Jsonl => Parser::Jsonl(JsonlParser::new(source, max)),

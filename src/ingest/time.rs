@@ -199,7 +199,7 @@ fn parse_rfc3339(bytes: &[u8]) -> Result<Timestamp, String> {
 
 /// Whether `year` is a leap year in the proleptic Gregorian calendar.
 fn is_leap_year(year: u32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
 /// Days in `month` (1..=12) of `year`.
