@@ -8,3 +8,5 @@ mod cli; // the hydra binary: detect (reports, strict/lenient, redact, stdin, --
 mod community; // Leiden known answers (karate, planted), connectivity, 1 vs 2 threads, warm start, fixed nodes
 mod cluster; // hydra cluster end to end, the edge-list reader, LFR + Leiden through the public API
 mod graph; // hydra graph: graph.json, --cap/--top-k, strict leaves nothing, lenient counts, stdin JSONL, input order
+mod detect; // batch Detector: input order and thread count, manifest and input hash, gzip, stable ids, explain, config errors
+mod scenarios; // tests/data/scenarios: hard negatives stay quiet, hydras and replacements found, signals bounded, evidence for every flag
