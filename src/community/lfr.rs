@@ -752,7 +752,7 @@ mod tests {
             let m = p.edges.len() as f64;
             let mean_degree = 2.0 * m / n;
             assert!((mean_degree - 20.0).abs() < 1.0, "seed {seed}: mean degree {mean_degree}");
-            assert!(s.degree.iter().all(|&d| d >= 1 && d <= 50), "seed {seed}: degree range");
+            assert!(s.degree.iter().all(|&d| (1..=50).contains(&d)), "seed {seed}: degree range");
             assert!(*s.degree.iter().max().unwrap() >= 40, "seed {seed}: no hub near max");
             let realised: f64 = s.external.iter().map(|&x| x as f64).sum::<f64>() / (2.0 * m);
             assert!((realised - mu).abs() < 0.02, "seed {seed}: mu {realised} for {mu}");
