@@ -177,13 +177,13 @@ impl Watcher {
                 let code = st.kind_code(&indicator.kind);
                 let ind = st.intern_indicator(code, &indicator.value);
                 let mut candidate = st.link(id, ind, ts) && st.has_ban_before(ind, id, grace);
-                if indicator.kind == IndicatorKind::Ip {
-                    if let Some(ip) = parse_ip(&indicator.value) {
-                        write_ip_prefix(&mut self.prefix, ip);
-                        let code = st.kind_code(&IndicatorKind::IpPrefix);
-                        let p = st.intern_indicator(code, &self.prefix);
-                        candidate |= st.link(id, p, ts) && st.has_ban_before(p, id, grace);
-                    }
+                if indicator.kind == IndicatorKind::Ip
+                    && let Some(ip) = parse_ip(&indicator.value)
+                {
+                    write_ip_prefix(&mut self.prefix, ip);
+                    let code = st.kind_code(&IndicatorKind::IpPrefix);
+                    let p = st.intern_indicator(code, &self.prefix);
+                    candidate |= st.link(id, p, ts) && st.has_ban_before(p, id, grace);
                 }
                 let a = &st.accounts[id as usize];
                 if candidate && a.ban.is_none() && a.bits & ANNOUNCED_REPLACEMENT == 0 {

@@ -22,7 +22,7 @@ const MAGIC: &[u8; 8] = b"HYDRASNP";
 pub(crate) const SNAPSHOT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 28;
 
-/// Serializes `state` (with `applied` and the clustering `extra` bytes) into
+/// Serializes `state` (with `applied` and the reserved `extra` bytes) into
 /// a complete snapshot file image.
 pub(crate) fn encode(state: &State, applied: u64, extra: &[u8]) -> Vec<u8> {
     let mut payload = Vec::with_capacity(64 + state.accounts.len() * 64);
@@ -100,7 +100,6 @@ pub(crate) fn encode(state: &State, applied: u64, extra: &[u8]) -> Vec<u8> {
 pub(crate) struct Loaded {
     pub(crate) state: State,
     pub(crate) applied: u64,
-    pub(crate) extra: Vec<u8>,
 }
 
 /// Reads and verifies the snapshot at `path`.
@@ -219,17 +218,18 @@ fn decode_payload(payload: &[u8]) -> std::result::Result<Loaded, String> {
         }
         state.indicators.push(Indicator { kind, value, accounts, banned, suspects });
     }
-    let k = d.len("clustering bytes", 1)?;
-    let mut extra = Vec::with_capacity(k);
+    // Reserved for the clustering state of hydra-membership flags; written
+    // empty by this version, skipped on reading.
+    let k = d.len("reserved bytes", 1)?;
     for _ in 0..k {
-        extra.push(d.u8("clustering byte")?);
+        d.u8("reserved byte")?;
     }
     if !d.is_empty() {
         return Err("trailing bytes after the payload".into());
     }
     check(&state)?;
     state.rebuild_maps();
-    Ok(Loaded { state, applied, extra })
+    Ok(Loaded { state, applied })
 }
 
 /// Cross-checks ids so that a snapshot that passed its checksum but was
@@ -308,7 +308,6 @@ mod tests {
         let image = encode(&s, 42, b"extra");
         let loaded = decode(&image).unwrap();
         assert_eq!(loaded.applied, 42);
-        assert_eq!(loaded.extra, b"extra");
         assert_eq!(loaded.state.accounts, s.accounts);
         assert_eq!(loaded.state.indicators, s.indicators);
         assert_eq!(loaded.state.account_id("b"), Some(1));

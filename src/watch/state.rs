@@ -122,9 +122,10 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn new() -> Self {
-        let mut s = Self::default();
-        s.indicator_ids = (0..BUILT_IN_KINDS).map(|_| AHashMap::new()).collect();
-        s
+        Self {
+            indicator_ids: (0..BUILT_IN_KINDS).map(|_| AHashMap::new()).collect(),
+            ..Self::default()
+        }
     }
 
     /// Rebuilds the lookup maps from the slots (after loading a snapshot).
