@@ -43,7 +43,7 @@ impl Traits {
             careful: position == 1,
             never_banned: position == 2,
             pivot: position == 0 || position == 3,
-            device_pool: position == 2 || (position >= 3 && position % 2 == 0),
+            device_pool: position == 2 || (position >= 3 && position.is_multiple_of(2)),
         }
     }
 

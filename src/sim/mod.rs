@@ -312,7 +312,7 @@ impl Simulation {
             }
             writer.write_all(line.as_bytes()).map_err(io)?;
             n += 1;
-            if n % 65_536 == 0 {
+            if n.is_multiple_of(65_536) {
                 progress(n);
             }
         }

@@ -144,7 +144,8 @@ const UA_FAMILIES: [&str; 8] = [
 
 fn user_agent(code: u64, out: &mut String) {
     let family = UA_FAMILIES[(code % UA_FAMILIES.len() as u64) as usize];
-    let version = (code / UA_FAMILIES.len() as u64) % 40 + if code % 8 == 0 { 110 } else { 1 };
+    let version =
+        (code / UA_FAMILIES.len() as u64) % 40 + if code.is_multiple_of(8) { 110 } else { 1 };
     out.push_str(&family.replace("{}", &version.to_string()));
 }
 
@@ -194,7 +195,7 @@ pub(crate) fn observation(rec: &Rec, value: &mut String) -> IndicatorKind {
         }
         op::ORG => {
             let mut w = String::new();
-            word(a ^ 0x4f52_47, &mut w);
+            word(a ^ 0x004f_5247, &mut w);
             let mut chars = w.chars();
             if let Some(first) = chars.next() {
                 value.extend(first.to_uppercase());
