@@ -100,7 +100,9 @@ impl IndicatorKind {
             _ => {
                 let ok = !token.is_empty()
                     && token.len() <= MAX_KIND_LEN
-                    && token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
                 if !ok {
                     return Err(KindError { token: token.to_owned() });
                 }
@@ -169,14 +171,20 @@ impl KindError {
 
 impl fmt::Display for KindError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid indicator kind {:?} (expected lowercase [a-z0-9_], 1 to 32 bytes)", self.token)
+        write!(
+            f,
+            "invalid indicator kind {:?} (expected lowercase [a-z0-9_], 1 to 32 bytes)",
+            self.token
+        )
     }
 }
 
 impl std::error::Error for KindError {}
 
 /// One shared infrastructure value: what it is and its value.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Indicator {
     /// What the value is.
     pub kind: IndicatorKind,

@@ -58,7 +58,9 @@ dense_id! {
 ///
 /// Derived from the community's content, never from the order communities
 /// were numbered in, so a cluster whose membership barely changed keeps it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct ClusterId(String);
 

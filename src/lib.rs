@@ -27,18 +27,20 @@ pub use crate::event::{
 };
 pub use crate::graph::{EventIndex, GraphBuilder, GraphConfig, GraphSummary};
 // `EventIndex::to_petgraph` returns a petgraph graph: name the crate it comes from.
-pub use petgraph;
+pub use crate::config::{DEFAULT_CPM_RESOLUTION, DEFAULT_TOP_K};
+pub use crate::detect::{Analysis, ClusterNote, Detector, Explanation, IndicatorNote, LinkNote};
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
 pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
 pub use crate::report::{
-    AccountVerdict, ClusterEvidence, ClusterReport, Detection, Evidence, Flag, IndicatorCount,
-    Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
+    AccountVerdict, CLUSTERS_SCHEMA, ClusterEvidence, ClusterReport, Detection, Evidence, Flag,
+    IndicatorCount, Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
 };
-pub use crate::report::{redact, write_accounts_csv, write_clusters_json, write_graphml, write_html};
-pub use crate::watch::{
-    ApplyOutcome, DurabilityConfig, DurableWatcher, FLAG_SCHEMA, KindWeight, WatchConfig, WatchFlag,
-    WatchFlagKind, Watcher,
+pub use crate::report::{
+    redact, write_accounts_csv, write_clusters_json, write_graphml, write_html,
 };
-pub use crate::config::{DEFAULT_CPM_RESOLUTION, DEFAULT_TOP_K};
-pub use crate::detect::{Analysis, ClusterNote, Detector, Explanation, IndicatorNote, LinkNote};
 pub use crate::score::{ScoreConfig, Signal, Weights};
+pub use crate::watch::{
+    ApplyOutcome, DurabilityConfig, DurableWatcher, FLAG_SCHEMA, KindWeight, WatchConfig,
+    WatchFlag, WatchFlagKind, Watcher,
+};
+pub use petgraph;

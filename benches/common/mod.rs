@@ -129,7 +129,7 @@ impl Platform {
                             let _ =
                                 write!(v, "100.64.{}.{}", (sub % pool) / 250, (sub % pool) % 250);
                         }
-                        Class::Household { home } if sub % 10 != 0 => {
+                        Class::Household { home } if !sub.is_multiple_of(10) => {
                             let h = mix(home ^ 0x40);
                             let _ = write!(
                                 v,
@@ -142,7 +142,7 @@ impl Platform {
                         }
                         _ => {
                             // Own address, sometimes a one-off elsewhere.
-                            let h = if sub % 10 == 0 { mix(r) } else { mix(a ^ 0x41) };
+                            let h = if sub.is_multiple_of(10) { mix(r) } else { mix(a ^ 0x41) };
                             let _ = write!(
                                 v,
                                 "{}.{}.{}.{}",
@@ -176,7 +176,7 @@ impl Platform {
                 57..70 => {
                     match class {
                         Class::Hydra { ring } => write!(v, "tmpl-rare-{ring}"),
-                        _ if sub % 2 == 0 => write!(v, "tmpl-framework-{}", sub % 10 / 3),
+                        _ if sub.is_multiple_of(2) => write!(v, "tmpl-framework-{}", sub % 10 / 3),
                         _ => write!(v, "tmpl-{:x}-{}", mix(a ^ 0x7e), sub % 3),
                     }
                     .ok();

@@ -443,7 +443,7 @@ impl GraphConfig {
                 self.window_secs
             )));
         }
-        if !(self.time_half_life_secs >= 0.0) {
+        if self.time_half_life_secs.is_nan() || self.time_half_life_secs < 0.0 {
             return Err(Error::config(format!(
                 "time_half_life_secs must be non-negative, got {}",
                 self.time_half_life_secs

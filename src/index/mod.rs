@@ -182,16 +182,14 @@ impl IndexBuilder {
                             )
                         })?);
                     }
-                    IndicatorKind::Custom(token) => {
-                        if !valid_custom(token) {
-                            return Err((
-                                InputProblem::Kind,
-                                format!(
-                                    "invalid indicator kind {:?} (expected lowercase [a-z0-9_], 1 to 32 bytes, not a built-in name)",
-                                    clip(token)
-                                ),
-                            ));
-                        }
+                    IndicatorKind::Custom(token) if !valid_custom(token) => {
+                        return Err((
+                            InputProblem::Kind,
+                            format!(
+                                "invalid indicator kind {:?} (expected lowercase [a-z0-9_], 1 to 32 bytes, not a built-in name)",
+                                clip(token)
+                            ),
+                        ));
                     }
                     _ => {}
                 }

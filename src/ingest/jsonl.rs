@@ -323,7 +323,9 @@ mod tests {
     use super::*;
     use crate::event::IndicatorKind;
 
-    fn rows(input: &[u8], max: usize) -> Vec<(u64, Result<Event, (InputProblem, String)>)> {
+    type Row = (u64, Result<Event, (InputProblem, String)>);
+
+    fn rows(input: &[u8], max: usize) -> Vec<Row> {
         let mut p = JsonlParser::new(Source::new(input), max);
         let mut out = Vec::new();
         while let Ok(Some(row)) = p.next_row() {

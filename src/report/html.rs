@@ -178,7 +178,7 @@ fn summary(h: &mut String, d: &Detection, hydras: &[&ClusterReport]) {
     let config = serde_json::to_string_pretty(&run.config).unwrap_or_default();
     let _ = write!(
         h,
-        "<details><summary>Configuration in force</summary><pre class=\"mono\">{}</pre></details>\n",
+        "<details><summary>Configuration in force</summary><pre class=\"mono\">{}</pre></details>",
         escape(&config)
     );
 }

@@ -110,10 +110,10 @@ fn redact_config(
 ) {
     match value {
         serde_json::Value::Object(map) => {
-            if map.get("kind").is_some_and(|k| k.is_string()) {
-                if let Some(serde_json::Value::String(v)) = map.get_mut("value") {
-                    token(v);
-                }
+            if map.get("kind").is_some_and(|k| k.is_string())
+                && let Some(serde_json::Value::String(v)) = map.get_mut("value")
+            {
+                token(v);
             }
             for (key, child) in map.iter_mut() {
                 redact_config(child, key == "known_shared_networks", token);

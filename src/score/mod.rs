@@ -33,7 +33,7 @@ pub(crate) use collect::{context, read_view};
 pub use config::{ScoreConfig, Signal, Weights};
 pub(crate) use replacement::Replacement;
 pub(crate) use risk::Risk;
-pub(crate) use view::{ClusterView, Context};
+pub(crate) use view::ClusterView;
 
 /// A scored community.
 #[derive(Debug)]
@@ -75,8 +75,6 @@ pub(crate) struct Scoring<'a> {
     pub cluster_of: Vec<Option<u32>>,
     /// Accounts flagged as replacements, by account.
     pub replacements: Vec<Replacement>,
-    /// Platform facts the signals used.
-    pub context: Context,
 }
 
 /// Splits a set of accounts into sub-communities (used on large
@@ -160,7 +158,7 @@ pub(crate) fn score<'a>(
         }
     }
     let replacements = find_replacements(index, &clusters, &cluster_of, config);
-    Scoring { clusters, cluster_of, replacements, context: ctx }
+    Scoring { clusters, cluster_of, replacements }
 }
 
 /// The communities as the replacement rule sees them.

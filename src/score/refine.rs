@@ -201,7 +201,7 @@ mod tests {
     use crate::score::signals::Measured;
 
     fn risk(score: f64, hydra: bool) -> Risk {
-        Risk { signals: vec![Measured::new(0.0, "")], score, hydra, corroborating: vec![] }
+        Risk { signals: vec![Measured::new(0.0, "")], score, hydra }
     }
 
     #[test]

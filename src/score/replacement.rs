@@ -194,7 +194,7 @@ pub(crate) fn judge(
         .filter(|h| linked_banned.binary_search(&h.0).is_ok())
         .map(|h| (h.1, h.2))
         .collect();
-    on.sort_by(|x, y| x.0.cmp(&y.0));
+    on.sort_by_key(|x| x.0);
     for run in on.chunk_by(|x, y| x.0 == y.0) {
         evidence.push((run[0].0, run.len(), run.iter().map(|h| h.1).fold(0.0, f64::max)));
     }

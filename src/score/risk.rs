@@ -36,8 +36,6 @@ pub(crate) struct Risk {
     pub score: f64,
     /// Whether the community is judged a hydra.
     pub hydra: bool,
-    /// The corroborating signals that reached the bar.
-    pub corroborating: Vec<Signal>,
 }
 
 /// Measures every signal on `view` and combines them.
@@ -69,7 +67,7 @@ pub(crate) fn combine(signals: Vec<Measured>, config: &ScoreConfig) -> Risk {
     let beyond_soft =
         corroborating.iter().any(|s| !matches!(s, Signal::IpRotation | Signal::Template));
     let hydra = score >= config.get_threshold() && corroborating.len() >= 2 && beyond_soft;
-    Risk { signals, score, hydra, corroborating }
+    Risk { signals, score, hydra }
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! Integration tests: the public API and the `hydra` binary, used as a user would.
-mod report; // report writers: contract fields, ranking, redaction, well-formed GraphML, self-contained HTML
-mod ingest; // input contract: CSV/JSONL/gzip, every malformed field with its line, strict/lenient, arbitrary bytes
-mod sim; // simulator: determinism by seed, contract-valid ordered events, truth agrees with events
-mod eval; // evaluation: known figures on hand-made truth/verdicts/flag stream, hydra eval CLI
-mod watch; // streaming watcher: scenarios, retract, at-most-once, eviction, SIGKILL recovery, damaged state
 mod cli; // the hydra binary: detect (reports, strict/lenient, redact, stdin, --print-config) and explain
-mod community; // Leiden known answers (karate, planted), connectivity, 1 vs 2 threads, warm start, fixed nodes
 mod cluster; // hydra cluster end to end, the edge-list reader, LFR + Leiden through the public API
-mod graph; // hydra graph: graph.json, --cap/--top-k, strict leaves nothing, lenient counts, stdin JSONL, input order
+mod community; // Leiden known answers (karate, planted), connectivity, 1 vs 2 threads, warm start, fixed nodes
 mod detect; // batch Detector: input order and thread count, manifest and input hash, gzip, stable ids, explain, config errors
-mod scenarios; // tests/data/scenarios: hard negatives stay quiet, hydras and replacements found, signals bounded, evidence for every flag
+mod eval; // evaluation: known figures on hand-made truth/verdicts/flag stream, hydra eval CLI
+mod graph; // hydra graph: graph.json, --cap/--top-k, strict leaves nothing, lenient counts, stdin JSONL, input order
+mod ingest; // input contract: CSV/JSONL/gzip, every malformed field with its line, strict/lenient, arbitrary bytes
+mod report; // report writers: contract fields, ranking, redaction, well-formed GraphML, self-contained HTML
+mod scenarios;
+mod sim; // simulator: determinism by seed, contract-valid ordered events, truth agrees with events
+mod watch; // streaming watcher: scenarios, retract, at-most-once, eviction, SIGKILL recovery, damaged state // tests/data/scenarios: hard negatives stay quiet, hydras and replacements found, signals bounded, evidence for every flag

@@ -92,16 +92,18 @@ fn cluster(id: &str, score: f64, hydra: bool, members: &[&str]) -> ClusterReport
 /// is both a hydra member and a replacement; `solo` is in no community;
 /// `r-x` is a replacement outside any community.
 fn fixture() -> Detection {
-    let mut d = Detection::default();
-    d.run = RunInfo {
-        version: "0.1.0".into(),
-        input: "events.csv".into(),
-        input_sha256: "00".repeat(32),
-        config: serde_json::json!({"graph": {"cap": 1000}}),
-        seed: 42,
-        events: 123,
-        skipped_rows: [("timestamp".to_owned(), 2u64)].into_iter().collect(),
-        ..RunInfo::default()
+    let mut d = Detection {
+        run: RunInfo {
+            version: "0.1.0".into(),
+            input: "events.csv".into(),
+            input_sha256: "00".repeat(32),
+            config: serde_json::json!({"graph": {"cap": 1000}}),
+            seed: 42,
+            events: 123,
+            skipped_rows: [("timestamp".to_owned(), 2u64)].into_iter().collect(),
+            ..RunInfo::default()
+        },
+        ..Detection::default()
     };
     d.accounts = vec![
         verdict("a-1", Some("c-a-1"), Some(0.91234), Some(Flag::Hydra)),

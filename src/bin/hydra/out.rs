@@ -46,11 +46,6 @@ impl Staged {
         Ok(())
     }
 
-    /// The final path `name` will have.
-    pub(crate) fn final_path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
     /// Moves every staged file into place and returns their final paths.
     pub(crate) fn commit(self) -> anyhow::Result<Vec<PathBuf>> {
         let mut done = Vec::with_capacity(self.files.len());

@@ -112,8 +112,8 @@ mod tests {
         let day = 86_400;
         let mut members: Vec<_> = (0..8).map(|i| member(i, 10 * day * i as i64)).collect();
         // Members 0..4 banned a day before the next one signs up.
-        for i in 0..4 {
-            members[i].bans.push(BanMark { ts: 10 * day * (i as i64 + 1) - day, weight: 1.0 });
+        for (i, m) in members.iter_mut().enumerate().take(4) {
+            m.bans.push(BanMark { ts: 10 * day * (i as i64 + 1) - day, weight: 1.0 });
         }
         let m = measure(&ClusterView::assemble(members, vec![]), &ctx, &config);
         assert_eq!(m.value, 1.0, "{m:?}");
