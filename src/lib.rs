@@ -1,7 +1,86 @@
-//! Find hydra clusters: networks of accounts one operator runs through proxy
-//! services, replacing every banned account with a fresh one.
+//! Find hydra clusters: networks of accounts that one operator runs through
+//! proxy services, replacing every banned account with a fresh one.
 //!
-//! (Crate documentation: see README.md. Filled in as the pipeline lands.)
+//! ```
+//! use hydra_detect::{Config, Detector, Event, Flag, IndicatorKind};
+//!
+//! let t0 = 1_767_225_600; // 2026-01-01T00:00:00Z
+//! let mut events = Vec::new();
+//! // Eight accounts sharing a small pool of cards and a rare template, in lockstep.
+//! for i in 0..8i64 {
+//!     let account = format!("op-{i}");
+//!     events.push(Event::signup(t0 + i * 60, &account));
+//!     events.push(Event::observe(t0 + 600, &account, IndicatorKind::Payment, format!("card-{}", i % 2)));
+//!     events.push(Event::observe(t0 + 660, &account, IndicatorKind::Template, "tpl-distill-7f3a"));
+//!     events.push(Event::observe(t0 + 720, &account, IndicatorKind::Ip, format!("203.0.113.{}", i % 3)));
+//! }
+//! let detection = Detector::new(Config::new()).detect_events(events)?;
+//! assert_eq!(detection.accounts.len(), 8);
+//! for verdict in &detection.accounts {
+//!     println!("{} {}", verdict.account, Flag::name(verdict.flag));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! The pipeline runs left to right, each stage a function over plain data:
+//!
+//! 1. **Ingest** ([`EventReader`], [`read_events`]): CSV or JSON Lines,
+//!    optionally gzip, validated field by field (CONTRACT.md); strict by
+//!    default, lenient on request ([`IngestConfig`]).
+//! 2. **Index**: accounts and indicators interned in sorted key order, links
+//!    with first/last seen and counts, signups, bans, activity minutes.
+//! 3. **Graph** ([`GraphConfig`]): accounts linked through shared indicators,
+//!    weighted by kind × specificity × time, with a supernode cap.
+//! 4. **Communities** ([`community`]): Leiden (CPM or modularity), connected
+//!    components, label propagation.
+//! 5. **Scoring** ([`ScoreConfig`]): signals per community, a risk score in
+//!    [0, 1], replacement accounts, evidence and lifecycle.
+//! 6. **Report** ([`Detection`], [`write_accounts_csv`], [`write_clusters_json`],
+//!    [`write_html`], [`write_graphml`], [`redact`]).
+//!
+//! # Batch
+//!
+//! [`Detector`] runs the whole pipeline over a file ([`Detector::detect_path`])
+//! or events in memory ([`Detector::detect_events`]) and returns a
+//! [`Detection`]; [`Detector::explain`] says, for an appeal, why one account
+//! is or is not flagged.
+//!
+//! # Streaming
+//!
+//! [`Watcher`] takes events in arrival order and flags replacement accounts
+//! at the event that links them to banned accounts' infrastructure, with
+//! evidence; [`DurableWatcher`] adds a checksummed log with group commit and
+//! snapshots so that a restart loses no acknowledged event.
+//!
+//! # Tuning
+//!
+//! Every knob lives in [`Config`] (one field per stage, TOML via
+//! [`Config::from_toml_str`]); `hydra detect --print-config` prints the
+//! defaults. The simulator ([`sim`]) and the evaluation ([`eval`]) measure
+//! the effect of a change against ground truth.
+//!
+//! # Adversarial input
+//!
+//! - Records longer than [`IngestConfig`]'s maximum are rejected, so one
+//!   unclosed quote cannot read a whole file into memory.
+//! - An indicator shared by more accounts than the supernode cap (carrier NAT,
+//!   VPN exits, popular templates) gets no all-pairs linking: only accounts seen
+//!   on it within the same short window link, each window capped. Projection
+//!   costs `O(Σ min(deg, cap)²)`.
+//! - Caller-supplied lists of known shared values and networks are
+//!   down-weighted.
+//! - The watcher evicts links idle for longer than its horizon.
+//!
+//! # Crate features
+//!
+//! - `cli` (default): the `hydra` binary and the crates only it needs.
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub mod community;
 pub mod eval;
