@@ -127,7 +127,7 @@ impl EdgeListConfig {
 
 /// Reads an undirected weighted graph from the edge-list file at `path`.
 ///
-/// See the [module documentation](self) for the format.
+/// See the [`community` docs](crate::community) for the format.
 ///
 /// # Complexity
 ///
@@ -165,7 +165,7 @@ pub fn read_edge_list(path: &Path, config: &EdgeListConfig) -> Result<Graph> {
 
 /// Parses an undirected weighted graph from edge-list text in memory.
 ///
-/// See the [module documentation](self) for the format, and
+/// See the [`community` docs](crate::community) for the format, and
 /// [`read_edge_list`] for complexity.
 ///
 /// # Errors

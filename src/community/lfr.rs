@@ -370,7 +370,7 @@ impl PowerLaw {
 
 /// Builds an LFR benchmark graph and its planted partition.
 ///
-/// See the [module documentation](self) for the model, the construction and
+/// See the [`community` docs](crate::community) for the model, the construction and
 /// how it differs from the reference generator. Edges are unweighted
 /// (weight 1), with no self-loops or repeated pairs.
 ///

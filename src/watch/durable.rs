@@ -110,7 +110,7 @@ enum Message {
     Snapshot { image: Vec<u8>, seq: u64 },
 }
 
-/// A [`Watcher`] with a state directory (see the [module docs](self)).
+/// A [`Watcher`] with a state directory (see the [crate docs](crate)).
 pub struct DurableWatcher {
     watcher: Watcher,
     dir: PathBuf,

@@ -84,7 +84,7 @@ use state::{ANNOUNCED_REPLACEMENT, EXPLICIT_SIGNUP, RETRACTED, State};
 
 /// The streaming detector: apply events in arrival order, collect flags.
 ///
-/// See the [module docs](self) for what it decides and how.
+/// See the [crate docs](crate) for what it decides and how.
 #[derive(Debug)]
 pub struct Watcher {
     config: WatchConfig,

@@ -36,7 +36,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "K")]
     top_k: Option<usize>,
     /// Configuration file (TOML, as `hydra detect --print-config` prints);
-    /// its [graph] and [ingest] sections apply.
+    /// its `[graph]` and `[ingest]` sections apply.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
