@@ -64,27 +64,34 @@ pub(crate) enum FormatArg {
     Jsonl,
 }
 
+impl FormatArg {
+    /// The library's format for this flag value.
+    pub(crate) fn format(self) -> Format {
+        match self {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Jsonl => Format::Jsonl,
+        }
+    }
+}
+
+/// The configuration in the TOML file `path`, or the defaults without one.
+pub(crate) fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
+    let Some(path) = path else { return Ok(Config::new()) };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    Config::from_toml_str(&text).with_context(|| format!("in config file {}", path.display()))
+}
+
 impl Settings {
     /// The configuration: `--config`'s file (or the defaults), then the flags.
     pub(crate) fn config(&self) -> anyhow::Result<Config> {
-        let mut config = match &self.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))?;
-                Config::from_toml_str(&text)
-                    .with_context(|| format!("in config file {}", path.display()))?
-            }
-            None => Config::new(),
-        };
+        let mut config = load_config(self.config.as_deref())?;
         let mut ingest = config.get_ingest().clone();
         if self.lenient {
             ingest = ingest.lenient(true);
         }
         if let Some(format) = self.format {
-            ingest = ingest.format(Some(match format {
-                FormatArg::Csv => Format::Csv,
-                FormatArg::Jsonl => Format::Jsonl,
-            }));
+            ingest = ingest.format(Some(format.format()));
         }
         config = config.ingest(ingest);
         if let Some(seed) = self.seed {

@@ -5,10 +5,9 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use hydra_detect::{
-    Config, ErrorKind, EventReader, Format, GraphBuilder, GraphSummary, IngestConfig,
-};
+use hydra_detect::{ErrorKind, EventReader, Format, GraphBuilder, GraphSummary, IngestConfig};
 
+use crate::detect::{FormatArg, load_config};
 use crate::out::{self, Staged};
 use crate::progress;
 
@@ -41,37 +40,17 @@ pub(crate) struct Args {
     config: Option<PathBuf>,
 }
 
-/// `--format` values.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum FormatArg {
-    /// CSV with a header row.
-    Csv,
-    /// JSON Lines.
-    Jsonl,
-}
-
 /// Events between progress updates.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config file {}", path.display()))?;
-            Config::from_toml_str(&text)
-                .with_context(|| format!("in config file {}", path.display()))?
-        }
-        None => Config::new(),
-    };
+    let config = load_config(args.config.as_deref())?;
     let mut ingest: IngestConfig = config.get_ingest().clone();
     if args.lenient {
         ingest = ingest.lenient(true);
     }
     if let Some(format) = args.format {
-        ingest = ingest.format(Some(match format {
-            FormatArg::Csv => Format::Csv,
-            FormatArg::Jsonl => Format::Jsonl,
-        }));
+        ingest = ingest.format(Some(format.format()));
     }
     let mut graph = config.get_graph().clone();
     if let Some(cap) = args.cap {
