@@ -130,6 +130,26 @@ impl IndicatorKind {
         }
     }
 
+    /// The kind's position in [`IndicatorKind::BUILT_IN`], or `None` for a
+    /// custom kind. A `match`, not a search: callers use it per observation.
+    pub fn built_in_index(&self) -> Option<usize> {
+        Some(match self {
+            Self::Ip => 0,
+            Self::IpPrefix => 1,
+            Self::Asn => 2,
+            Self::Payment => 3,
+            Self::Device => 4,
+            Self::TlsFp => 5,
+            Self::Email => 6,
+            Self::EmailDomain => 7,
+            Self::Phone => 8,
+            Self::UserAgent => 9,
+            Self::Org => 10,
+            Self::Template => 11,
+            Self::Custom(_) => return None,
+        })
+    }
+
     /// Whether one shared value of this kind is, on its own, strong evidence
     /// that two accounts have one owner (payment, e-mail, phone).
     pub fn is_hard(&self) -> bool {
@@ -277,9 +297,11 @@ mod tests {
 
     #[test]
     fn built_in_kinds_round_trip() {
-        for kind in IndicatorKind::BUILT_IN {
+        for (i, kind) in IndicatorKind::BUILT_IN.into_iter().enumerate() {
+            assert_eq!(kind.built_in_index(), Some(i));
             assert_eq!(IndicatorKind::parse(kind.as_str()).unwrap(), kind);
         }
+        assert_eq!(IndicatorKind::Custom("x".into()).built_in_index(), None);
     }
 
     #[test]

@@ -65,27 +65,6 @@ pub(crate) const DEFAULT_ACTIVITY_CAP: usize = 1024;
 /// [`IndexBuilder::parallel_threshold`]).
 pub(crate) const DEFAULT_PARALLEL_THRESHOLD: usize = 100_000;
 
-/// Slots of the built-in kinds, in [`IndicatorKind::BUILT_IN`] order; custom
-/// kinds get slots after them in order of first appearance.
-fn built_in_slot(kind: &IndicatorKind) -> Option<usize> {
-    // A match, not a search of `BUILT_IN`: this runs for every observation.
-    Some(match kind {
-        IndicatorKind::Ip => 0,
-        IndicatorKind::IpPrefix => 1,
-        IndicatorKind::Asn => 2,
-        IndicatorKind::Payment => 3,
-        IndicatorKind::Device => 4,
-        IndicatorKind::TlsFp => 5,
-        IndicatorKind::Email => 6,
-        IndicatorKind::EmailDomain => 7,
-        IndicatorKind::Phone => 8,
-        IndicatorKind::UserAgent => 9,
-        IndicatorKind::Org => 10,
-        IndicatorKind::Template => 11,
-        _ => return None,
-    })
-}
-
 /// Whether a custom kind token is valid: lowercase `[a-z0-9_]{1,32}` and not
 /// a built-in name (checked without allocating, once per observation).
 fn valid_custom(token: &str) -> bool {
@@ -235,7 +214,7 @@ impl IndexBuilder {
                     let id = self.indicator(slot, &value);
                     self.scratch = value;
                     self.observations.push(account, id, ts, self.parallel_threshold);
-                    let prefix_slot = built_in_slot(&IndicatorKind::IpPrefix).unwrap_or(slot);
+                    let prefix_slot = IndicatorKind::IpPrefix.built_in_index().unwrap_or(slot);
                     let id = self.indicator(prefix_slot, &ip_prefix(ip));
                     self.observations.push(account, id, ts, self.parallel_threshold);
                 } else {
@@ -281,7 +260,9 @@ impl IndexBuilder {
 
     /// The slot of `kind`, adding a custom slot if new.
     fn slot(&mut self, kind: &IndicatorKind) -> usize {
-        if let Some(slot) = built_in_slot(kind) {
+        // Built-in kinds have fixed slots in `IndicatorKind::BUILT_IN` order;
+        // custom kinds get slots after them in order of first appearance.
+        if let Some(slot) = kind.built_in_index() {
             return slot;
         }
         let token = kind.as_str();
@@ -736,10 +717,10 @@ mod tests {
     #[test]
     fn slots_match_built_in_order() {
         for (i, k) in IndicatorKind::BUILT_IN.iter().enumerate() {
-            assert_eq!(built_in_slot(k), Some(i));
+            assert_eq!(k.built_in_index(), Some(i));
             assert!(!valid_custom(k.as_str()));
         }
-        assert_eq!(built_in_slot(&IndicatorKind::parse("x").unwrap()), None);
+        assert_eq!(IndicatorKind::parse("x").unwrap().built_in_index(), None);
         assert!(valid_custom("ja4_h2"));
     }
 

@@ -77,7 +77,7 @@ const DAY: i64 = 24 * HOUR;
 
 /// Position of a kind in the weight table (custom kinds share the last slot).
 pub(crate) fn kind_slot(kind: &IndicatorKind) -> usize {
-    IndicatorKind::BUILT_IN.iter().position(|k| k == kind).unwrap_or(12)
+    kind.built_in_index().unwrap_or(IndicatorKind::BUILT_IN.len())
 }
 
 impl Default for WatchConfig {

@@ -195,20 +195,9 @@ impl State {
             return code;
         }
         // Built-in kinds: their position in `IndicatorKind::BUILT_IN`.
-        match kind {
-            IndicatorKind::Ip => 0,
-            IndicatorKind::IpPrefix => 1,
-            IndicatorKind::Asn => 2,
-            IndicatorKind::Payment => 3,
-            IndicatorKind::Device => 4,
-            IndicatorKind::TlsFp => 5,
-            IndicatorKind::Email => 6,
-            IndicatorKind::EmailDomain => 7,
-            IndicatorKind::Phone => 8,
-            IndicatorKind::UserAgent => 9,
-            IndicatorKind::Org => 10,
-            IndicatorKind::Template => 11,
-            other => super::config::kind_slot(other) as u16,
+        match kind.built_in_index() {
+            Some(i) => i as u16,
+            None => super::config::kind_slot(kind) as u16,
         }
     }
 
