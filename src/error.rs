@@ -142,6 +142,13 @@ impl Error {
         Self::with_source(ErrorKind::Io { message: message.into(), path }, source)
     }
 
+    /// Opens `path` for reading, or an I/O error that names it.
+    pub(crate) fn open(path: &std::path::Path) -> Result<std::fs::File> {
+        std::fs::File::open(path).map_err(|e| {
+            Error::io(format!("cannot open \"{}\"", path.display()), Some(path.to_owned()), e)
+        })
+    }
+
     /// A bad configuration value.
     pub fn config(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Config { message: message.into() })

@@ -97,9 +97,7 @@ impl AccountFlags {
     /// An I/O error naming the file, or an input error naming the line and
     /// the file for a missing column, an unknown flag or a duplicate account.
     pub fn read_csv(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|e| {
-            Error::io(format!("cannot open {}", path.display()), Some(path.to_path_buf()), e)
-        })?;
+        let file = Error::open(path)?;
         Self::from_csv_reader(std::io::BufReader::new(file), &path.display().to_string())
     }
 
@@ -244,9 +242,7 @@ impl FlagStream {
     /// `ts`, string `account` and `flag` among `hydra`, `replacement`,
     /// `retract`). Blank lines are skipped.
     pub fn read_jsonl(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|e| {
-            Error::io(format!("cannot open {}", path.display()), Some(path.to_path_buf()), e)
-        })?;
+        let file = Error::open(path)?;
         Self::from_jsonl_reader(std::io::BufReader::new(file), &path.display().to_string())
     }
 

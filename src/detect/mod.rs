@@ -18,7 +18,6 @@ mod explain;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
@@ -174,9 +173,7 @@ impl Detector {
         self.validate()?;
         let started = Instant::now();
         let ingest = self.config.get_ingest();
-        let file = File::open(path).map_err(|e| {
-            Error::io(format!("cannot open \"{}\"", path.display()), Some(path.to_owned()), e)
-        })?;
+        let file = Error::open(path)?;
         let hasher = Rc::new(RefCell::new(Sha256::new()));
         let raw = HashingReader { inner: file, hasher: Rc::clone(&hasher) };
         let gzip = path

@@ -20,7 +20,6 @@ pub(crate) mod time;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -384,9 +383,7 @@ impl EventReader<Box<dyn BufRead + Send>> {
     pub fn open(path: &Path, config: &IngestConfig) -> Result<Self> {
         config.validate()?;
         let format = config.get_format().or_else(|| Format::from_path(path)).unwrap_or_default();
-        let file = File::open(path).map_err(|e| {
-            Error::io(format!("cannot open \"{}\"", path.display()), Some(path.to_owned()), e)
-        })?;
+        let file = Error::open(path)?;
         let reader: Box<dyn BufRead + Send> = if is_gzip_path(path) {
             Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
         } else {

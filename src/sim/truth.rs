@@ -152,9 +152,7 @@ impl Truth {
     /// line and the file for a missing column, an unknown role, a duplicate
     /// account or more than 64 distinct tags.
     pub fn read_csv(path: &Path) -> Result<Truth> {
-        let file = std::fs::File::open(path).map_err(|e| {
-            Error::io(format!("cannot open {}", path.display()), Some(path.to_path_buf()), e)
-        })?;
+        let file = Error::open(path)?;
         Self::from_csv_reader(std::io::BufReader::new(file), &path.display().to_string())
     }
 
