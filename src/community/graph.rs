@@ -430,6 +430,23 @@ pub(crate) fn row_blocks_mut<'a, T>(
     blocks
 }
 
+/// Test fixture: `k` cliques of `size` nodes (unit weights), each joined to
+/// the next by one bridge of weight `bridge`; node `v` is in clique `v / size`.
+#[cfg(test)]
+pub(crate) fn ring_of_cliques(k: u32, size: u32, bridge: f32) -> Graph {
+    let mut edges = Vec::new();
+    for c in 0..k {
+        let base = c * size;
+        for a in 0..size {
+            for b in a + 1..size {
+                edges.push((base + a, base + b, 1.0));
+            }
+        }
+        edges.push((base, ((c + 1) % k) * size + 1, bridge));
+    }
+    Graph::from_edges((k * size) as usize, edges)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

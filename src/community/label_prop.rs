@@ -182,19 +182,9 @@ pub fn label_propagation(graph: &Graph, config: &LabelPropagationConfig) -> Part
 mod tests {
     use super::*;
 
+    /// Cliques on a ring of light bridges.
     fn cliques(k: u32, size: u32) -> Graph {
-        let mut edges = Vec::new();
-        for c in 0..k {
-            let base = c * size;
-            for a in 0..size {
-                for b in a + 1..size {
-                    edges.push((base + a, base + b, 1.0));
-                }
-            }
-            // A ring of light bridges.
-            edges.push((base, ((c + 1) % k) * size + 1, 0.2));
-        }
-        Graph::from_edges((k * size) as usize, edges)
+        crate::community::graph::ring_of_cliques(k, size, 0.2)
     }
 
     #[test]

@@ -488,17 +488,7 @@ mod tests {
     use crate::community::quality::modularity;
 
     fn ring_of_cliques(k: u32, size: u32) -> Graph {
-        let mut edges = Vec::new();
-        for c in 0..k {
-            let base = c * size;
-            for a in 0..size {
-                for b in a + 1..size {
-                    edges.push((base + a, base + b, 1.0));
-                }
-            }
-            edges.push((base, ((c + 1) % k) * size + 1, 1.0));
-        }
-        Graph::from_edges((k * size) as usize, edges)
+        crate::community::graph::ring_of_cliques(k, size, 1.0)
     }
 
     #[test]
