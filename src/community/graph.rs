@@ -430,6 +430,25 @@ pub(crate) fn row_blocks_mut<'a, T>(
     blocks
 }
 
+/// Test fixture: two triangles {0,1,2} and {3,4,5} joined by the edge 2–3 of
+/// weight 2, and a self-loop of weight 1 on node 0.
+#[cfg(test)]
+pub(crate) fn two_triangles() -> Graph {
+    Graph::from_edges(
+        6,
+        [
+            (0, 1, 1.0),
+            (1, 2, 1.0),
+            (0, 2, 1.0),
+            (3, 4, 1.0),
+            (4, 5, 1.0),
+            (3, 5, 1.0),
+            (2, 3, 2.0),
+            (0, 0, 1.0),
+        ],
+    )
+}
+
 /// Test fixture: `k` cliques of `size` nodes (unit weights), each joined to
 /// the next by one bridge of weight `bridge`; node `v` is in clique `v / size`.
 #[cfg(test)]

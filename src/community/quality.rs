@@ -223,19 +223,7 @@ mod tests {
     /// Two triangles {0,1,2} and {3,4,5} joined by the edge 2–3, weight 2, and a
     /// self-loop of weight 1 on node 0.
     fn graph() -> Graph {
-        Graph::from_edges(
-            6,
-            [
-                (0, 1, 1.0),
-                (1, 2, 1.0),
-                (0, 2, 1.0),
-                (3, 4, 1.0),
-                (4, 5, 1.0),
-                (3, 5, 1.0),
-                (2, 3, 2.0),
-                (0, 0, 1.0),
-            ],
-        )
+        crate::community::graph::two_triangles()
     }
 
     #[test]

@@ -350,20 +350,7 @@ mod tests {
 
     #[test]
     fn aggregation_keeps_totals_and_is_the_same_in_parallel() {
-        // Two triangles joined by an edge of weight 2, self-loop on 0.
-        let g = Graph::from_edges(
-            6,
-            [
-                (0, 1, 1.0),
-                (1, 2, 1.0),
-                (0, 2, 1.0),
-                (3, 4, 1.0),
-                (4, 5, 1.0),
-                (3, 5, 1.0),
-                (2, 3, 2.0),
-                (0, 0, 1.0),
-            ],
-        );
+        let g = crate::community::graph::two_triangles();
         let level = LevelGraph::from_graph(&g, &[4], usize::MAX);
         let par = LevelGraph::from_graph(&g, &[4], 0);
         assert_eq!(par.strengths(), level.strengths());
