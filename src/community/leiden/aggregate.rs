@@ -18,7 +18,7 @@ const CHUNK_ENTRIES: usize = 1 << 15;
 /// Level 0 borrows the user's [`Graph`] (whose rows may contain self-loop
 /// entries, which Leiden skips: their weight is in `self_weight`); aggregated
 /// levels own their arrays and have no self-loop entries.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct LevelGraph<'a> {
     /// `node_count + 1` row starts into `targets`/`weights`.
     offsets: Cow<'a, [usize]>,
@@ -162,6 +162,106 @@ impl<'a> LevelGraph<'a> {
     pub(crate) fn total_weight(&self) -> f64 {
         self.total_weight
     }
+
+    /// This graph with its nodes renumbered: new node `i` is old node
+    /// `order[i]`, and `new_of` is the inverse permutation.
+    ///
+    /// Rows keep their entry order, with targets renamed; per-node arrays
+    /// are permuted. Leiden renumbers level 0 so that each community's
+    /// nodes are consecutive: its hot loops then read neighbors' entries
+    /// from a few cache lines instead of all over a large array. Rows are
+    /// built in fixed blocks, in parallel when `parallel` is set, with the
+    /// same result either way.
+    ///
+    /// # Complexity
+    ///
+    /// O(n + m) time and space.
+    pub(crate) fn renumbered(
+        &self,
+        order: &[u32],
+        new_of: &[u32],
+        parallel: bool,
+    ) -> LevelGraph<'static> {
+        let n = self.node_count();
+        debug_assert!(order.len() == n && new_of.len() == n);
+        let old = self.offsets();
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0usize);
+        let mut acc = 0usize;
+        for &v in order {
+            acc += old[v as usize + 1] - old[v as usize];
+            offsets.push(acc);
+        }
+        let mut targets = vec![0u32; acc];
+        let mut weights = vec![0f32; acc];
+        let copy_row = |i: usize, t: &mut [u32], w: &mut [f32]| {
+            let v = order[i] as usize;
+            let (s, e) = (old[v], old[v + 1]);
+            for (k, j) in (s..e).enumerate() {
+                t[k] = new_of[self.targets[j] as usize];
+                w[k] = self.weights[j];
+            }
+        };
+        let blocks = row_ranges(&offsets, RENUMBER_BLOCK_ENTRIES);
+        let mut parts: Vec<(usize, usize, &mut [u32], &mut [f32])> =
+            Vec::with_capacity(blocks.len());
+        let (mut t_rest, mut w_rest) = (&mut targets[..], &mut weights[..]);
+        for &(lo, hi) in &blocks {
+            let len = offsets[hi] - offsets[lo];
+            let (t, tr) = std::mem::take(&mut t_rest).split_at_mut(len);
+            let (w, wr) = std::mem::take(&mut w_rest).split_at_mut(len);
+            t_rest = tr;
+            w_rest = wr;
+            parts.push((lo, hi, t, w));
+        }
+        let run = |(lo, hi, t, w): (usize, usize, &mut [u32], &mut [f32])| {
+            let base = offsets[lo];
+            for i in lo..hi {
+                let (s, e) = (offsets[i] - base, offsets[i + 1] - base);
+                copy_row(i, &mut t[s..e], &mut w[s..e]);
+            }
+        };
+        if parallel {
+            parts.into_par_iter().for_each(run);
+        } else {
+            parts.into_iter().for_each(run);
+        }
+        let permute = |x: &[f64]| -> Vec<f64> { order.iter().map(|&v| x[v as usize]).collect() };
+        let fixed = if self.fixed.is_empty() {
+            Vec::new()
+        } else {
+            order.iter().map(|&v| self.fixed[v as usize]).collect()
+        };
+        LevelGraph {
+            offsets: Cow::Owned(offsets),
+            targets: Cow::Owned(targets),
+            weights: Cow::Owned(weights),
+            self_weight: permute(&self.self_weight),
+            strength: permute(&self.strength),
+            size: permute(&self.size),
+            fixed,
+            total_weight: self.total_weight,
+        }
+    }
+}
+
+/// Renumbered rows are copied in blocks of about this many entries.
+const RENUMBER_BLOCK_ENTRIES: usize = 1 << 16;
+
+/// Splits rows `0..n` (`offsets` has `n + 1` entries) into consecutive
+/// ranges `(lo, hi)` of about `target` entries each (at least one row).
+fn row_ranges(offsets: &[usize], target: usize) -> Vec<(usize, usize)> {
+    let n = offsets.len() - 1;
+    let mut ranges = Vec::new();
+    let mut lo = 0usize;
+    while lo < n {
+        let goal = offsets[lo] + target;
+        // First row ending after the goal, so the range holds about `target` entries.
+        let hi = (offsets.partition_point(|&o| o <= goal) - 1).clamp(lo + 1, n);
+        ranges.push((lo, hi));
+        lo = hi;
+    }
+    ranges
 }
 
 /// One chunk of aggregate nodes, built independently of the others.
