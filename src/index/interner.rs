@@ -1,67 +1,376 @@
-//! String interning while building, and compact sorted string tables after.
+//! String interning while building, and the frozen sorted string table.
 //!
 //! # Overview
 //!
-//! - [`Interner`] maps strings to temporary dense ids in order of first
-//!   appearance (an `ahash` map, so building is fast); its ids depend on input
-//!   order and never leave the builder.
+//! - [`Interner`] hands out temporary ids in order of first appearance for
+//!   `(tag, string)` keys (the tag is the indicator kind's slot, or 0 for
+//!   accounts). Its ids depend on input order and never leave the builder.
+//!   Every key lives in one byte arena as a record `[id][tag][len][bytes]`,
+//!   and the hash table is a flat array of 32-byte slots probed linearly:
+//!   24 bits of hash, the record's offset, the id, tag and length, and the
+//!   key's first 16 bytes. Lookups are bound by cache misses on tables this
+//!   large, so a hit on a key of at most 16 bytes (account ids, addresses,
+//!   prefixes, phone numbers, ...) touches one slot and nothing else, and a
+//!   longer key one slot and its arena record; no `String` per key, no side
+//!   arrays on the hot path. The table grows by re-reading the arena in order.
 //! - [`StrTable`] is the frozen form: every string sorted and concatenated in
 //!   one buffer, so ids are ranks in sorted order and the table costs one
 //!   allocation instead of one per string.
+//! - [`Interner::sort_ids`] orders ids by their strings: a radix sort on the
+//!   eight bytes after the group's common prefix, then a comparison sort of
+//!   the (rare) runs that tie on those bytes.
 
-use ahash::AHashMap;
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
-/// Strings to temporary ids, in order of first appearance.
-#[derive(Debug, Default)]
+use super::radix;
+
+/// Fixed seeds: hashes never reach ids or output, but fixed seeds keep runs
+/// reproducible to the byte, probe sequences included.
+const SEEDS: [u64; 4] =
+    [0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344, 0xa409_3822_299f_31d0, 0x082e_fa98_ec4e_6c89];
+
+/// Bytes before a key's text in its arena record: id, tag, length (`u32` each).
+const HEADER: usize = 12;
+/// Low bits of a slot: arena offset + 1 (0 marks an empty slot).
+const OFFSET_BITS: u32 = 40;
+const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
+/// The arena may not grow past this (1 TiB): offsets must fit a slot.
+const MAX_ARENA: usize = (1 << OFFSET_BITS) - 2;
+
+/// Key bytes kept in a slot.
+const INLINE: usize = 16;
+/// Tag or length too large for a slot's `u16`: compare in the arena.
+const WIDE: u16 = u16::MAX;
+
+/// One table slot (32 bytes, two per cache line).
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    /// 0 if empty, else the top 24 bits of the key's hash and its arena
+    /// record's offset + 1.
+    meta: u64,
+    id: u32,
+    /// The tag and the length, or [`WIDE`] if they do not fit.
+    tag: u16,
+    len: u16,
+    /// The key's first (up to) 16 bytes, zero-padded.
+    head: [u8; INLINE],
+}
+
+impl Slot {
+    fn new(h: u64, offset: usize, id: u32, tag: u32, s: &[u8]) -> Slot {
+        let mut head = [0u8; INLINE];
+        let n = s.len().min(INLINE);
+        head[..n].copy_from_slice(&s[..n]);
+        Slot {
+            meta: ((h >> OFFSET_BITS) << OFFSET_BITS) | (offset as u64 + 1),
+            id,
+            tag: u16::try_from(tag).unwrap_or(WIDE).min(WIDE),
+            len: u16::try_from(s.len()).unwrap_or(WIDE).min(WIDE),
+            head,
+        }
+    }
+
+    #[inline]
+    fn offset(&self) -> usize {
+        (self.meta & OFFSET_MASK) as usize - 1
+    }
+}
+
+#[inline]
+fn read_u32(arena: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&arena[at..at + 4]);
+    u32::from_le_bytes(b)
+}
+
+/// `(tag, string)` keys to temporary ids `0, 1, 2, ...` in order of first appearance.
+#[derive(Debug)]
 pub(crate) struct Interner {
-    /// Invariant: the values are distinct temporary ids handed out by the caller.
-    map: AHashMap<Box<str>, u32>,
+    /// Records `[id: u32][tag: u32][len: u32][bytes]`, little-endian, in id
+    /// order. The bytes are a whole `&str` given to [`Interner::intern`].
+    arena: Vec<u8>,
+    /// Invariant: `offsets[id]` is the arena offset of `id`'s record.
+    offsets: Vec<u64>,
+    /// Invariant: empty, or a power of two longer than `offsets.len()`
+    /// (at most 70% full); each key's slot is at or after (cyclically) its
+    /// home `hash & (len - 1)` with no empty slot in between.
+    table: Vec<Slot>,
+    state: ahash::RandomState,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Self {
+            arena: Vec::new(),
+            offsets: Vec::new(),
+            table: Vec::new(),
+            state: ahash::RandomState::with_seeds(SEEDS[0], SEEDS[1], SEEDS[2], SEEDS[3]),
+        }
+    }
 }
 
 impl Interner {
-    /// The temporary id of `s`, if already interned.
     #[inline]
-    pub(crate) fn get(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
+    fn key_hash(&self, tag: u32, s: &[u8]) -> u64 {
+        self.state.hash_one(s) ^ u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
     }
 
-    /// Interns `s` with the temporary id `id` (which the caller has not used
-    /// before). `s` must not be interned yet.
+    /// The bytes of `id`.
+    ///
+    /// # Panics
+    ///
+    /// If `id` was not handed out by this interner.
     #[inline]
-    pub(crate) fn insert(&mut self, s: &str, id: u32) {
-        self.map.insert(s.into(), id);
+    #[track_caller]
+    fn bytes(&self, id: u32) -> &[u8] {
+        let at = self.offsets[id as usize] as usize;
+        let len = read_u32(&self.arena, at + 8) as usize;
+        &self.arena[at + HEADER..at + HEADER + len]
     }
 
-    /// How many distinct strings are interned.
-    pub(crate) fn len(&self) -> usize {
-        self.map.len()
+    /// The string of `id`.
+    ///
+    /// # Panics
+    ///
+    /// If `id` was not handed out by this interner.
+    #[track_caller]
+    pub(crate) fn str(&self, id: u32) -> &str {
+        // The bytes were copied from a `&str`, so this cannot fail.
+        std::str::from_utf8(self.bytes(id)).expect("interned keys are UTF-8")
     }
 
-    /// Freezes into a sorted table, returning it and, for each string, its
-    /// temporary id in table order (so `temps[rank]` is the temporary id of
-    /// the string of that rank).
+    /// The tag of `id`.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn tag(&self, id: u32) -> u32 {
+        read_u32(&self.arena, self.offsets[id as usize] as usize + 4)
+    }
+
+    /// The slot index of `(tag, s)` with hash `h`: its slot if present
+    /// (`Ok`), else the empty slot where it would go (`Err`). The table
+    /// must not be empty.
+    #[inline]
+    fn probe(&self, h: u64, tag: u32, s: &[u8]) -> Result<usize, usize> {
+        let mask = self.table.len() - 1;
+        let check = h >> OFFSET_BITS;
+        let short_tag = u16::try_from(tag).unwrap_or(WIDE).min(WIDE);
+        let short_len = u16::try_from(s.len()).unwrap_or(WIDE).min(WIDE);
+        let n = s.len().min(INLINE);
+        let mut i = (h as usize) & mask;
+        loop {
+            let slot = &self.table[i];
+            if slot.meta == 0 {
+                return Err(i);
+            }
+            if slot.meta >> OFFSET_BITS == check
+                && slot.tag == short_tag
+                && slot.len == short_len
+                && slot.head[..n] == s[..n]
+            {
+                if s.len() <= INLINE && short_tag != WIDE {
+                    return Ok(i);
+                }
+                let rec = &self.arena[slot.offset()..];
+                if read_u32(rec, 4) == tag
+                    && read_u32(rec, 8) as usize == s.len()
+                    && &rec[HEADER..HEADER + s.len()] == s
+                {
+                    return Ok(i);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The temporary id of `(tag, s)`, if already interned.
+    #[cfg(test)]
+    pub(crate) fn get(&self, tag: u32, s: &str) -> Option<u32> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let h = self.key_hash(tag, s.as_bytes());
+        let i = self.probe(h, tag, s.as_bytes()).ok()?;
+        Some(self.table[i].id)
+    }
+
+    /// Whether a key of `len` bytes can still be added: fewer than
+    /// `u32::MAX - 2` ids (room for an ip and its prefix) and room in the arena.
+    pub(crate) fn has_room(&self, len: usize) -> bool {
+        Self::fits(self.offsets.len(), self.arena.len(), 1, len)
+    }
+
+    /// Whether an interner holding `keys` keys in `arena` arena bytes has
+    /// room for `more` keys of `bytes` bytes in all (an upper bound is
+    /// enough: callers pass what the keys could at most add).
+    pub(crate) fn fits(keys: usize, arena: usize, more: usize, bytes: usize) -> bool {
+        keys.saturating_add(more) < u32::MAX as usize - 2
+            && arena.saturating_add(more.saturating_mul(HEADER)).saturating_add(bytes) <= MAX_ARENA
+    }
+
+    /// Bytes used by the arena (see [`Interner::fits`]).
+    pub(crate) fn arena_len(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// The temporary id of `(tag, s)`, interning it with the next id if new.
+    /// The caller checks [`Interner::has_room`] first.
+    #[inline]
+    pub(crate) fn intern(&mut self, tag: u32, s: &str) -> u32 {
+        if (self.offsets.len() + 1) * 10 > self.table.len() * 7 {
+            self.grow();
+        }
+        let s = s.as_bytes();
+        let h = self.key_hash(tag, s);
+        match self.probe(h, tag, s) {
+            Ok(i) => self.table[i].id,
+            Err(i) => {
+                let id = self.offsets.len() as u32;
+                let at = self.arena.len();
+                self.arena.extend_from_slice(&id.to_le_bytes());
+                self.arena.extend_from_slice(&tag.to_le_bytes());
+                self.arena.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                self.arena.extend_from_slice(s);
+                self.offsets.push(at as u64);
+                self.table[i] = Slot::new(h, at, id, tag, s);
+                id
+            }
+        }
+    }
+
+    /// Doubles the table (at least 1,024 slots) and re-inserts every key,
+    /// reading the arena in order.
     ///
     /// # Complexity
     ///
-    /// `O(n log n)` string comparisons (parallel from `parallel_threshold`
-    /// strings), `O(total bytes)` memory for the table.
-    pub(crate) fn into_sorted(self, parallel_threshold: usize) -> (StrTable, Vec<u32>) {
-        let mut entries: Vec<(Box<str>, u32)> = self.map.into_iter().collect();
-        // Strings are distinct, so an unstable sort is deterministic.
-        if entries.len() >= parallel_threshold {
-            entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    /// `O(n + b)` for `n` keys of `b` bytes; amortised `O(1)` per key.
+    fn grow(&mut self) {
+        let len = (self.table.len() * 2).max(1024);
+        let mut table = vec![Slot::default(); len];
+        let mask = len - 1;
+        let mut at = 0;
+        while at < self.arena.len() {
+            let id = read_u32(&self.arena, at);
+            let tag = read_u32(&self.arena, at + 4);
+            let n = read_u32(&self.arena, at + 8) as usize;
+            let key = &self.arena[at + HEADER..at + HEADER + n];
+            let h = self.key_hash(tag, key);
+            let mut i = (h as usize) & mask;
+            while table[i].meta != 0 {
+                i = (i + 1) & mask;
+            }
+            table[i] = Slot::new(h, at, id, tag, key);
+            at += HEADER + n;
+        }
+        self.table = table;
+    }
+
+    /// How many distinct keys are interned.
+    pub(crate) fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Frees the hash table (lookups are over once freezing starts).
+    pub(crate) fn drop_table(&mut self) {
+        self.table = Vec::new();
+    }
+
+    /// Sorts `ids` by their strings (byte order). Strings of the ids must be
+    /// distinct (true within one tag), so the result does not depend on the
+    /// order `ids` came in.
+    ///
+    /// # Complexity
+    ///
+    /// `O(b + n)` for a radix sort on the 8 bytes after the common prefix of
+    /// the `n` strings (`b` bytes in all), plus `O(r log r)` string
+    /// comparisons for each run of `r` strings that tie on those bytes. Runs
+    /// are sorted in parallel from `parallel_threshold` ids.
+    pub(crate) fn sort_ids(&self, ids: &mut [u32], parallel_threshold: usize) {
+        if ids.len() < 2 {
+            return;
+        }
+        let first = self.bytes(ids[0]);
+        let mut lcp = first.len();
+        for &id in &ids[1..] {
+            let s = self.bytes(id);
+            lcp = first[..lcp].iter().zip(s).take_while(|(a, b)| a == b).count();
+            if lcp == 0 {
+                break;
+            }
+        }
+        // Big-endian bytes lcp..lcp+8, zero-padded: key order is consistent
+        // with byte order (a shorter string ties with or precedes its extensions).
+        let key = |id: u32| {
+            let s = self.bytes(id);
+            let mut k = [0u8; 8];
+            let tail = s.get(lcp..).unwrap_or(&[]);
+            let n = tail.len().min(8);
+            k[..n].copy_from_slice(&tail[..n]);
+            u64::from_be_bytes(k)
+        };
+        let mut keyed: Vec<(u64, u32)> = if ids.len() >= parallel_threshold {
+            ids.par_iter().map(|&id| (key(id), id)).collect()
         } else {
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            ids.iter().map(|&id| (key(id), id)).collect()
+        };
+        radix::sort_by_key(&mut keyed, |x| x.0);
+        // Runs that tie on the key: sort them on the full strings.
+        let mut runs: Vec<&mut [(u64, u32)]> = Vec::new();
+        let mut rest = keyed.as_mut_slice();
+        while !rest.is_empty() {
+            let k = rest[0].0;
+            let len = rest.iter().take_while(|x| x.0 == k).count();
+            let (run, tail) = rest.split_at_mut(len);
+            if len > 1 {
+                runs.push(run);
+            }
+            rest = tail;
         }
-        let bytes = entries.iter().map(|(s, _)| s.len()).sum();
-        let mut table = StrTable::with_capacity(entries.len(), bytes);
-        let mut temps = Vec::with_capacity(entries.len());
-        for (s, temp) in entries {
-            table.push(&s);
-            temps.push(temp);
+        let by_text = |run: &mut &mut [(u64, u32)]| {
+            run.sort_unstable_by(|a, b| self.bytes(a.1)[lcp..].cmp(&self.bytes(b.1)[lcp..]))
+        };
+        if ids.len() >= parallel_threshold {
+            runs.par_iter_mut().for_each(by_text);
+        } else {
+            runs.iter_mut().for_each(by_text);
         }
-        (table, temps)
+        for (slot, (_, id)) in ids.iter_mut().zip(keyed) {
+            *slot = id;
+        }
+    }
+
+    /// The strings of `order`, in that order, as a table. Chunks are
+    /// copied in parallel from `parallel_threshold` strings (the reads are
+    /// random, so two threads hide each other's cache misses).
+    pub(crate) fn table_of(&self, order: &[u32], parallel_threshold: usize) -> StrTable {
+        const CHUNK: usize = 1 << 16;
+        let part = |ids: &[u32]| {
+            let bytes = ids.iter().map(|&id| self.bytes(id).len()).sum();
+            let mut table = StrTable::with_capacity(ids.len(), bytes);
+            for &id in ids {
+                table.push(self.str(id));
+            }
+            table
+        };
+        if order.len() < parallel_threshold.max(2 * CHUNK) {
+            return part(order);
+        }
+        let parts: Vec<StrTable> = order.par_chunks(CHUNK).map(part).collect();
+        let bytes = parts.iter().map(|p| p.text.len()).sum();
+        let mut table = StrTable::with_capacity(order.len(), bytes);
+        for p in parts {
+            let base = table.text.len();
+            table.text.push_str(&p.text);
+            table.ends.extend(p.ends.iter().map(|&e| base + e));
+        }
+        table
+    }
+
+    /// Heap bytes held.
+    #[cfg(test)]
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.arena.capacity()
+            + self.offsets.capacity() * std::mem::size_of::<u64>()
+            + self.table.capacity() * std::mem::size_of::<Slot>()
     }
 }
 
@@ -126,23 +435,132 @@ impl StrTable {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
+    fn sorted(interner: &Interner, ids: &[u32], threshold: usize) -> Vec<String> {
+        let mut ids = ids.to_vec();
+        interner.sort_ids(&mut ids, threshold);
+        ids.iter().map(|&id| interner.str(id).to_string()).collect()
+    }
+
     #[test]
-    fn sorted_table_ranks_strings() {
+    fn interns_by_tag_and_string() {
         let mut interner = Interner::default();
-        for (i, s) in ["pear", "apple", "fig", ""].iter().enumerate() {
-            assert_eq!(interner.get(s), None);
-            interner.insert(s, i as u32);
-        }
-        assert_eq!(interner.get("fig"), Some(2));
-        assert_eq!(interner.len(), 4);
-        let (table, temps) = interner.into_sorted(0);
+        let words = ["pear", "apple", "fig", "", "pear"];
+        let ids: Vec<u32> = words.iter().map(|w| interner.intern(0, w)).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 0]);
+        // The same string under another tag is another key.
+        assert_eq!(interner.intern(5, "fig"), 4);
+        assert_eq!(interner.get(0, "fig"), Some(2));
+        assert_eq!(interner.get(5, "fig"), Some(4));
+        assert_eq!(interner.get(1, "fig"), None);
+        assert_eq!(interner.get(0, "kiwi"), None);
+        assert_eq!((interner.len(), interner.tag(4), interner.str(1)), (5, 5, "apple"));
+        assert!(interner.heap_bytes() > 0);
+        let order: Vec<u32> = {
+            let mut ids = vec![0, 1, 2, 3];
+            interner.sort_ids(&mut ids, usize::MAX);
+            ids
+        };
+        assert_eq!(order, [3, 1, 2, 0]);
+        let table = interner.table_of(&order, usize::MAX);
+        assert_eq!(interner.table_of(&order, 0).get(3), "pear");
         let got: Vec<&str> = (0..table.len()).map(|i| table.get(i)).collect();
         assert_eq!(got, ["", "apple", "fig", "pear"]);
-        assert_eq!(temps, [3, 1, 2, 0]);
         assert_eq!(table.find_in(0..4, "fig"), Some(2));
         assert_eq!(table.find_in(0..4, "kiwi"), None);
         assert_eq!(table.find_in(1..4, ""), None);
+    }
+
+    #[test]
+    fn long_keys_and_wide_tags_compare_in_the_arena() {
+        let mut interner = Interner::default();
+        let long = "0123456789abcdef-tail-1";
+        let keys = [
+            (0, long),
+            (0, "0123456789abcdef-tail-2"),
+            (0, "0123456789abcdef"),
+            (70_000, "x"),
+            (70_001, "x"),
+            (65_535, "x"),
+        ];
+        for (i, &(tag, key)) in keys.iter().enumerate() {
+            assert_eq!(interner.intern(tag, key), i as u32);
+        }
+        let huge = "h".repeat(70_000);
+        assert_eq!(interner.intern(1, &huge), 6);
+        // Enough keys to grow the table a few times.
+        for i in 0..5000 {
+            interner.intern(2, &format!("key-{i}-with-a-long-enough-suffix"));
+        }
+        for (i, &(tag, key)) in keys.iter().enumerate() {
+            assert_eq!(interner.intern(tag, key), i as u32);
+            assert_eq!((interner.str(i as u32), interner.tag(i as u32)), (key, tag));
+        }
+        assert_eq!(interner.get(1, &huge), Some(6));
+        assert_eq!(interner.get(1, &huge[1..]), None);
+        assert_eq!(interner.get(2, "key-4999-with-a-long-enough-suffix"), Some(5006));
+        assert_eq!(interner.len(), 5007);
+    }
+
+    #[test]
+    fn parallel_table_matches_serial() {
+        let mut interner = Interner::default();
+        let n = 140_000u32;
+        for i in 0..n {
+            interner.intern(0, &format!("s{:x}", i.wrapping_mul(2_654_435_761)));
+        }
+        let order: Vec<u32> = (0..n).rev().collect();
+        let (serial, parallel) =
+            (interner.table_of(&order, usize::MAX), interner.table_of(&order, 0));
+        assert_eq!((serial.text.as_str(), &serial.ends), (parallel.text.as_str(), &parallel.ends));
+        assert_eq!(parallel.get(0), interner.str(n - 1));
+    }
+
+    #[test]
+    fn sorts_long_common_prefixes_and_ties() {
+        let mut interner = Interner::default();
+        // One common prefix, ties on the next eight bytes, NUL bytes, UTF-8
+        // strings differing inside a character, and a string that is a
+        // prefix of others.
+        let words = [
+            "acct-0000123456789b",
+            "acct-0000123456789a",
+            "acct-00001234",
+            "acct-00001234\0",
+            "acct-00001234\0\0\0\0\0\0\0",
+            "acct-0000é",
+            "acct-0000è",
+            "acct-000",
+        ];
+        let ids: Vec<u32> = words.iter().map(|w| interner.intern(0, w)).collect();
+        let mut expected: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        expected.sort();
+        assert_eq!(sorted(&interner, &ids, usize::MAX), expected);
+        assert_eq!(sorted(&interner, &ids, 0), expected);
+    }
+
+    proptest! {
+        #[test]
+        fn sorting_matches_string_order(
+            words in proptest::collection::btree_set("[ab\\x00é]{0,12}", 0..700),
+            prefix in "[a-z]{0,9}",
+            seed in any::<u64>(),
+        ) {
+            let mut interner = Interner::default();
+            let mut ids: Vec<u32> =
+                words.iter().map(|w| interner.intern(3, &format!("{prefix}{w}"))).collect();
+            // Any input order gives the same result.
+            ids.sort_by_key(|&id| (u64::from(id) ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let expected: Vec<String> = words.iter().map(|w| format!("{prefix}{w}")).collect();
+            prop_assert_eq!(sorted(&interner, &ids, 0), expected.clone());
+            prop_assert_eq!(sorted(&interner, &ids, usize::MAX), expected);
+            for w in &words {
+                let key = format!("{prefix}{w}");
+                prop_assert!(interner.get(3, &key).is_some());
+            }
+        }
     }
 }

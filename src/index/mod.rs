@@ -5,10 +5,12 @@
 //!
 //! - [`IndexBuilder`] takes [`Event`]s in any order ([`IndexBuilder::add`])
 //!   and freezes into an [`Index`] ([`IndexBuilder::finish`]). Strings are
-//!   interned in `ahash` maps while building; observations are buffered as
-//!   compact `(account, indicator, time)` records that are sorted and merged
-//!   whenever the buffer doubles, so the same observation repeated costs no
-//!   memory beyond the next merge.
+//!   interned into one arena per side (accounts, indicator values) with a
+//!   raw hash table of ids, so adding an event allocates nothing once its
+//!   strings are known; observations are buffered as compact `(account,
+//!   indicator, time)` records that are radix-sorted and merged whenever the
+//!   raw tail is as long as the merged links, so the same observation
+//!   repeated costs no memory beyond the next merge.
 //! - [`Index`] is immutable. Ids are ranks in sorted key order (accounts by id
 //!   string, indicators by (kind, value)), so they do not depend on input
 //!   order. Posting lists are CSR arrays in both directions; indicators shared
@@ -24,8 +26,10 @@
 
 mod interner;
 mod postings;
+mod radix;
 mod stats;
 mod times;
+mod values;
 
 use std::ops::Range;
 
@@ -35,11 +39,14 @@ use roaring::RoaringBitmap;
 use crate::error::InputProblem;
 use crate::event::{Action, Event, IndicatorKind, MAX_REASON_LEN, Timestamp};
 use crate::id::{AccountId, IndicatorId};
-use crate::ingest::normalize::{clip, ip_prefix, parse_ip, validate_account, validate_value};
+use crate::ingest::normalize::{
+    clip, parse_ip, validate_account, validate_value, write_ip, write_ip_prefix,
+};
 
 use interner::{Interner, StrTable};
-use postings::{Observations, Postings};
+use postings::Postings;
 use times::{AccountTimes, Activity, BanEvent, build_bans, minute_of};
+use values::ValueSide;
 
 pub(crate) use stats::DegreeBucket;
 pub(crate) use times::BanSpan;
@@ -83,15 +90,15 @@ pub(crate) struct IndexBuilder {
     /// The last account seen and its id (`u32::MAX`: none), to skip the map
     /// when events come grouped by account.
     last_account: (String, u32),
-    /// Scratch for canonical IP text.
+    /// Scratch for canonical IP text and its prefix.
     scratch: String,
-    /// Slot → kind, and per slot the interner of its values.
+    prefix_scratch: String,
+    /// Slot → kind; built-in kinds first, in `IndicatorKind::BUILT_IN` order.
     kinds: Vec<IndicatorKind>,
     custom_slots: AHashMap<Box<str>, usize>,
-    values: Vec<Interner>,
-    /// Next temporary indicator id.
-    indicator_count: u32,
-    observations: Observations,
+    /// Indicator values keyed by (slot, value), whose ids are the
+    /// temporary indicator ids, and the observation records.
+    values: ValueSide,
     activity: Activity,
     bans: Vec<BanEvent>,
     events: u64,
@@ -112,11 +119,10 @@ impl IndexBuilder {
             times: Vec::new(),
             last_account: (String::new(), u32::MAX),
             scratch: String::new(),
+            prefix_scratch: String::new(),
             kinds: IndicatorKind::BUILT_IN.to_vec(),
             custom_slots: AHashMap::new(),
-            values: (0..IndicatorKind::BUILT_IN.len()).map(|_| Interner::default()).collect(),
-            indicator_count: 0,
-            observations: Observations::default(),
+            values: ValueSide::default(),
             activity: Activity::new(DEFAULT_ACTIVITY_CAP),
             bans: Vec::new(),
             events: 0,
@@ -185,7 +191,8 @@ impl IndexBuilder {
             _ => {}
         }
         // Room for one account and two indicators (an ip and its prefix).
-        if self.times.len() >= u32::MAX as usize || self.indicator_count >= u32::MAX - 2 {
+        // Two values of 4 KiB cover any value (at most 1 KiB) or an ip and its prefix.
+        if !self.accounts.has_room(event.account.len()) || !self.values.has_room(2, 4096) {
             return Err((
                 InputProblem::TooLong,
                 "too many distinct accounts or indicators (at most 4294967293); split the input"
@@ -204,22 +211,24 @@ impl IndexBuilder {
             }
             Action::Observe(ind) => {
                 self.times[account as usize].observations += 1;
-                self.activity.push(account, minute_of(ts), self.parallel_threshold);
+                self.activity.push(account, minute_of(ts));
                 let slot = self.slot(&ind.kind);
+                let (events, pt) = (self.events, self.parallel_threshold);
                 if let Some(ip) = ip {
-                    use std::fmt::Write as _;
-                    let mut value = std::mem::take(&mut self.scratch);
-                    value.clear();
-                    let _ = write!(value, "{ip}");
-                    let id = self.indicator(slot, &value);
-                    self.scratch = value;
-                    self.observations.push(account, id, ts, self.parallel_threshold);
+                    write_ip(ip, &mut self.scratch);
+                    self.values.push(account, slot as u32, ts, &self.scratch, events, pt);
                     let prefix_slot = IndicatorKind::IpPrefix.built_in_index().unwrap_or(slot);
-                    let id = self.indicator(prefix_slot, &ip_prefix(ip));
-                    self.observations.push(account, id, ts, self.parallel_threshold);
+                    write_ip_prefix(ip, &mut self.prefix_scratch);
+                    self.values.push(
+                        account,
+                        prefix_slot as u32,
+                        ts,
+                        &self.prefix_scratch,
+                        events,
+                        pt,
+                    );
                 } else {
-                    let id = self.indicator(slot, &ind.value);
-                    self.observations.push(account, id, ts, self.parallel_threshold);
+                    self.values.push(account, slot as u32, ts, &ind.value, events, pt);
                 }
             }
             Action::Ban { reason } => self.bans.push(BanEvent {
@@ -243,15 +252,10 @@ impl IndexBuilder {
         if self.last_account.1 != u32::MAX && self.last_account.0 == name {
             return self.last_account.1;
         }
-        let id = match self.accounts.get(name) {
-            Some(id) => id,
-            None => {
-                let id = self.times.len() as u32;
-                self.accounts.insert(name, id);
-                self.times.push(AccountTimes::default());
-                id
-            }
-        };
+        let id = self.accounts.intern(0, name);
+        if id as usize == self.times.len() {
+            self.times.push(AccountTimes::default());
+        }
         self.last_account.0.clear();
         self.last_account.0.push_str(name);
         self.last_account.1 = id;
@@ -271,74 +275,48 @@ impl IndexBuilder {
         }
         let slot = self.kinds.len();
         self.kinds.push(kind.clone());
-        self.values.push(Interner::default());
         self.custom_slots.insert(token.into(), slot);
         slot
-    }
-
-    /// The temporary id of `value` in `slot`, interning it if new.
-    fn indicator(&mut self, slot: usize, value: &str) -> u32 {
-        let values = &mut self.values[slot];
-        match values.get(value) {
-            Some(id) => id,
-            None => {
-                let id = self.indicator_count;
-                self.indicator_count += 1;
-                values.insert(value, id);
-                id
-            }
-        }
     }
 
     /// Freezes the index: assigns ids in sorted key order and builds the
     /// posting lists, bitmaps, ban spans and activity lists.
     ///
+    /// Strings are sorted once (radix on an 8-byte key, comparisons only
+    /// for ties), then temporary ids are remapped through the resulting
+    /// permutations, so no string is compared per link.
+    ///
     /// # Complexity
     ///
-    /// `O(n log n)` for `n` distinct strings and links (sorts run in parallel
-    /// from the parallel threshold); memory linear in the distinct links,
-    /// accounts and indicators.
+    /// `O(n + b)` for `n` distinct accounts, indicators and links and `b`
+    /// string bytes, plus `O(r log r)` comparisons per run of `r` strings
+    /// that share their first 8 bytes after the common prefix and per
+    /// account's links (parallel from the parallel threshold); memory linear
+    /// in the distinct links, accounts and indicators.
     pub(crate) fn finish(self) -> Index {
         let pt = self.parallel_threshold;
-        let links = self.observations.into_merged(pt);
-
-        let (accounts, account_temps) = self.accounts.into_sorted(pt);
-        let mut account_rank = vec![0u32; account_temps.len()];
-        for (rank, &temp) in account_temps.iter().enumerate() {
-            account_rank[temp as usize] = rank as u32;
-        }
-        let mut times = vec![AccountTimes::default(); account_temps.len()];
-        for (rank, &temp) in account_temps.iter().enumerate() {
-            times[rank] = self.times[temp as usize];
-        }
-        drop(account_temps);
-
-        // Kinds in sorted order, each kind's values in sorted order.
-        let mut order: Vec<usize> = (0..self.kinds.len()).collect();
-        order.sort_by(|&a, &b| self.kinds[a].cmp(&self.kinds[b]));
-        let mut slots: Vec<Option<Interner>> = self.values.into_iter().map(Some).collect();
-        let mut kinds = Vec::new();
-        let mut kind_starts = vec![0u32];
-        let mut values = StrTable::default();
-        let mut indicator_rank = vec![0u32; self.indicator_count as usize];
-        for slot in order {
-            let Some(interner) = slots[slot].take() else { continue };
-            if interner.len() == 0 {
-                continue;
-            }
-            let (table, temps) = interner.into_sorted(pt);
-            let start = values.len();
-            for (i, &temp) in temps.iter().enumerate() {
-                values.push(table.get(i));
-                indicator_rank[temp as usize] = (start + i) as u32;
-            }
-            kinds.push(self.kinds[slot].clone());
-            kind_starts.push(values.len() as u32);
-        }
-
-        let postings = Postings::build(links, &account_rank, &indicator_rank, pt);
-        let (ban_offsets, bans) = build_bans(self.bans, &account_rank);
-        let (activity_offsets, activity) = self.activity.finish(&account_rank, pt);
+        let parallel = self.events >= pt as u64;
+        let Self { accounts, times, kinds, values, activity, bans, events, .. } = self;
+        // The two sides share nothing until the postings: freeze them side by side.
+        let ((accounts, account_rank, times), (links, values)) = join_if(
+            parallel,
+            || freeze_accounts(accounts, &times, pt),
+            || {
+                let stage = values.finish();
+                let (links, values) = join_if(
+                    parallel,
+                    || stage.observations.into_merged(),
+                    || freeze_values(stage.values, &kinds, pt),
+                );
+                (links, values)
+            },
+        );
+        let FrozenValues { kinds, kind_starts, table: values, rank: indicator_rank } = values;
+        let (postings, ((ban_offsets, bans), (activity_offsets, activity))) = join_if(
+            parallel,
+            || Postings::build(links, &account_rank, &indicator_rank, pt),
+            || (build_bans(bans, &account_rank), activity.finish(&account_rank)),
+        );
         Index {
             accounts,
             times,
@@ -350,9 +328,93 @@ impl IndexBuilder {
             bans,
             activity_offsets,
             activity,
-            events: self.events,
+            events,
         }
     }
+}
+
+/// `(a(), b())`, run with `rayon::join` if `parallel`.
+fn join_if<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if parallel { rayon::join(a, b) } else { (a(), b()) }
+}
+
+/// Accounts sorted by name: the table, temporary id → final id, and the
+/// times in final id order.
+fn freeze_accounts(
+    mut accounts: Interner,
+    times: &[AccountTimes],
+    pt: usize,
+) -> (StrTable, Vec<u32>, Vec<AccountTimes>) {
+    accounts.drop_table();
+    let mut order: Vec<u32> = (0..accounts.len() as u32).collect();
+    accounts.sort_ids(&mut order, pt);
+    let table = accounts.table_of(&order, pt);
+    drop(accounts);
+    let mut rank = vec![0u32; order.len()];
+    let mut sorted_times = Vec::with_capacity(order.len());
+    for (r, &temp) in order.iter().enumerate() {
+        rank[temp as usize] = r as u32;
+        sorted_times.push(times[temp as usize]);
+    }
+    (table, rank, sorted_times)
+}
+
+/// The frozen indicator side: kinds, where each starts, values, and
+/// temporary id → final id.
+struct FrozenValues {
+    kinds: Vec<IndicatorKind>,
+    kind_starts: Vec<u32>,
+    table: StrTable,
+    rank: Vec<u32>,
+}
+
+/// Indicators in sorted (kind, value) order: kinds sorted, each kind's
+/// values sorted. A counting sort groups the temporary ids by kind rank.
+fn freeze_values(mut values: Interner, slot_kinds: &[IndicatorKind], pt: usize) -> FrozenValues {
+    values.drop_table();
+    let mut kind_order: Vec<usize> = (0..slot_kinds.len()).collect();
+    kind_order.sort_by(|&a, &b| slot_kinds[a].cmp(&slot_kinds[b]));
+    let mut rank_of_slot = vec![0usize; slot_kinds.len()];
+    for (rank, &slot) in kind_order.iter().enumerate() {
+        rank_of_slot[slot] = rank;
+    }
+    let n = values.len();
+    let mut group_starts = vec![0usize; kind_order.len() + 1];
+    for id in 0..n as u32 {
+        group_starts[rank_of_slot[values.tag(id) as usize] + 1] += 1;
+    }
+    for k in 0..kind_order.len() {
+        group_starts[k + 1] += group_starts[k];
+    }
+    let mut order = vec![0u32; n];
+    let mut cursor = group_starts.clone();
+    for id in 0..n as u32 {
+        let g = rank_of_slot[values.tag(id) as usize];
+        order[cursor[g]] = id;
+        cursor[g] += 1;
+    }
+    let mut kinds = Vec::new();
+    let mut kind_starts = vec![0u32];
+    for (rank, &slot) in kind_order.iter().enumerate() {
+        let group = &mut order[group_starts[rank]..group_starts[rank + 1]];
+        if group.is_empty() {
+            continue;
+        }
+        values.sort_ids(group, pt);
+        kinds.push(slot_kinds[slot].clone());
+        kind_starts.push(group_starts[rank + 1] as u32);
+    }
+    let table = values.table_of(&order, pt);
+    drop(values);
+    let mut rank = vec![0u32; n];
+    for (r, &temp) in order.iter().enumerate() {
+        rank[temp as usize] = r as u32;
+    }
+    FrozenValues { kinds, kind_starts, table, rank }
 }
 
 /// Accounts ⇄ indicators with times, counts, signups, bans and activity.

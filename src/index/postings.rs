@@ -4,9 +4,10 @@
 //!
 //! # Overview
 //!
-//! - [`Observations`] buffers compact `(account, indicator, first, last,
-//!   count)` records and merges repeats by sorting whenever the buffer has
-//!   doubled since the last merge, so repeated observations cost memory only
+//! - [`Observations`] buffers raw `(account, indicator, time)` observations
+//!   (16 bytes each) and, whenever they are as many as the merged links,
+//!   radix-sorts them and merges them into one `(account, indicator, first,
+//!   last, count)` record per link, so repeated observations cost memory only
 //!   until the next merge.
 //! - [`Postings`] is the frozen form, ids in sorted key order.
 
@@ -16,7 +17,7 @@ use roaring::RoaringBitmap;
 use crate::event::Timestamp;
 use crate::id::{AccountId, IndicatorId};
 
-use super::Link;
+use super::{Link, radix};
 
 /// One link while building: temporary ids, the times it was first and last
 /// seen, and how often.
@@ -29,70 +30,92 @@ pub(crate) struct Rec {
     pub(crate) count: u32,
 }
 
+/// Smallest raw tail at which a merge is worth its sort (4 Mi records, 64 MiB).
+const MIN_MERGE_LEN: usize = 1 << 22;
+
+/// One raw observation: `(account << 32) | indicator` and its time.
+#[derive(Clone, Copy, Debug)]
+struct Raw {
+    key: u64,
+    ts: Timestamp,
+}
+
 impl Rec {
-    /// Folds `other` (same account and indicator) into `self`. Order-free:
-    /// min, max and a saturating sum commute.
     #[inline]
-    fn absorb(&mut self, other: &Rec) {
-        self.first = self.first.min(other.first);
-        self.last = self.last.max(other.last);
-        self.count = self.count.saturating_add(other.count);
+    fn key(&self) -> u64 {
+        (u64::from(self.account) << 32) | u64::from(self.indicator)
     }
 }
 
-/// Smallest buffer length at which a merge is worth its sort.
-const MIN_MERGE_LEN: usize = 1 << 20;
-
-/// Observation records, merged by (account, indicator) from time to time.
+/// Observation records: a merged part with one record per link, and a raw
+/// tail that is radix-sorted and merged into it whenever it has grown as
+/// large as the merged part.
 #[derive(Debug, Default)]
 pub(crate) struct Observations {
-    /// Invariant: `recs[..merged]` is sorted by (account, indicator) without
-    /// repeats; the tail is raw.
-    recs: Vec<Rec>,
-    merged: usize,
+    /// Invariant: sorted by (account, indicator) without repeats.
+    merged: Vec<Rec>,
+    /// Raw observations in arrival order.
+    tail: Vec<Raw>,
 }
 
 impl Observations {
     /// Adds one observation of `indicator` by `account` at `ts`.
     #[inline]
-    pub(crate) fn push(&mut self, account: u32, indicator: u32, ts: Timestamp, threshold: usize) {
-        self.recs.push(Rec { account, indicator, first: ts, last: ts, count: 1 });
-        if self.recs.len() >= MIN_MERGE_LEN.max(self.merged.saturating_mul(2)) {
-            self.merge(threshold);
+    pub(crate) fn push(&mut self, account: u32, indicator: u32, ts: Timestamp) {
+        self.tail.push(Raw { key: (u64::from(account) << 32) | u64::from(indicator), ts });
+        if self.tail.len() >= MIN_MERGE_LEN.max(self.merged.len()) {
+            self.merge();
         }
     }
 
-    /// Sorts and merges repeats, so the buffer holds one record per link.
+    /// Sorts the tail and merges it into the merged part, folding repeats.
     ///
     /// # Complexity
     ///
-    /// `O(n log n)` for `n` buffered records; amortised `O(log n)` per
-    /// observation since merges happen only when the buffer has doubled.
-    pub(crate) fn merge(&mut self, parallel_threshold: usize) {
-        let key = |r: &Rec| (r.account, r.indicator);
-        if self.recs.len() >= parallel_threshold {
-            self.recs.par_sort_unstable_by_key(key);
-        } else {
-            self.recs.sort_unstable_by_key(key);
+    /// `O(t + m)` for a tail of `t` and a merged part of `m` records (radix
+    /// sort, then one linear merge); since a merge waits until `t ≥ m`,
+    /// amortised `O(1)` per observation.
+    pub(crate) fn merge(&mut self) {
+        if self.tail.is_empty() {
+            return;
         }
-        // `dedup_by` passes (later, kept earlier): fold the later into the kept one.
-        self.recs.dedup_by(|later, kept| {
-            let same = key(later) == key(kept);
-            if same {
-                kept.absorb(later);
+        let mut tail = std::mem::take(&mut self.tail);
+        radix::sort_by_key(&mut tail, |r| r.key);
+        let old = std::mem::take(&mut self.merged);
+        let mut out: Vec<Rec> = Vec::with_capacity(old.len() + tail.len() / 2);
+        let mut old = old.into_iter().peekable();
+        let mut i = 0;
+        while i < tail.len() {
+            let key = tail[i].key;
+            while let Some(r) = old.next_if(|r| r.key() < key) {
+                out.push(r);
             }
-            same
-        });
-        self.recs.shrink_to(self.recs.len() + self.recs.len() / 2);
-        self.merged = self.recs.len();
+            let mut rec = Rec {
+                account: (key >> 32) as u32,
+                indicator: key as u32,
+                first: tail[i].ts,
+                last: tail[i].ts,
+                count: 0,
+            };
+            if let Some(r) = old.next_if(|r| r.key() == key) {
+                rec = r;
+            }
+            while i < tail.len() && tail[i].key == key {
+                rec.first = rec.first.min(tail[i].ts);
+                rec.last = rec.last.max(tail[i].ts);
+                rec.count = rec.count.saturating_add(1);
+                i += 1;
+            }
+            out.push(rec);
+        }
+        out.extend(old);
+        self.merged = out;
     }
 
-    /// The merged records (call [`Observations::merge`] first).
-    pub(crate) fn into_merged(mut self, parallel_threshold: usize) -> Vec<Rec> {
-        if self.merged != self.recs.len() {
-            self.merge(parallel_threshold);
-        }
-        self.recs
+    /// The merged records, sorted by (account, indicator).
+    pub(crate) fn into_merged(mut self) -> Vec<Rec> {
+        self.merge();
+        self.merged
     }
 }
 
@@ -215,23 +238,37 @@ mod tests {
 
     #[test]
     fn merge_folds_repeats_in_any_order() {
-        let mut a = Observations::default();
-        let mut b = Observations::default();
-        let obs = [(1, 2, 50), (0, 1, 10), (1, 2, 30), (1, 2, 70), (0, 1, 5)];
-        for &(acc, ind, ts) in &obs {
-            a.push(acc, ind, ts, usize::MAX);
+        let obs = [(1, 2, 50), (0, 1, 10), (1, 2, 30), (1, 2, 70), (0, 1, 5), (0, 0, 9)];
+        let expected = [
+            Rec { account: 0, indicator: 0, first: 9, last: 9, count: 1 },
+            Rec { account: 0, indicator: 1, first: 5, last: 10, count: 2 },
+            Rec { account: 1, indicator: 2, first: 30, last: 70, count: 3 },
+        ];
+        // Forward, backward, and with merges after every k observations.
+        for merge_every in [1, 2, 3, usize::MAX] {
+            for reverse in [false, true] {
+                let mut o = Observations::default();
+                let order: Vec<_> =
+                    if reverse { obs.iter().rev().collect() } else { obs.iter().collect() };
+                for (i, &&(acc, ind, ts)) in order.iter().enumerate() {
+                    o.push(acc, ind, ts);
+                    if (i + 1) % merge_every.min(obs.len() + 1) == 0 {
+                        o.merge();
+                    }
+                }
+                assert_eq!(o.into_merged(), expected, "every {merge_every}, reverse {reverse}");
+            }
         }
-        for &(acc, ind, ts) in obs.iter().rev() {
-            b.push(acc, ind, ts, 0);
-        }
-        let a = a.into_merged(usize::MAX);
-        assert_eq!(a, b.into_merged(0));
+    }
+
+    #[test]
+    fn counts_saturate() {
+        let mut o = Observations::default();
+        o.merged.push(Rec { account: 0, indicator: 0, first: 3, last: 3, count: u32::MAX });
+        o.push(0, 0, 1);
         assert_eq!(
-            a,
-            [
-                Rec { account: 0, indicator: 1, first: 5, last: 10, count: 2 },
-                Rec { account: 1, indicator: 2, first: 30, last: 70, count: 3 },
-            ]
+            o.into_merged(),
+            [Rec { account: 0, indicator: 0, first: 1, last: 3, count: u32::MAX }]
         );
     }
 

@@ -10,10 +10,11 @@
 //!   the spans do not depend on input order.
 //! - [`Activity`] keeps, per account, the smallest `cap` distinct activity
 //!   minutes: keeping the smallest is order-free, and the cap bounds memory.
-
-use rayon::slice::ParallelSliceMut;
+//!   Pairs are packed in one `u64` and radix-sorted in batches.
 
 use crate::event::Timestamp;
+
+use super::radix;
 
 /// Folded times of one account while building.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,78 +133,108 @@ pub(crate) fn minute_of(ts: Timestamp) -> u32 {
     ts.div_euclid(60).clamp(0, u32::MAX as i64) as u32
 }
 
-/// Smallest buffer length at which a compaction is worth its sort.
-const MIN_COMPACT_LEN: usize = 1 << 20;
+/// Smallest raw tail at which a compaction is worth its sort (4 Mi pairs, 32 MiB).
+const MIN_COMPACT_LEN: usize = 1 << 22;
+
+/// `(account << 32) | minute`: sorting the key sorts by account, then minute.
+#[inline]
+fn pair_key(account: u32, minute: u32) -> u64 {
+    (u64::from(account) << 32) | u64::from(minute)
+}
 
 /// (account, minute) pairs, compacted to the smallest `cap` distinct minutes
-/// per account whenever the buffer has doubled.
+/// per account whenever the raw tail is as long as the compacted part.
 #[derive(Debug)]
 pub(crate) struct Activity {
-    /// Invariant: `pairs[..compacted]` is sorted, distinct and capped per account.
-    pairs: Vec<(u32, u32)>,
-    compacted: usize,
+    /// Invariant: sorted, distinct, at most `cap` minutes per account.
+    compacted: Vec<u64>,
+    /// Raw pairs in arrival order.
+    tail: Vec<u64>,
     cap: usize,
 }
 
 impl Activity {
     /// An empty buffer keeping at most `cap` minutes per account.
     pub(crate) fn new(cap: usize) -> Self {
-        Self { pairs: Vec::new(), compacted: 0, cap }
+        Self { compacted: Vec::new(), tail: Vec::new(), cap }
     }
 
     /// Notes activity of `account` in `minute`.
     #[inline]
-    pub(crate) fn push(&mut self, account: u32, minute: u32, parallel_threshold: usize) {
+    pub(crate) fn push(&mut self, account: u32, minute: u32) {
         if self.cap == 0 {
             return;
         }
-        self.pairs.push((account, minute));
-        if self.pairs.len() >= MIN_COMPACT_LEN.max(self.compacted.saturating_mul(2)) {
-            self.compact(parallel_threshold);
+        self.tail.push(pair_key(account, minute));
+        if self.tail.len() >= MIN_COMPACT_LEN.max(self.compacted.len()) {
+            self.compact();
         }
     }
 
-    fn compact(&mut self, parallel_threshold: usize) {
-        if self.pairs.len() >= parallel_threshold {
-            self.pairs.par_sort_unstable();
-        } else {
-            self.pairs.sort_unstable();
-        }
-        self.pairs.dedup();
-        let cap = self.cap;
-        let mut run_account = u32::MAX;
-        let mut run = 0usize;
-        self.pairs.retain(|&(a, _)| {
-            if a != run_account {
-                run_account = a;
+    /// Radix-sorts the tail and merges it into the compacted part, keeping
+    /// the smallest `cap` distinct minutes per account.
+    ///
+    /// # Complexity
+    ///
+    /// `O(t + c)` for `t` raw and `c` compacted pairs.
+    fn compact(&mut self) {
+        let mut tail = std::mem::take(&mut self.tail);
+        radix::sort_by_key(&mut tail, |&k| k);
+        let old = std::mem::take(&mut self.compacted);
+        let mut out = Vec::with_capacity(old.len() + tail.len());
+        let (mut i, mut j) = (0, 0);
+        let (mut run_account, mut run) = (u64::MAX, 0usize);
+        while i < old.len() || j < tail.len() {
+            let k = match (old.get(i), tail.get(j)) {
+                (Some(&x), Some(&y)) if x <= y => {
+                    i += 1;
+                    x
+                }
+                (_, Some(&y)) => {
+                    j += 1;
+                    y
+                }
+                (Some(&x), None) => {
+                    i += 1;
+                    x
+                }
+                (None, None) => break,
+            };
+            if out.last() == Some(&k) {
+                continue;
+            }
+            if k >> 32 != run_account {
+                run_account = k >> 32;
                 run = 0;
             }
             run += 1;
-            run <= cap
-        });
-        self.pairs.shrink_to(self.pairs.len() + self.pairs.len() / 2);
-        self.compacted = self.pairs.len();
+            if run <= self.cap {
+                out.push(k);
+            }
+        }
+        self.compacted = out;
     }
 
     /// The final per-account minute lists as a CSR over final account ids.
-    pub(crate) fn finish(
-        mut self,
-        account_rank: &[u32],
-        parallel_threshold: usize,
-    ) -> (Vec<usize>, Vec<u32>) {
-        for p in &mut self.pairs {
-            p.0 = account_rank[p.0 as usize];
+    ///
+    /// # Complexity
+    ///
+    /// `O(n)` for `n` pairs (one radix sort after renumbering accounts).
+    pub(crate) fn finish(mut self, account_rank: &[u32]) -> (Vec<usize>, Vec<u32>) {
+        self.compact();
+        let mut pairs = std::mem::take(&mut self.compacted);
+        for p in &mut pairs {
+            *p = pair_key(account_rank[(*p >> 32) as usize], *p as u32);
         }
-        self.compacted = 0;
-        self.compact(parallel_threshold);
+        radix::sort_by_key(&mut pairs, |&k| k);
         let mut offsets = vec![0usize; account_rank.len() + 1];
-        for &(a, _) in &self.pairs {
-            offsets[a as usize + 1] += 1;
+        for &k in &pairs {
+            offsets[(k >> 32) as usize + 1] += 1;
         }
         for a in 0..account_rank.len() {
             offsets[a + 1] += offsets[a];
         }
-        let minutes = self.pairs.into_iter().map(|(_, m)| m).collect();
+        let minutes = pairs.into_iter().map(|k| k as u32).collect();
         (offsets, minutes)
     }
 }
@@ -241,12 +272,15 @@ mod tests {
     fn activity_keeps_smallest_distinct_minutes() {
         let mut act = Activity::new(3);
         for m in [9, 3, 3, 7, 1, 8] {
-            act.push(0, m, usize::MAX);
+            act.push(0, m);
         }
-        act.push(1, 4, usize::MAX);
-        let (offsets, minutes) = act.finish(&[0, 1], 0);
+        act.compact();
+        act.push(1, 4);
+        act.push(0, 2);
+        act.push(0, 7);
+        let (offsets, minutes) = act.finish(&[0, 1]);
         assert_eq!(offsets, [0, 3, 4]);
-        assert_eq!(minutes, [1, 3, 7, 4]);
+        assert_eq!(minutes, [1, 2, 3, 4]);
     }
 
     #[test]

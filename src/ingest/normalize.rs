@@ -77,15 +77,61 @@ pub(crate) fn parse_ip(value: &str) -> Option<IpAddr> {
 
 /// The `ip_prefix` value of an address: its /24 (v4) or /48 (v6) network.
 pub(crate) fn ip_prefix(ip: IpAddr) -> String {
+    let mut out = String::new();
+    write_ip_prefix(ip, &mut out);
+    out
+}
+
+/// Appends the decimal digits of `n` (no allocation, no formatter).
+fn push_octet(out: &mut String, n: u8) {
+    if n >= 100 {
+        out.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + n / 10 % 10));
+    }
+    out.push(char::from(b'0' + n % 10));
+}
+
+/// Appends dotted-quad `a.b.c.` to `out` (the first three octets).
+fn push_three_octets(out: &mut String, [a, b, c]: [u8; 3]) {
+    for o in [a, b, c] {
+        push_octet(out, o);
+        out.push('.');
+    }
+}
+
+/// Replaces `out` with the canonical text of `ip` (as `Display` writes it),
+/// reusing its allocation: the index calls this once per `ip` observation.
+pub(crate) fn write_ip(ip: IpAddr, out: &mut String) {
+    out.clear();
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            push_three_octets(out, [a, b, c]);
+            push_octet(out, d);
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// Replaces `out` with [`ip_prefix`] of `ip`, reusing its allocation.
+pub(crate) fn write_ip_prefix(ip: IpAddr, out: &mut String) {
+    out.clear();
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
+            push_three_octets(out, [a, b, c]);
+            out.push_str("0/24");
         }
         IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
             let s = v6.segments();
             let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
-            format!("{net}/48")
+            let _ = write!(out, "{net}/48");
         }
     }
 }
@@ -112,6 +158,14 @@ mod tests {
         assert_eq!(ip_prefix(parse_ip("::ffff:10.1.2.3").unwrap()), "10.1.2.0/24");
         assert_eq!(ip_prefix(parse_ip("2001:db8:1:2::5").unwrap()), "2001:db8:1::/48");
         assert!(parse_ip("10.1.2").is_none());
+        let mut out = String::from("stale");
+        for text in ["0.0.0.0", "255.255.255.255", "1.20.100.9", "2001:db8::1", "::ffff:1.2.3.4"] {
+            let ip = parse_ip(text).unwrap();
+            write_ip(ip, &mut out);
+            assert_eq!(out, ip.to_string());
+        }
+        write_ip_prefix(parse_ip("9.80.255.7").unwrap(), &mut out);
+        assert_eq!(out, "9.80.255.0/24");
         assert!(parse_ip("").is_none());
     }
 

@@ -1,0 +1,334 @@
+//! The indicator side of the builder: interning values and buffering
+//! observations, on a second thread for large inputs.
+//!
+//! # Overview
+//!
+//! The builder's hot path is two hash lookups per observation (account,
+//! then value), each a cache miss or two on a large table. [`ValueSide`]
+//! takes the second one off the caller's thread: observations are copied
+//! into a [`Batch`] (account id, time, slot, value bytes), and full batches
+//! either go through [`Stage::absorb`] on the spot or, from
+//! `parallel_threshold` events on, to a worker thread that runs the same
+//! function. The worker is a plain pipeline stage on its own `std` thread,
+//! not a rayon task: the caller blocks when the bounded queue is full, which
+//! on a one-thread rayon pool would deadlock a task waiting for that thread.
+//!
+//! Batches are absorbed in the order they were filled, so temporary ids are
+//! the same either way; they never leave the builder anyway (final ids are
+//! ranks in sorted key order).
+//!
+//! Capacity limits must be checked before an event changes anything, while
+//! the worker's counts lag. [`ValueSide::has_room`] therefore bounds the
+//! distinct values by what the worker reported plus every value queued
+//! since, which can refuse at most a few hundred thousand values before the
+//! true limit of 2³² − 3, never after it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::thread::JoinHandle;
+
+use crate::event::Timestamp;
+
+use super::interner::Interner;
+use super::postings::Observations;
+
+/// A batch is sent once it holds this many values...
+const BATCH_ENTRIES: usize = 1 << 14;
+/// ... or this many bytes of them.
+const BATCH_BYTES: usize = 1 << 20;
+/// Full batches queued for the worker before the caller waits.
+const QUEUE: usize = 4;
+
+/// One observed value waiting to be interned.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    account: u32,
+    slot: u32,
+    ts: Timestamp,
+    /// End of the value in the batch's text (start: the previous end).
+    end: usize,
+}
+
+/// Observed values, their bytes back to back.
+#[derive(Debug, Default)]
+struct Batch {
+    entries: Vec<Entry>,
+    text: String,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.text.clear();
+    }
+
+    fn is_full(&self) -> bool {
+        self.entries.len() >= BATCH_ENTRIES || self.text.len() >= BATCH_BYTES
+    }
+}
+
+/// The indicator values interned so far and the observation records.
+#[derive(Debug, Default)]
+pub(crate) struct Stage {
+    /// Keys `(slot, value)`; ids are temporary indicator ids.
+    pub(crate) values: Interner,
+    pub(crate) observations: Observations,
+}
+
+impl Stage {
+    /// Interns every value of `batch`, in order, and records the observations.
+    fn absorb(&mut self, batch: &Batch) {
+        let mut start = 0;
+        for e in &batch.entries {
+            let id = self.values.intern(e.slot, &batch.text[start..e.end]);
+            self.observations.push(e.account, id, e.ts);
+            start = e.end;
+        }
+    }
+}
+
+/// What the worker has absorbed so far, for [`ValueSide::has_room`].
+#[derive(Debug, Default)]
+struct Progress {
+    /// Values absorbed (all batches up to some point).
+    entries: AtomicU64,
+    /// Distinct keys and arena bytes of the interner at or after that point.
+    keys: AtomicU64,
+    arena: AtomicU64,
+}
+
+#[derive(Debug)]
+enum Mode {
+    /// Batches are absorbed on the caller's thread.
+    Inline(Box<Stage>),
+    /// Batches go to a worker thread, which hands them back empty.
+    Worker {
+        queue: SyncSender<Batch>,
+        returned: Receiver<Batch>,
+        handle: JoinHandle<Stage>,
+        progress: Arc<Progress>,
+    },
+}
+
+/// Indicator values and observations: absorbed in batches, on a worker
+/// thread from the parallel threshold on.
+#[derive(Debug)]
+pub(crate) struct ValueSide {
+    batch: Batch,
+    mode: Mode,
+    /// Values handed to the worker so far, and their bytes.
+    sent_entries: u64,
+    sent_bytes: u64,
+    /// Set when a worker thread could not be started: do not try again.
+    no_worker: bool,
+}
+
+impl Default for ValueSide {
+    fn default() -> Self {
+        Self {
+            batch: Batch::default(),
+            mode: Mode::Inline(Box::default()),
+            sent_entries: 0,
+            sent_bytes: 0,
+            no_worker: false,
+        }
+    }
+}
+
+impl ValueSide {
+    /// Queues one observation of `value` in `slot` by `account` at `ts`.
+    /// `events` is how many events the builder has taken: from
+    /// `parallel_threshold` on, full batches go to the worker.
+    #[inline]
+    pub(crate) fn push(
+        &mut self,
+        account: u32,
+        slot: u32,
+        ts: Timestamp,
+        value: &str,
+        events: u64,
+        parallel_threshold: usize,
+    ) {
+        self.batch.text.push_str(value);
+        self.batch.entries.push(Entry { account, slot, ts, end: self.batch.text.len() });
+        if self.batch.is_full() {
+            self.flush(events >= parallel_threshold as u64);
+        }
+    }
+
+    /// Hands the current batch on: to the worker (starting it if `parallel`
+    /// and it is not running yet), else absorbs it here.
+    fn flush(&mut self, parallel: bool) {
+        if parallel && !self.no_worker && matches!(self.mode, Mode::Inline(_)) {
+            self.start_worker();
+        }
+        match &mut self.mode {
+            Mode::Inline(stage) => {
+                stage.absorb(&self.batch);
+                self.batch.clear();
+            }
+            Mode::Worker { queue, returned, .. } => {
+                let mut next = returned.try_recv().unwrap_or_default();
+                next.clear();
+                let full = std::mem::replace(&mut self.batch, next);
+                self.sent_entries += full.entries.len() as u64;
+                self.sent_bytes += full.text.len() as u64;
+                if let Err(failed) = queue.send(full) {
+                    // The worker is gone (it panicked): absorb nothing more;
+                    // `finish` re-raises its panic.
+                    self.batch = failed.0;
+                    self.batch.clear();
+                }
+            }
+        }
+    }
+
+    /// Moves the inline stage to a worker thread. If the thread cannot be
+    /// started, stays inline (same result, one thread).
+    fn start_worker(&mut self) {
+        let Mode::Inline(stage) = &mut self.mode else { return };
+        let (queue, incoming) = sync_channel::<Batch>(QUEUE);
+        let (give_back, returned) = channel::<Batch>();
+        // The stage travels by channel once the thread runs, so a failed
+        // spawn leaves it here.
+        let (hand_over, take_over) = channel::<Stage>();
+        let progress = Arc::new(Progress::default());
+        let shared = Arc::clone(&progress);
+        let spawned =
+            std::thread::Builder::new().name("hydra-index-values".into()).spawn(move || {
+                let mut stage = take_over.recv().unwrap_or_default();
+                work(&mut stage, &incoming, &give_back, &shared);
+                stage
+            });
+        match spawned {
+            Ok(handle) => {
+                let stage = std::mem::take(stage.as_mut());
+                progress.keys.store(stage.values.len() as u64, Ordering::Relaxed);
+                progress.arena.store(stage.values.arena_len() as u64, Ordering::Relaxed);
+                // The thread is alive and waiting for it, so this cannot fail.
+                let _ = hand_over.send(stage);
+                self.mode = Mode::Worker { queue, returned, handle, progress };
+            }
+            Err(e) => {
+                self.no_worker = true;
+                tracing::debug!("index: no worker thread ({e}); interning on the caller's thread");
+            }
+        }
+    }
+
+    /// Whether `more` more values of at most `bytes` bytes in all can be
+    /// added without passing the interner's limits (conservative while the
+    /// worker lags).
+    pub(crate) fn has_room(&self, more: usize, bytes: usize) -> bool {
+        let queued = self.batch.entries.len();
+        let queued_bytes = self.batch.text.len();
+        match &self.mode {
+            Mode::Inline(stage) => Interner::fits(
+                stage.values.len(),
+                stage.values.arena_len(),
+                queued + more,
+                queued_bytes + bytes,
+            ),
+            Mode::Worker { progress, .. } => {
+                // Read the absorbed count first: keys and bytes read after it
+                // are at least as recent, so the bound can only be too high.
+                let absorbed = progress.entries.load(Ordering::Acquire);
+                let keys = progress.keys.load(Ordering::Acquire) as usize;
+                let arena = progress.arena.load(Ordering::Acquire) as usize;
+                let in_flight = (self.sent_entries - absorbed.min(self.sent_entries)) as usize;
+                // Bytes in flight: bounded by all bytes sent (cheap and safe).
+                Interner::fits(
+                    keys,
+                    arena,
+                    in_flight + queued + more,
+                    self.sent_bytes as usize + queued_bytes + bytes,
+                )
+            }
+        }
+    }
+
+    /// Absorbs everything queued and returns the stage.
+    ///
+    /// # Panics
+    ///
+    /// Re-raises a panic of the worker thread (a bug).
+    pub(crate) fn finish(mut self) -> Stage {
+        match self.mode {
+            Mode::Inline(mut stage) => {
+                stage.absorb(&self.batch);
+                *stage
+            }
+            Mode::Worker { queue, handle, returned, .. } => {
+                let last = std::mem::take(&mut self.batch);
+                // A send error means the worker died; join reports why.
+                let _ = queue.send(last);
+                drop(queue);
+                drop(returned);
+                match handle.join() {
+                    Ok(stage) => stage,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        }
+    }
+}
+
+/// The worker: absorbs batches until the queue closes, handing each back.
+fn work(
+    stage: &mut Stage,
+    incoming: &Receiver<Batch>,
+    give_back: &Sender<Batch>,
+    progress: &Progress,
+) {
+    for batch in incoming {
+        stage.absorb(&batch);
+        progress.keys.store(stage.values.len() as u64, Ordering::Release);
+        progress.arena.store(stage.values.arena_len() as u64, Ordering::Release);
+        progress.entries.fetch_add(batch.entries.len() as u64, Ordering::Release);
+        // The builder may have finished already; then the batch is just dropped.
+        let _ = give_back.send(batch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` observations over a few thousand values in three slots.
+    fn feed(side: &mut ValueSide, n: u64, threshold: usize) {
+        for i in 0..n {
+            let value = format!("v{}", (i * 7919) % 5000);
+            side.push((i % 300) as u32, (i % 3) as u32, i as i64, &value, i, threshold);
+        }
+    }
+
+    #[test]
+    fn worker_and_inline_give_the_same_stage() {
+        let n = 3 * BATCH_ENTRIES as u64 + 123;
+        let mut inline = ValueSide::default();
+        feed(&mut inline, n, usize::MAX);
+        assert!(matches!(inline.mode, Mode::Inline(_)));
+        let mut worker = ValueSide::default();
+        feed(&mut worker, n, 1000);
+        assert!(matches!(worker.mode, Mode::Worker { .. }));
+        assert!(worker.has_room(2, 4096));
+        let (a, b) = (inline.finish(), worker.finish());
+        assert_eq!(a.values.len(), b.values.len());
+        for id in 0..a.values.len() as u32 {
+            assert_eq!((a.values.str(id), a.values.tag(id)), (b.values.str(id), b.values.tag(id)));
+        }
+        let links = a.observations.into_merged();
+        assert_eq!(links, b.observations.into_merged());
+        // 300 accounts × 3 slots, each account seeing a fixed slot.
+        assert!(links.len() >= 300 && links.iter().map(|r| u64::from(r.count)).sum::<u64>() == n);
+    }
+
+    #[test]
+    fn room_is_bounded_by_the_limits() {
+        let side = ValueSide::default();
+        assert!(side.has_room(2, 4096));
+        assert!(!side.has_room(u32::MAX as usize, 0));
+        assert!(!side.has_room(1, usize::MAX));
+    }
+}
