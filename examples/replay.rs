@@ -265,6 +265,10 @@ fn apply_override(config: WatchConfig, o: &str) -> hydra_detect::Result<WatchCon
         "recency_floor" => config.recency_floor(num(value)?),
         "specific_max" => config.specific_max(num(value)? as usize),
         "strong_score" => config.strong_score(num(value)?),
+        "takeover_hours" => config.takeover_secs((num(value)? * 3600.0) as i64),
+        "takeover_weight" => config.takeover_weight(num(value)?),
+        "threshold" => config.threshold(num(value)?),
+        "takeover_behavior_min" => config.takeover_behavior_min(num(value)?),
         kind => {
             let kind = IndicatorKind::parse(kind).map_err(|_| bad())?;
             let (w, c) = value.split_once(':').ok_or_else(bad)?;
@@ -295,6 +299,15 @@ fn report(name: &str, truth: &Truth, flagged: &HashMap<&str, u32>) {
     let recall = tp as f64 / positives.max(1) as f64;
     let median = ttf.get(ttf.len().saturating_sub(1) / 2).copied().unwrap_or(0);
     let p95 = ttf.get(((ttf.len() as f64 * 0.95).ceil() as usize).saturating_sub(1)).copied();
+    let within = |k: u32| ttf.partition_point(|&x| x <= k) as f64 / ttf.len().max(1) as f64;
+    println!(
+        "{name}: share of correct flags by event 1: {:.3}, 2: {:.3}, 3: {:.3}, 5: {:.3}, 8: {:.3}",
+        within(1),
+        within(2),
+        within(3),
+        within(5),
+        within(8)
+    );
     let mut fps: Vec<_> = fp_by_role.into_iter().collect();
     fps.sort();
     println!(

@@ -45,6 +45,9 @@ impl KindWeight {
 /// | `hard_link_min` | 0.5 | evidence a hard link (payment, phone, e-mail, device) must give to flag alone |
 /// | `specific_max` | 40 | an IP, card, device, phone or e-mail shared by at most this many accounts ties two accounts individually |
 /// | `strong_score` | 0.9 | score that flags without two specific links to one banned account |
+/// | `takeover_secs` | 2 hours | signing up from the signup IP of an account banned this recently is an identity takeover |
+/// | `takeover_weight` | 0.5 | evidence of an identity takeover (never flags alone; 0 turns it off) |
+/// | `takeover_behavior_min` | 0.45 | template evidence that corroborates a takeover like shared infrastructure (a card, device, ...) does |
 /// | `horizon_secs` | 90 days | links not seen for this long (event time) are evicted |
 /// | `sweep_step` | 4 | accounts examined for eviction per event |
 /// | `max_banned_scan` | 32 | newest banned accounts examined per indicator when scoring (older ones count at the recency floor) |
@@ -65,6 +68,9 @@ pub struct WatchConfig {
     pub(crate) hard_link_min: f64,
     pub(crate) specific_max: usize,
     pub(crate) strong_score: f64,
+    pub(crate) takeover_secs: i64,
+    pub(crate) takeover_weight: f64,
+    pub(crate) takeover_behavior_min: f64,
     pub(crate) horizon_secs: i64,
     pub(crate) sweep_step: usize,
     pub(crate) max_banned_scan: usize,
@@ -121,6 +127,9 @@ impl Default for WatchConfig {
             hard_link_min: 0.5,
             specific_max: 40,
             strong_score: 0.9,
+            takeover_secs: 2 * HOUR,
+            takeover_weight: 0.5,
+            takeover_behavior_min: 0.45,
             horizon_secs: 90 * DAY,
             sweep_step: 4,
             max_banned_scan: 32,
@@ -190,6 +199,20 @@ impl WatchConfig {
     knob!(
         /// Score that flags without two specific links to one banned account.
         strong_score, get_strong_score: f64
+    );
+    knob!(
+        /// Seconds after a ban during which signing up from the banned
+        /// account's signup IP counts as an identity takeover.
+        takeover_secs, get_takeover_secs: i64
+    );
+    knob!(
+        /// Evidence in [0, 1] an identity takeover gives (0 turns the rule off).
+        takeover_weight, get_takeover_weight: f64
+    );
+    knob!(
+        /// Template (behavior) evidence that corroborates an identity takeover
+        /// like shared infrastructure does (above 1: never).
+        takeover_behavior_min, get_takeover_behavior_min: f64
     );
     knob!(
         /// Links not seen for this many seconds of event time are evicted.
@@ -273,6 +296,19 @@ impl WatchConfig {
         unit("min_family_evidence", self.min_family_evidence)?;
         unit("hard_link_min", self.hard_link_min)?;
         unit("strong_score", self.strong_score)?;
+        unit("takeover_weight", self.takeover_weight)?;
+        if !(self.takeover_behavior_min >= 0.0) {
+            return Err(Error::config(format!(
+                "watch.takeover_behavior_min = {} must be >= 0",
+                self.takeover_behavior_min
+            )));
+        }
+        if self.takeover_secs < 0 {
+            return Err(Error::config(format!(
+                "watch.takeover_secs = {} must be >= 0",
+                self.takeover_secs
+            )));
+        }
         for (i, w) in self.kind_weights.iter().enumerate() {
             let name = IndicatorKind::BUILT_IN.get(i).map_or("custom", |k| k.as_str());
             unit(&format!("kind_weight.{name}.weight"), w.weight)?;

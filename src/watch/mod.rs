@@ -27,7 +27,11 @@
 //! unbanned accounts on the indicator. Families of related kinds combine by
 //! noisy-or with caps; a flag needs the score threshold and corroboration (one
 //! hard link, or two families of which one is not the network): IP evidence
-//! never flags alone. Replacement flags depend only on the events.
+//! never flags alone. The evidence must also be concentrated on one banned
+//! account (two specific links to it), unless the account took over a
+//! banned account's network identity (signed up from its signup IP within
+//! `takeover_secs` of the ban) and shares other infrastructure with banned
+//! accounts. Replacement flags depend only on the events.
 //!
 //! # Memory
 //!
