@@ -149,6 +149,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hydra", default="target/release/hydra", help="path to the hydra binary")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for hydra and PLM")
+    ap.add_argument("--hydra-args", default="",
+                    help="extra arguments for `hydra cluster`, e.g. \"--parallel-moving\"")
     ap.add_argument("--tools", default="hydra,plm,igraph", help="comma-separated subset of hydra,plm,igraph")
     ap.add_argument("--igraph-iterations", type=int, default=2, help="igraph Leiden n_iterations (-1: converge)")
     ap.add_argument("--graph", nargs=3, action="append", metavar=("NAME", "EDGES", "TRUTH"), required=True)
@@ -165,7 +167,7 @@ def main():
                 out = os.path.join(tmp, f"{tool}.txt")
                 if tool == "hydra":
                     cmd = [args.hydra, "--threads", str(args.threads), "cluster", "--edges", edges,
-                           "--truth", truth_path, "--out", out]
+                           "--truth", truth_path, "--out", out] + args.hydra_args.split()
                     stdout, wall, peak, cpu = run_measured(cmd)
                     m = parse_hydra(stdout)
                     # CPU of the whole command (read, detect, write, scores).

@@ -39,6 +39,17 @@ pub(crate) struct Args {
     /// Random seed (Leiden, label propagation): same seed, same output.
     #[arg(long, default_value_t = 42, value_name = "S")]
     seed: u64,
+    /// Leiden: stop once an iteration raises the quality by at most this
+    /// fraction (0: iterate until no improvement).
+    #[arg(long, value_name = "T", default_value_t = LeidenConfig::new().get_tolerance())]
+    tolerance: f64,
+    /// Leiden: at most N iterations (default: as the tolerance allows).
+    #[arg(long, value_name = "N")]
+    max_iterations: Option<usize>,
+    /// Leiden: local moving in parallel batches on large levels (same
+    /// result on any thread count, different from the default loop).
+    #[arg(long)]
+    parallel_moving: bool,
     /// The graph has at least N nodes (isolated nodes after the largest id).
     #[arg(long, value_name = "N")]
     nodes: Option<usize>,
@@ -112,7 +123,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let detect_started = Instant::now();
     let partition = match args.algo {
         Algo::Leiden => {
-            let config = LeidenConfig::new().quality(quality).seed(args.seed);
+            let config = LeidenConfig::new()
+                .quality(quality)
+                .seed(args.seed)
+                .tolerance(args.tolerance)
+                .max_iterations(args.max_iterations)
+                .parallel_moving(args.parallel_moving);
             config.validate(&graph)?;
             leiden(&graph, &config)
         }

@@ -19,7 +19,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use self::aggregate::{LevelGraph, aggregate};
-use self::moving::move_nodes;
+use self::moving::{move_nodes, move_nodes_batched};
 use self::partition::LevelPartition;
 use self::quality::{Cpm, Modularity, QualityFunction};
 use self::refine::refine;
@@ -61,6 +61,7 @@ pub struct LeidenConfig {
     parallel_threshold: usize,
     /// Level-0 graphs of at least this many nodes are renumbered by community.
     renumber_threshold: usize,
+    parallel_moving: bool,
     initial: Option<Partition>,
     /// Sorted, without repeats.
     fixed: Vec<u32>,
@@ -76,6 +77,7 @@ impl Default for LeidenConfig {
             randomness: 0.01,
             parallel_threshold: 50_000,
             renumber_threshold: RENUMBER_NODES,
+            parallel_moving: false,
             initial: None,
             fixed: Vec::new(),
         }
@@ -126,6 +128,28 @@ impl LeidenConfig {
     pub fn tolerance(mut self, tolerance: f64) -> Self {
         self.tolerance = tolerance;
         self
+    }
+
+    /// Runs the local moving of levels above the
+    /// [parallel threshold](LeidenConfig::parallel_threshold) in parallel
+    /// batches (default off).
+    ///
+    /// The queue is taken in batches of a size fixed by the graph; each
+    /// batch's best moves are found in parallel against the partition at
+    /// the start of the batch, then applied in order, each re-checked in
+    /// O(1) and applied only if it still improves the quality (a node whose
+    /// neighbor moved earlier in the batch is queued again instead). The
+    /// result is the same on any number of threads, but not the same as
+    /// with this off. Off by default: on a loaded 2-core machine it was
+    /// slower than the sequential loop, which keeps more in cache.
+    pub fn parallel_moving(mut self, on: bool) -> Self {
+        self.parallel_moving = on;
+        self
+    }
+
+    /// Whether local moving runs in parallel batches.
+    pub fn get_parallel_moving(&self) -> bool {
+        self.parallel_moving
     }
 
     /// The iteration tolerance.
@@ -502,7 +526,11 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
         order.shuffle(rng);
         let moves = {
             let _span = tracing::debug_span!("leiden_move", depth, nodes = level_n).entered();
-            move_nodes(&level, quality, &mut partition, &order)
+            if parallel && config.parallel_moving {
+                move_nodes_batched(&level, quality, &mut partition, &order)
+            } else {
+                move_nodes(&level, quality, &mut partition, &order)
+            }
         };
         drop(order);
         let move_ms = started.elapsed().as_millis() as u64;
@@ -829,6 +857,21 @@ mod tests {
         }
         let par = renumber_by_community(&level, &[0, 1, 0, 1, 0, 1], true).0;
         assert_eq!(par.targets(), r.targets());
+    }
+
+    #[test]
+    fn parallel_moving_is_the_same_on_one_and_two_threads() {
+        let g = planted(10, 30, 11);
+        let config = LeidenConfig::new().parallel_threshold(0).parallel_moving(true);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| leiden(&g, &config))
+        };
+        let one = run(1);
+        assert_eq!(one.community_count(), 10);
+        assert_eq!(run(2), one);
+        let sequential = leiden(&g, &LeidenConfig::new());
+        assert!((modularity(&g, &one, 1.0) - modularity(&g, &sequential, 1.0)).abs() < 1e-9);
     }
 
     #[test]
