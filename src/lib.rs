@@ -119,7 +119,7 @@ pub use crate::report::{
 };
 pub use crate::score::{ScoreConfig, Signal, Weights};
 pub use crate::watch::{
-    ApplyOutcome, DurabilityConfig, DurableWatcher, FLAG_SCHEMA, KindWeight, WatchConfig,
-    WatchFlag, WatchFlagKind, Watcher,
+    ApplyOutcome, DurabilityConfig, DurableWatcher, FLAG_SCHEMA, KindWeight, Recluster,
+    WatchConfig, WatchFlag, WatchFlagKind, Watcher,
 };
 pub use petgraph;

@@ -47,6 +47,8 @@ impl KindWeight {
 /// | `strong_score` | 0.9 | score that flags without two specific links to one banned account |
 /// | `takeover_secs` | 2 hours | signing up from the signup IP of an account banned this recently is an identity takeover |
 /// | `takeover_weight` | 0.5 | evidence of an identity takeover (never flags alone; 0 turns it off) |
+/// | `recluster` | `Off` | re-clustering for hydra-membership flags: `Off`, `Sync(n)` inline every n events, `Background(n)` |
+/// | `hydra_threshold` | 0.8 | strength of a new account's links to one hydra's shared indicators that makes it a member |
 /// | `takeover_behavior_min` | 0.45 | template evidence that corroborates a takeover like shared infrastructure (a card, device, ...) does |
 /// | `horizon_secs` | 90 days | links not seen for this long (event time) are evicted |
 /// | `sweep_step` | 4 | accounts examined for eviction per event |
@@ -71,6 +73,8 @@ pub struct WatchConfig {
     pub(crate) takeover_secs: i64,
     pub(crate) takeover_weight: f64,
     pub(crate) takeover_behavior_min: f64,
+    pub(crate) recluster: super::Recluster,
+    pub(crate) hydra_threshold: f64,
     pub(crate) horizon_secs: i64,
     pub(crate) sweep_step: usize,
     pub(crate) max_banned_scan: usize,
@@ -130,6 +134,8 @@ impl Default for WatchConfig {
             takeover_secs: 2 * HOUR,
             takeover_weight: 0.5,
             takeover_behavior_min: 0.45,
+            recluster: super::Recluster::Off,
+            hydra_threshold: 0.8,
             horizon_secs: 90 * DAY,
             sweep_step: 4,
             max_banned_scan: 32,
@@ -215,6 +221,15 @@ impl WatchConfig {
         takeover_behavior_min, get_takeover_behavior_min: f64
     );
     knob!(
+        /// When re-clustering for hydra-membership flags happens (see [`Recluster`](super::Recluster)).
+        recluster, get_recluster: super::Recluster
+    );
+    knob!(
+        /// Strength in [0, 1] of a new account's links to one hydra's shared
+        /// indicators at which it is flagged a member.
+        hydra_threshold, get_hydra_threshold: f64
+    );
+    knob!(
         /// Links not seen for this many seconds of event time are evicted.
         horizon_secs, get_horizon_secs: i64
     );
@@ -297,6 +312,10 @@ impl WatchConfig {
         unit("hard_link_min", self.hard_link_min)?;
         unit("strong_score", self.strong_score)?;
         unit("takeover_weight", self.takeover_weight)?;
+        unit("hydra_threshold", self.hydra_threshold)?;
+        if matches!(self.recluster, super::Recluster::Sync(0) | super::Recluster::Background(0)) {
+            return Err(Error::config("watch.recluster: the event interval must be at least 1"));
+        }
         if !(self.takeover_behavior_min >= 0.0) {
             return Err(Error::config(format!(
                 "watch.takeover_behavior_min = {} must be >= 0",

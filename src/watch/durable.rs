@@ -166,7 +166,7 @@ impl DurableWatcher {
         let (mut watcher, snap_applied, has_snapshot) = if snap_path.exists() {
             let loaded = snapshot::load(&snap_path)?;
             let applied = loaded.applied;
-            (Watcher::from_snapshot(config, loaded)?, applied, true)
+            (Watcher::from_snapshot(config, loaded, &snap_path)?, applied, true)
         } else {
             (Watcher::new(config)?, 0, false)
         };

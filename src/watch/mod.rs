@@ -70,6 +70,7 @@ mod config;
 mod durable;
 mod flag;
 mod log;
+mod recluster;
 mod replacement;
 mod snapshot;
 mod state;
@@ -82,9 +83,11 @@ use crate::report::Evidence;
 pub use config::{KindWeight, WatchConfig};
 pub use durable::{ApplyOutcome, DurabilityConfig, DurableWatcher};
 pub use flag::{FLAG_SCHEMA, WatchFlag, WatchFlagKind};
+pub use recluster::Recluster;
 
+use recluster::{Hydras, Pending};
 use replacement::{Scratch, Verdict};
-use state::{ANNOUNCED_REPLACEMENT, EXPLICIT_SIGNUP, RETRACTED, State};
+use state::{ANNOUNCED_HYDRA, ANNOUNCED_REPLACEMENT, EXPLICIT_SIGNUP, RETRACTED, State};
 
 /// The streaming detector: apply events in arrival order, collect flags.
 ///
@@ -96,6 +99,16 @@ pub struct Watcher {
     scratch: Scratch,
     /// Reused buffer for derived `ip_prefix` values.
     prefix: String,
+    /// The clustering in force for hydra-membership flags.
+    hydras: Hydras,
+    /// Indicators carrying a mark of `hydras`.
+    marked: Vec<u32>,
+    /// A background re-clustering in progress.
+    pending: Option<Pending>,
+    /// Event count at which the last re-clustering started.
+    last_recluster: u64,
+    /// Reused buffer of (cluster, evidence, indicator, members) for hydra checks.
+    hydra_scratch: Vec<(u32, f64, u32, u32)>,
 }
 
 impl Watcher {
@@ -106,19 +119,44 @@ impl Watcher {
     /// [`Error::config`] if a knob is out of range.
     pub fn new(config: WatchConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Self { config, state: State::new(), scratch: Scratch::default(), prefix: String::new() })
+        Ok(Self {
+            config,
+            state: State::new(),
+            scratch: Scratch::default(),
+            prefix: String::new(),
+            hydras: Hydras::default(),
+            marked: Vec::new(),
+            pending: None,
+            last_recluster: 0,
+            hydra_scratch: Vec::new(),
+        })
     }
 
-    /// A watcher holding a loaded snapshot's state.
-    pub(crate) fn from_snapshot(config: WatchConfig, loaded: snapshot::Loaded) -> Result<Self> {
+    /// A watcher holding a loaded snapshot's state (read from `path`) and
+    /// the clustering that was in force.
+    pub(crate) fn from_snapshot(
+        config: WatchConfig,
+        loaded: snapshot::Loaded,
+        path: &std::path::Path,
+    ) -> Result<Self> {
         let mut w = Self::new(config)?;
         w.state = loaded.state;
+        w.last_recluster = w.state.events;
+        if !loaded.extra.is_empty() {
+            let hydras = recluster::decode(&loaded.extra)
+                .map_err(|m| Error::state(path, format!("inconsistent snapshot: {m}")))?;
+            w.install(hydras);
+        }
         Ok(w)
     }
 
     /// The complete snapshot file image of this watcher after event `applied`.
     pub(crate) fn snapshot_image(&self, applied: u64) -> Vec<u8> {
-        snapshot::encode(&self.state, applied, &[])
+        let mut extra = Vec::new();
+        if self.hydras != Hydras::default() {
+            recluster::encode(&self.hydras, &mut extra);
+        }
+        snapshot::encode(&self.state, applied, &extra)
     }
 
     /// The configuration in force.
@@ -180,7 +218,10 @@ impl Watcher {
                 let grace = self.config.signup_grace_secs;
                 let code = st.kind_code(&indicator.kind);
                 let ind = st.intern_indicator(code, &indicator.value);
-                let mut candidate = st.link(id, ind, ts) && st.has_ban_before(ind, id, grace);
+                let new_link = st.link(id, ind, ts);
+                let mut candidate = new_link && st.has_ban_before(ind, id, grace);
+                // Only non-network indicators carry hydra marks.
+                let hydra_candidate = new_link && st.indicators[ind as usize].hydra != 0;
                 if indicator.kind == IndicatorKind::Ip
                     && let Some(ip) = parse_ip(&indicator.value)
                 {
@@ -196,6 +237,10 @@ impl Watcher {
                         self.announce_replacement(seq, ts, id, verdict, flags);
                     }
                 }
+                let a = &self.state.accounts[id as usize];
+                if hydra_candidate && a.ban.is_none() && a.bits & ANNOUNCED_HYDRA == 0 {
+                    self.check_hydra_link(seq, ts, id, flags);
+                }
             }
             Action::Ban { reason } => {
                 let weight = self.config.reason_weight(reason.as_deref()) as f32;
@@ -208,7 +253,194 @@ impl Watcher {
             }
         }
         self.state.sweep(self.config.horizon_secs, self.config.sweep_step);
+        self.recluster_step(seq, ts, flags);
         Ok(())
+    }
+
+    /// Publishes a finished background clustering, starts a new one when it
+    /// is due, or re-clusters inline in `Sync` mode.
+    fn recluster_step(&mut self, seq: u64, ts: Timestamp, flags: &mut Vec<WatchFlag>) {
+        let events = self.state.events;
+        match self.config.recluster {
+            Recluster::Off => {}
+            Recluster::Sync(n) => {
+                if events.is_multiple_of(n) {
+                    let input = recluster::input_events(&self.state);
+                    match recluster::cluster(input, events) {
+                        Ok(h) => self.publish(h, seq, ts, flags),
+                        Err(e) => tracing::warn!("re-clustering at event {events} failed: {e}"),
+                    }
+                }
+            }
+            Recluster::Background(n) => {
+                if let Some(result) = self.pending.as_ref().and_then(Pending::poll) {
+                    self.pending = None;
+                    match result {
+                        Ok(h) => self.publish(h, seq, ts, flags),
+                        Err(e) => tracing::warn!("background re-clustering failed: {e}"),
+                    }
+                }
+                if self.pending.is_none() && events >= self.last_recluster + n {
+                    self.last_recluster = events;
+                    let input = recluster::input_events(&self.state);
+                    self.pending = Some(Pending::spawn(input, events));
+                }
+            }
+        }
+    }
+
+    /// Puts `hydras` in force: marks its shared indicators (the marks of
+    /// the previous clustering are cleared).
+    fn install(&mut self, hydras: Hydras) {
+        for id in self.marked.drain(..) {
+            let ind = &mut self.state.indicators[id as usize];
+            ind.hydra = 0;
+            ind.hydra_members = 0;
+        }
+        for m in &hydras.marks {
+            if let Some(id) = self.state.find_indicator(&m.kind, &m.value) {
+                let ind = &mut self.state.indicators[id as usize];
+                ind.hydra = m.cluster + 1;
+                ind.hydra_members = m.members;
+                self.marked.push(id);
+            }
+        }
+        self.hydras = hydras;
+    }
+
+    /// Installs `hydras` and announces every member not yet announced as a
+    /// hydra member (banned members need no message).
+    fn publish(&mut self, hydras: Hydras, seq: u64, ts: Timestamp, flags: &mut Vec<WatchFlag>) {
+        self.install(hydras);
+        for c in 0..self.hydras.clusters.len() {
+            for m in 0..self.hydras.clusters[c].members.len() {
+                let Some(id) = self.state.account_id(&self.hydras.clusters[c].members[m]) else {
+                    continue;
+                };
+                let a = &self.state.accounts[id as usize];
+                if a.ban.is_some() || a.bits & ANNOUNCED_HYDRA != 0 {
+                    continue;
+                }
+                let score = self.hydras.clusters[c].score;
+                self.hydra_evidence(id);
+                self.hydra_scratch.retain(|x| x.0 == c as u32);
+                self.announce_hydra(seq, ts, id, c as u32, score, flags);
+            }
+        }
+    }
+
+    /// Fills `hydra_scratch` with the account's links to marked indicators:
+    /// (cluster, evidence, indicator, members), strongest first within a
+    /// cluster, clusters in index order.
+    ///
+    /// The evidence of one link is `weight(kind) × members / accounts` on
+    /// the indicator: a card, device, phone or e-mail mostly held by one
+    /// hydra's members says much, a popular template little.
+    fn hydra_evidence(&mut self, id: u32) {
+        let st = &self.state;
+        self.hydra_scratch.clear();
+        for l in &st.accounts[id as usize].links {
+            let ind = &st.indicators[l.indicator as usize];
+            if ind.hydra == 0 {
+                continue;
+            }
+            let purity = f64::from(ind.hydra_members) / f64::from(ind.accounts.max(1));
+            let e = hydra_kind_weight(ind.kind) * purity.min(1.0);
+            self.hydra_scratch.push((ind.hydra - 1, e, l.indicator, ind.hydra_members));
+        }
+        self.hydra_scratch
+            .sort_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)).then(x.2.cmp(&y.2)));
+    }
+
+    /// After a new link to a marked indicator: flags the account as a member
+    /// of the cluster it links to most strongly, if that is strong enough
+    /// (`hydra_threshold`, with at least one hard link held mostly by the
+    /// cluster's members).
+    fn check_hydra_link(&mut self, seq: u64, ts: Timestamp, id: u32, flags: &mut Vec<WatchFlag>) {
+        self.hydra_evidence(id);
+        let mut best: Option<(u32, f64)> = None;
+        for run in self.hydra_scratch.chunk_by(|x, y| x.0 == y.0) {
+            let strength = 1.0 - run.iter().map(|x| 1.0 - x.1).product::<f64>();
+            let hard = run.iter().any(|x| {
+                let ind = &self.state.indicators[x.2 as usize];
+                state_is_hard(ind.kind) && 2 * ind.hydra_members >= ind.accounts
+            });
+            if hard
+                && strength >= self.config.hydra_threshold
+                && best.is_none_or(|b| strength > b.1)
+            {
+                best = Some((run[0].0, strength));
+            }
+        }
+        if let Some((c, strength)) = best {
+            self.hydra_scratch.retain(|x| x.0 == c);
+            self.announce_hydra(seq, ts, id, c, strength, flags);
+        }
+    }
+
+    /// Announces a hydra flag with the evidence in `hydra_scratch`.
+    fn announce_hydra(
+        &mut self,
+        seq: u64,
+        ts: Timestamp,
+        id: u32,
+        cluster: u32,
+        score: f64,
+        flags: &mut Vec<WatchFlag>,
+    ) {
+        let st = &mut self.state;
+        st.accounts[id as usize].bits |= ANNOUNCED_HYDRA;
+        let evidence = self
+            .hydra_scratch
+            .iter()
+            .take(self.config.max_evidence)
+            .map(|&(_, _, ind, members)| {
+                let ind = &st.indicators[ind as usize];
+                Evidence {
+                    kind: st.kind(ind.kind),
+                    value: ind.value.to_string(),
+                    shared_with: members as usize,
+                }
+            })
+            .collect();
+        flags.push(WatchFlag {
+            schema: FLAG_SCHEMA.to_owned(),
+            seq,
+            ts,
+            account: st.accounts[id as usize].name.to_string(),
+            flag: WatchFlagKind::Hydra,
+            score: flag::round_score(score),
+            cluster: Some(crate::id::ClusterId::new(
+                self.hydras.clusters[cluster as usize].id.clone(),
+            )),
+            linked_banned: Vec::new(),
+            evidence,
+        });
+    }
+
+    /// The hydra clusters of the clustering in force: (id, score, members).
+    pub fn hydra_clusters(&self) -> impl Iterator<Item = (&str, f64, usize)> {
+        self.hydras.clusters.iter().map(|c| (c.id.as_str(), c.score, c.members.len()))
+    }
+
+    /// Event count at which the clustering in force was computed (0 if none).
+    pub fn clustered_at(&self) -> u64 {
+        self.hydras.at
+    }
+
+    /// Waits for a background re-clustering in progress, if any, and
+    /// publishes it (its flags go to `flags` with sequence number `seq`).
+    /// For tests and orderly shutdown; the event path never calls it.
+    pub fn finish_recluster(&mut self, seq: u64, flags: &mut Vec<WatchFlag>) {
+        if let Some(p) = self.pending.take() {
+            match p.wait() {
+                Ok(h) => {
+                    let ts = self.state.now;
+                    self.publish(h, seq, ts, flags);
+                }
+                Err(e) => tracing::warn!("background re-clustering failed: {e}"),
+            }
+        }
     }
 
     fn announce_replacement(
@@ -322,6 +554,25 @@ impl Watcher {
     pub fn link_count(&self) -> u64 {
         self.state.live_links
     }
+}
+
+/// How much one link to a hydra's marked indicator says, by kind code: hard
+/// links (payment, device, e-mail, phone) most, templates and e-mail domains
+/// some, client fingerprints little.
+fn hydra_kind_weight(code: u16) -> f64 {
+    match code {
+        3 | 4 | 6 | 8 => 0.7,
+        11 => 0.35,
+        7 | 10 => 0.3,
+        5 | 9 => 0.1,
+        0..=2 => 0.0,
+        _ => 0.2,
+    }
+}
+
+/// Whether a kind code is a hard link (payment, device, e-mail, phone).
+fn state_is_hard(code: u16) -> bool {
+    matches!(code, 3 | 4 | 6 | 8)
 }
 
 /// Writes `ip`'s `ip_prefix` value into `out` without allocating (the same

@@ -100,6 +100,8 @@ pub(crate) fn encode(state: &State, applied: u64, extra: &[u8]) -> Vec<u8> {
 pub(crate) struct Loaded {
     pub(crate) state: State,
     pub(crate) applied: u64,
+    /// The clustering bytes written beside the state.
+    pub(crate) extra: Vec<u8>,
 }
 
 /// Reads and verifies the snapshot at `path`.
@@ -216,20 +218,28 @@ fn decode_payload(payload: &[u8]) -> std::result::Result<Loaded, String> {
                 weight: d.f32("banned weight")?,
             });
         }
-        state.indicators.push(Indicator { kind, value, accounts, banned, suspects });
+        state.indicators.push(Indicator {
+            kind,
+            value,
+            accounts,
+            banned,
+            suspects,
+            ..Indicator::default()
+        });
     }
-    // Reserved for the clustering state of hydra-membership flags; written
-    // empty by this version, skipped on reading.
-    let k = d.len("reserved bytes", 1)?;
+    // The clustering in force for hydra-membership flags (empty when none),
+    // decoded by the caller.
+    let k = d.len("clustering bytes", 1)?;
+    let mut extra = Vec::with_capacity(k);
     for _ in 0..k {
-        d.u8("reserved byte")?;
+        extra.push(d.u8("clustering byte")?);
     }
     if !d.is_empty() {
         return Err("trailing bytes after the payload".into());
     }
     check(&state)?;
     state.rebuild_maps();
-    Ok(Loaded { state, applied })
+    Ok(Loaded { state, applied, extra })
 }
 
 /// Cross-checks ids so that a snapshot that passed its checksum but was

@@ -13,6 +13,9 @@ use crate::event::{IndicatorKind, Timestamp};
 /// Number of built-in kinds; custom kinds get codes from here on.
 pub(crate) const BUILT_IN_KINDS: u16 = IndicatorKind::BUILT_IN.len() as u16;
 
+/// Kind code of `ip_prefix` (its position in `IndicatorKind::BUILT_IN`).
+pub(crate) const IP_PREFIX_CODE: u16 = 1;
+
 /// Account bit: announced as a replacement.
 pub(crate) const ANNOUNCED_REPLACEMENT: u8 = 1;
 /// Account bit: announced as a hydra member.
@@ -88,6 +91,12 @@ pub(crate) struct Indicator {
     pub(crate) banned: Vec<BannedOn>,
     /// Linked accounts with the `SUSPECT` bit.
     pub(crate) suspects: u32,
+    /// 1 + index of the hydra cluster (of the clustering in force) whose
+    /// members share it; 0 if none. Not in snapshots: set again from the
+    /// clustering stored beside them.
+    pub(crate) hydra: u32,
+    /// Members of that cluster linked to it.
+    pub(crate) hydra_members: u32,
 }
 
 impl Indicator {
@@ -199,6 +208,15 @@ impl State {
             Some(i) => i as u16,
             None => super::config::kind_slot(kind) as u16,
         }
+    }
+
+    /// The id of indicator `kind`=`value` if held, without creating it.
+    pub(crate) fn find_indicator(&self, kind: &IndicatorKind, value: &str) -> Option<u32> {
+        let code = match kind {
+            IndicatorKind::Custom(name) => *self.custom_kind_ids.get(&**name)?,
+            _ => kind.built_in_index()? as u16,
+        };
+        self.indicator_ids[code as usize].get(value).copied()
     }
 
     /// The kind named by a code.

@@ -1,14 +1,15 @@
 //! The streaming watcher: hand-made scenarios (household, hydra pool and ban
 //! wave), retractions, at-most-once announcements, bounded memory, crash
-//! recovery of `hydra watch --state` under SIGKILL, and damaged state files.
+//! recovery of `hydra watch --state` under SIGKILL (replacement and hydra
+//! flags), inline and background re-clustering, and damaged state files.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use hydra_detect::{
-    DurabilityConfig, DurableWatcher, ErrorKind, Event, IndicatorKind, WatchConfig, WatchFlag,
-    WatchFlagKind, Watcher,
+    DurabilityConfig, DurableWatcher, ErrorKind, Event, IndicatorKind, Recluster, WatchConfig,
+    WatchFlag, WatchFlagKind, Watcher,
 };
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
@@ -237,6 +238,77 @@ fn replacement_flags_do_not_depend_on_batching_or_restarts() {
     assert_eq!(got, want);
 }
 
+#[test]
+fn hydra_flags_with_sync_reclustering_do_not_depend_on_restarts() {
+    // Re-clustering inline every 50 events: one watcher, and a durable
+    // watcher reopened every 7 events (snapshots every 40), give the same
+    // hydra and replacement flags.
+    let events = scenario(5);
+    let config = WatchConfig::new().recluster(Recluster::Sync(50));
+    let mut watcher = Watcher::new(config.clone()).unwrap();
+    let mut expected = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        watcher.apply_into(i as u64 + 1, e, &mut expected).unwrap();
+    }
+    let hydra = flagged(&expected, WatchFlagKind::Hydra);
+    assert!(hydra.len() >= 10, "scenario too weak: {} hydra flags", hydra.len());
+    // Members of the operators' clusters, never a household.
+    assert!(hydra.iter().all(|a| a.starts_with("op")), "{hydra:?}");
+    assert!(watcher.clustered_at() > 0 && watcher.hydra_clusters().count() >= 1);
+    for f in expected.iter().filter(|f| f.flag == WatchFlagKind::Hydra) {
+        assert!(f.cluster.is_some() && !f.evidence.is_empty(), "{}", f.to_json());
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = SharedBuf::default();
+    let durability = DurabilityConfig::new().snapshot_every(40);
+    let mut seq = 0;
+    while seq < events.len() {
+        let mut w = DurableWatcher::open(
+            dir.path(),
+            config.clone(),
+            durability.clone(),
+            Box::new(out.clone()),
+        )
+        .unwrap();
+        assert_eq!(w.applied(), seq as u64);
+        let end = (seq + 7).min(events.len());
+        for (i, e) in events[..end].iter().enumerate() {
+            w.apply(i as u64 + 1, e).unwrap();
+        }
+        w.close().unwrap();
+        seq = end;
+    }
+    let want: Vec<String> = expected.iter().map(WatchFlag::to_json).collect();
+    assert_eq!(out.lines(), want);
+}
+
+#[test]
+fn background_reclustering_publishes_without_blocking_the_event_path() {
+    // One background run, started at the second-to-last event: whenever it
+    // finishes, the events go on, and waiting for it at the end publishes
+    // the same clustering an inline run at that count would.
+    let events = scenario(5);
+    let at = events.len() as u64 - 1;
+    let mut watcher =
+        Watcher::new(WatchConfig::new().recluster(Recluster::Background(at))).unwrap();
+    let mut flags = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        watcher.apply_into(i as u64 + 1, e, &mut flags).unwrap();
+    }
+    watcher.finish_recluster(events.len() as u64, &mut flags);
+    assert_eq!(watcher.clustered_at(), at);
+    assert!(watcher.hydra_clusters().count() >= 1);
+    let hydra = flagged(&flags, WatchFlagKind::Hydra);
+    assert!(!hydra.is_empty());
+    assert!(hydra.iter().all(|a| a.starts_with("op")), "{hydra:?}");
+    // At most once per account.
+    let mut sorted = hydra.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), hydra.len());
+}
+
 /// A seeded synthetic platform: households, solo users, and two operators
 /// with ban waves followed by replacements.
 fn scenario(seed: u64) -> Vec<Event> {
@@ -375,6 +447,8 @@ fn sigkill_mid_stream_loses_nothing_acknowledged_and_repeats_no_flag() {
     let (expected, _, ok) = watch_to_end(&["--sync-recluster", "50"], &input);
     assert!(ok);
     assert!(expected.len() >= 5, "scenario too weak: {expected:?}");
+    // Hydra-membership flags are covered too.
+    assert!(expected.iter().any(|l| l.contains(r#""flag":"hydra""#)), "{expected:?}");
 
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");

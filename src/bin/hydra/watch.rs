@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use hydra_detect::{
-    DurabilityConfig, DurableWatcher, EventReader, Format, IngestConfig, Record, SkipCounts,
-    WatchConfig, WatchFlag, Watcher,
+    DurabilityConfig, DurableWatcher, EventReader, Format, IngestConfig, Recluster, Record,
+    SkipCounts, WatchConfig, WatchFlag, Watcher,
 };
 
 /// Watch a live event stream and announce replacement and hydra flags.
@@ -33,12 +33,16 @@ pub(crate) struct Args {
     /// Input format on standard input.
     #[arg(long, value_enum, default_value = "csv")]
     format: InputFormat,
-    /// Re-cluster inline every N events, for deterministic hydra-membership
-    /// flags. Hydra-membership flags are not implemented yet: this watcher
-    /// announces replacements (and retractions), which are deterministic
-    /// whatever this option says; it is accepted so scripts need no change.
-    #[arg(long, value_name = "N")]
+    /// Re-cluster inline every N applied events instead of in the
+    /// background, so that hydra-membership flags are reproducible (the
+    /// event path waits for each re-clustering).
+    #[arg(long, value_name = "N", conflicts_with = "recluster_every")]
     sync_recluster: Option<u64>,
+    /// Re-cluster in the background every N applied events (0: never, no
+    /// hydra-membership flags). Event handling never waits for it; hydra
+    /// flags use the newest finished clustering.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    recluster_every: u64,
     /// Sequence number of the first input record (when a producer resends
     /// from event N+1 after a restart, pass N+1).
     #[arg(long, value_name = "SEQ", default_value_t = 1)]
@@ -60,9 +64,14 @@ enum InputFormat {
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.first_seq >= 1, "--first-seq must be at least 1");
     let mut config = WatchConfig::new();
-    if let Some(n) = args.sync_recluster {
-        anyhow::ensure!(n >= 1, "--sync-recluster must be at least 1");
-    }
+    config = config.recluster(match args.sync_recluster {
+        Some(n) => {
+            anyhow::ensure!(n >= 1, "--sync-recluster must be at least 1");
+            Recluster::Sync(n)
+        }
+        None if args.recluster_every == 0 => Recluster::Off,
+        None => Recluster::Background(args.recluster_every),
+    });
     if let Some(t) = args.threshold {
         config = config.threshold(t);
     }
