@@ -236,8 +236,9 @@ impl Projector<'_> {
         let before = buf.counters.regular + buf.counters.window;
         if degree <= self.cap {
             buf.scratch.clear();
-            buf.scratch
-                .extend(self.index.indicator_links(id).map(|(a, l)| (0, l.first, a.as_u32())));
+            let (accounts, firsts) =
+                (self.index.indicator_accounts(id), self.index.indicator_firsts(id));
+            buf.scratch.extend(accounts.iter().zip(firsts).map(|(a, &f)| (0, f, a.as_u32())));
             let w = weight * specificity(degree);
             self.all_pairs(kind, w, 0..buf.scratch.len(), buf);
             let n = degree as u64;
@@ -278,11 +279,10 @@ impl Projector<'_> {
     fn windows(&self, kind: usize, weight: f64, id: IndicatorId, buf: &mut Buffer) {
         let ws = self.window_secs.max(1);
         buf.scratch.clear();
-        buf.scratch.extend(
-            self.index
-                .indicator_links(id)
-                .map(|(a, l)| (l.first.div_euclid(ws), l.first, a.as_u32())),
-        );
+        let (accounts, firsts) =
+            (self.index.indicator_accounts(id), self.index.indicator_firsts(id));
+        buf.scratch
+            .extend(accounts.iter().zip(firsts).map(|(a, &f)| (f.div_euclid(ws), f, a.as_u32())));
         // By (window, first, account): each window's accounts in a run.
         buf.scratch.sort_unstable_by_key(|&(w, _, a)| (w, a));
         buf.windows.clear();

@@ -133,6 +133,7 @@ impl Interner {
     /// # Panics
     ///
     /// If `id` was not handed out by this interner.
+    #[cfg(test)]
     #[track_caller]
     pub(crate) fn str(&self, id: u32) -> &str {
         // The bytes were copied from a `&str`, so this cannot fail.
@@ -338,31 +339,52 @@ impl Interner {
         }
     }
 
-    /// The strings of `order`, in that order, as a table. Chunks are
-    /// copied in parallel from `parallel_threshold` strings (the reads are
-    /// random, so two threads hide each other's cache misses).
-    pub(crate) fn table_of(&self, order: &[u32], parallel_threshold: usize) -> StrTable {
-        const CHUNK: usize = 1 << 16;
-        let part = |ids: &[u32]| {
-            let bytes = ids.iter().map(|&id| self.bytes(id).len()).sum();
-            let mut table = StrTable::with_capacity(ids.len(), bytes);
-            for &id in ids {
-                table.push(self.str(id));
-            }
-            table
+    /// The strings as a table in which `id` is at position `rank[id]`
+    /// (`rank` a permutation of the ids).
+    ///
+    /// The arena is read in order and each string written to its place:
+    /// random writes, unlike random reads, do not stall on cache misses one
+    /// at a time.
+    ///
+    /// # Complexity
+    ///
+    /// `O(n + b)` for `n` strings of `b` bytes.
+    ///
+    /// # Panics
+    ///
+    /// If `rank` is not a permutation of `0..self.len()` (a caller bug).
+    pub(crate) fn table_by_rank(&self, rank: &[u32]) -> StrTable {
+        let n = self.len();
+        assert_eq!(rank.len(), n, "one rank per id");
+        let records = || {
+            let mut at = 0;
+            std::iter::from_fn(move || {
+                (at < self.arena.len()).then(|| {
+                    let id = read_u32(&self.arena, at);
+                    let len = read_u32(&self.arena, at + 8) as usize;
+                    let start = at + HEADER;
+                    at = start + len;
+                    (id, start..start + len)
+                })
+            })
         };
-        if order.len() < parallel_threshold.max(2 * CHUNK) {
-            return part(order);
+        let mut ends = vec![0usize; n];
+        for (id, range) in records() {
+            ends[rank[id as usize] as usize] = range.len();
         }
-        let parts: Vec<StrTable> = order.par_chunks(CHUNK).map(part).collect();
-        let bytes = parts.iter().map(|p| p.text.len()).sum();
-        let mut table = StrTable::with_capacity(order.len(), bytes);
-        for p in parts {
-            let base = table.text.len();
-            table.text.push_str(&p.text);
-            table.ends.extend(p.ends.iter().map(|&e| base + e));
+        let mut total = 0;
+        for e in &mut ends {
+            total += *e;
+            *e = total;
         }
-        table
+        let mut text = vec![0u8; total];
+        for (id, range) in records() {
+            let end = ends[rank[id as usize] as usize];
+            text[end - range.len()..end].copy_from_slice(&self.arena[range]);
+        }
+        // Whole `&str`s copied to whole places: still UTF-8.
+        let text = String::from_utf8(text).expect("interned keys are UTF-8");
+        StrTable { text, ends }
     }
 
     /// Heap bytes held.
@@ -385,17 +407,6 @@ pub(crate) struct StrTable {
 }
 
 impl StrTable {
-    /// An empty table with room for `count` strings of `bytes` total length.
-    pub(crate) fn with_capacity(count: usize, bytes: usize) -> Self {
-        Self { text: String::with_capacity(bytes), ends: Vec::with_capacity(count) }
-    }
-
-    /// Appends `s`; its position is the previous [`StrTable::len`].
-    pub(crate) fn push(&mut self, s: &str) {
-        self.text.push_str(s);
-        self.ends.push(self.text.len());
-    }
-
     /// How many strings the table holds.
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
@@ -465,10 +476,15 @@ mod tests {
             ids
         };
         assert_eq!(order, [3, 1, 2, 0]);
-        let table = interner.table_of(&order, usize::MAX);
-        assert_eq!(interner.table_of(&order, 0).get(3), "pear");
+        // Id 4 ("fig" under tag 5) goes last.
+        let mut rank = vec![4u32; 5];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        let table = interner.table_by_rank(&rank);
+        assert_eq!(table.len(), 5);
         let got: Vec<&str> = (0..table.len()).map(|i| table.get(i)).collect();
-        assert_eq!(got, ["", "apple", "fig", "pear"]);
+        assert_eq!(got, ["", "apple", "fig", "pear", "fig"]);
         assert_eq!(table.find_in(0..4, "fig"), Some(2));
         assert_eq!(table.find_in(0..4, "kiwi"), None);
         assert_eq!(table.find_in(1..4, ""), None);
@@ -499,24 +515,18 @@ mod tests {
             assert_eq!(interner.intern(tag, key), i as u32);
             assert_eq!((interner.str(i as u32), interner.tag(i as u32)), (key, tag));
         }
+        // Reversed ranks reverse the table.
+        let n = interner.len() as u32;
+        let rank: Vec<u32> = (0..n).rev().collect();
+        let table = interner.table_by_rank(&rank);
+        assert_eq!(table.len(), n as usize);
+        assert_eq!(table.get(0), interner.str(n - 1));
+        assert_eq!(table.get(n as usize - 1), long);
+        assert_eq!(table.get(n as usize - 7), huge);
         assert_eq!(interner.get(1, &huge), Some(6));
         assert_eq!(interner.get(1, &huge[1..]), None);
         assert_eq!(interner.get(2, "key-4999-with-a-long-enough-suffix"), Some(5006));
         assert_eq!(interner.len(), 5007);
-    }
-
-    #[test]
-    fn parallel_table_matches_serial() {
-        let mut interner = Interner::default();
-        let n = 140_000u32;
-        for i in 0..n {
-            interner.intern(0, &format!("s{:x}", i.wrapping_mul(2_654_435_761)));
-        }
-        let order: Vec<u32> = (0..n).rev().collect();
-        let (serial, parallel) =
-            (interner.table_of(&order, usize::MAX), interner.table_of(&order, 0));
-        assert_eq!((serial.text.as_str(), &serial.ends), (parallel.text.as_str(), &parallel.ends));
-        assert_eq!(parallel.get(0), interner.str(n - 1));
     }
 
     #[test]

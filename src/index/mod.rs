@@ -45,7 +45,7 @@ use crate::ingest::normalize::{
 
 use interner::{Interner, StrTable};
 use postings::Postings;
-use times::{AccountTimes, Activity, BanEvent, build_bans, minute_of};
+use times::{AccountTimes, BanEvent, build_bans};
 use values::ValueSide;
 
 pub(crate) use stats::DegreeBucket;
@@ -99,7 +99,6 @@ pub(crate) struct IndexBuilder {
     /// Indicator values keyed by (slot, value), whose ids are the
     /// temporary indicator ids, and the observation records.
     values: ValueSide,
-    activity: Activity,
     bans: Vec<BanEvent>,
     events: u64,
     parallel_threshold: usize,
@@ -123,7 +122,6 @@ impl IndexBuilder {
             kinds: IndicatorKind::BUILT_IN.to_vec(),
             custom_slots: AHashMap::new(),
             values: ValueSide::default(),
-            activity: Activity::new(DEFAULT_ACTIVITY_CAP),
             bans: Vec::new(),
             events: 0,
             parallel_threshold: DEFAULT_PARALLEL_THRESHOLD,
@@ -203,20 +201,21 @@ impl IndexBuilder {
         let account = self.account(&event.account);
         let ts = event.ts;
         self.events += 1;
-        self.times[account as usize].saw(ts);
+        if !matches!(event.action, Action::Observe(_)) {
+            // Observations note times on the value side (see `values`).
+            self.times[account as usize].saw(ts);
+        }
         match &event.action {
             Action::Signup => {
                 let t = &mut self.times[account as usize];
                 t.signup = t.signup.min(ts);
             }
             Action::Observe(ind) => {
-                self.times[account as usize].observations += 1;
-                self.activity.push(account, minute_of(ts));
                 let slot = self.slot(&ind.kind);
                 let (events, pt) = (self.events, self.parallel_threshold);
                 if let Some(ip) = ip {
                     write_ip(ip, &mut self.scratch);
-                    self.values.push(account, slot as u32, ts, &self.scratch, events, pt);
+                    self.values.push(account, slot as u32, ts, &self.scratch, false, events, pt);
                     let prefix_slot = IndicatorKind::IpPrefix.built_in_index().unwrap_or(slot);
                     write_ip_prefix(ip, &mut self.prefix_scratch);
                     self.values.push(
@@ -224,11 +223,12 @@ impl IndexBuilder {
                         prefix_slot as u32,
                         ts,
                         &self.prefix_scratch,
+                        true,
                         events,
                         pt,
                     );
                 } else {
-                    self.values.push(account, slot as u32, ts, &ind.value, events, pt);
+                    self.values.push(account, slot as u32, ts, &ind.value, false, events, pt);
                 }
             }
             Action::Ban { reason } => self.bans.push(BanEvent {
@@ -296,19 +296,24 @@ impl IndexBuilder {
     pub(crate) fn finish(self) -> Index {
         let pt = self.parallel_threshold;
         let parallel = self.events >= pt as u64;
-        let Self { accounts, times, kinds, values, activity, bans, events, .. } = self;
+        let Self { accounts, mut times, kinds, values, bans, events, .. } = self;
+        let stage = values.finish();
+        for (t, o) in times.iter_mut().zip(&stage.times) {
+            t.first = t.first.min(o.first);
+            t.last = t.last.max(o.last);
+            t.observations += o.observations;
+        }
+        let activity = stage.activity;
         // The two sides share nothing until the postings: freeze them side by side.
         let ((accounts, account_rank, times), (links, values)) = join_if(
             parallel,
             || freeze_accounts(accounts, &times, pt),
             || {
-                let stage = values.finish();
-                let (links, values) = join_if(
+                join_if(
                     parallel,
                     || stage.observations.into_merged(),
                     || freeze_values(stage.values, &kinds, pt),
-                );
-                (links, values)
+                )
             },
         );
         let FrozenValues { kinds, kind_starts, table: values, rank: indicator_rank } = values;
@@ -352,14 +357,13 @@ fn freeze_accounts(
     accounts.drop_table();
     let mut order: Vec<u32> = (0..accounts.len() as u32).collect();
     accounts.sort_ids(&mut order, pt);
-    let table = accounts.table_of(&order, pt);
-    drop(accounts);
     let mut rank = vec![0u32; order.len()];
     let mut sorted_times = Vec::with_capacity(order.len());
     for (r, &temp) in order.iter().enumerate() {
         rank[temp as usize] = r as u32;
         sorted_times.push(times[temp as usize]);
     }
+    let table = accounts.table_by_rank(&rank);
     (table, rank, sorted_times)
 }
 
@@ -408,12 +412,12 @@ fn freeze_values(mut values: Interner, slot_kinds: &[IndicatorKind], pt: usize) 
         kinds.push(slot_kinds[slot].clone());
         kind_starts.push(group_starts[rank + 1] as u32);
     }
-    let table = values.table_of(&order, pt);
-    drop(values);
     let mut rank = vec![0u32; n];
     for (r, &temp) in order.iter().enumerate() {
         rank[temp as usize] = r as u32;
     }
+    drop(order);
+    let table = values.table_by_rank(&rank);
     FrozenValues { kinds, kind_starts, table, rank }
 }
 
@@ -568,6 +572,19 @@ impl Index {
     pub(crate) fn indicator_accounts(&self, indicator: IndicatorId) -> &[AccountId] {
         let p = &self.postings;
         &p.indicator_accounts
+            [p.indicator_offsets[indicator.index()]..p.indicator_offsets[indicator.index() + 1]]
+    }
+
+    /// When each account of [`Index::indicator_accounts`] was first seen on
+    /// `indicator` (same order).
+    ///
+    /// # Panics
+    ///
+    /// If `indicator` is not an id of this index.
+    #[track_caller]
+    pub(crate) fn indicator_firsts(&self, indicator: IndicatorId) -> &[Timestamp] {
+        let p = &self.postings;
+        &p.indicator_firsts
             [p.indicator_offsets[indicator.index()]..p.indicator_offsets[indicator.index() + 1]]
     }
 
@@ -756,6 +773,7 @@ mod tests {
         assert_eq!((link.first, link.last, link.count), (100, 130, 2));
         let via: Vec<(AccountId, Link)> =
             index.indicator_links(ip1).map(|(a, l)| (a, *l)).collect();
+        assert_eq!(index.indicator_firsts(ip1), [link.first]);
         assert_eq!(via, [(b, *link)]);
         assert_eq!(index.observation_count(b), 2);
         assert_eq!(index.link_count(), 7);

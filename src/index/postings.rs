@@ -130,6 +130,10 @@ pub(crate) struct Postings {
     /// accounts are `indicator_accounts[indicator_offsets[i]..indicator_offsets[i + 1]]`, sorted.
     pub(crate) indicator_offsets: Vec<usize>,
     pub(crate) indicator_accounts: Vec<AccountId>,
+    /// Parallel to `indicator_accounts`: when each account was first seen on
+    /// the indicator, so projection reads links in indicator order without a
+    /// search per account.
+    pub(crate) indicator_firsts: Vec<Timestamp>,
     /// Ids of the indicators with two or more accounts, sorted; `bitmaps[j]`
     /// holds the accounts of `shared[j]`.
     pub(crate) shared: Vec<IndicatorId>,
@@ -191,10 +195,12 @@ impl Postings {
         }
         let mut cursor = indicator_offsets.clone();
         let mut indicator_accounts = vec![AccountId::new(0); links.len()];
+        let mut indicator_firsts = vec![0; links.len()];
         for a in 0..accounts {
             for l in &links[account_offsets[a]..account_offsets[a + 1]] {
                 let i = l.indicator.index();
                 indicator_accounts[cursor[i]] = AccountId::new(a as u32);
+                indicator_firsts[cursor[i]] = l.first;
                 cursor[i] += 1;
             }
         }
@@ -217,7 +223,15 @@ impl Postings {
         } else {
             shared.iter().map(bitmap_of).collect()
         };
-        Self { account_offsets, links, indicator_offsets, indicator_accounts, shared, bitmaps }
+        Self {
+            account_offsets,
+            links,
+            indicator_offsets,
+            indicator_accounts,
+            indicator_firsts,
+            shared,
+            bitmaps,
+        }
     }
 
     /// Heap bytes held.
@@ -227,6 +241,7 @@ impl Postings {
             + self.links.capacity() * size_of::<Link>()
             + self.indicator_offsets.capacity() * size_of::<usize>()
             + self.indicator_accounts.capacity() * size_of::<AccountId>()
+            + self.indicator_firsts.capacity() * size_of::<Timestamp>()
             + self.shared.capacity() * size_of::<IndicatorId>()
             + self.bitmaps.iter().map(|b| b.serialized_size()).sum::<usize>()
     }
@@ -286,6 +301,7 @@ mod tests {
         assert_eq!(inds, [1, 0, 1]);
         assert_eq!(p.indicator_offsets, [0, 1, 3]);
         let accs: Vec<u32> = p.indicator_accounts.iter().map(|a| a.as_u32()).collect();
+        assert_eq!(p.indicator_firsts, [2, 3, 1]);
         assert_eq!(accs, [1, 0, 1]);
         assert_eq!(p.shared, [IndicatorId::new(1)]);
         assert_eq!(p.bitmaps[0].iter().collect::<Vec<_>>(), [0, 1]);

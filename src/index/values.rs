@@ -1,5 +1,6 @@
-//! The indicator side of the builder: interning values and buffering
-//! observations, on a second thread for large inputs.
+//! The indicator side of the builder: interning values, buffering
+//! observations, and the per-account facts observations update (times,
+//! counts, activity minutes), on a second thread for large inputs.
 //!
 //! # Overview
 //!
@@ -30,8 +31,10 @@ use std::thread::JoinHandle;
 
 use crate::event::Timestamp;
 
+use super::DEFAULT_ACTIVITY_CAP;
 use super::interner::Interner;
 use super::postings::Observations;
+use super::times::{AccountTimes, Activity, minute_of};
 
 /// A batch is sent once it holds this many values...
 const BATCH_ENTRIES: usize = 1 << 14;
@@ -48,6 +51,9 @@ struct Entry {
     ts: Timestamp,
     /// End of the value in the batch's text (start: the previous end).
     end: usize,
+    /// Derived from the previous entry's observation (an `ip_prefix`): the
+    /// account's times and activity were noted with that one.
+    derived: bool,
 }
 
 /// Observed values, their bytes back to back.
@@ -68,12 +74,29 @@ impl Batch {
     }
 }
 
-/// The indicator values interned so far and the observation records.
-#[derive(Debug, Default)]
+/// The indicator values interned so far, the observation records, and
+/// what observations say about each account.
+#[derive(Debug)]
 pub(crate) struct Stage {
     /// Keys `(slot, value)`; ids are temporary indicator ids.
     pub(crate) values: Interner,
     pub(crate) observations: Observations,
+    /// By temporary account id (shorter than the account count if the last
+    /// accounts made no observation): first and last observation times and
+    /// the observation count; signups are left at their default.
+    pub(crate) times: Vec<AccountTimes>,
+    pub(crate) activity: Activity,
+}
+
+impl Default for Stage {
+    fn default() -> Self {
+        Self {
+            values: Interner::default(),
+            observations: Observations::default(),
+            times: Vec::new(),
+            activity: Activity::new(DEFAULT_ACTIVITY_CAP),
+        }
+    }
 }
 
 impl Stage {
@@ -84,6 +107,16 @@ impl Stage {
             let id = self.values.intern(e.slot, &batch.text[start..e.end]);
             self.observations.push(e.account, id, e.ts);
             start = e.end;
+            if !e.derived {
+                let a = e.account as usize;
+                if a >= self.times.len() {
+                    self.times.resize(a + 1, AccountTimes::default());
+                }
+                let t = &mut self.times[a];
+                t.saw(e.ts);
+                t.observations += 1;
+                self.activity.push(e.account, minute_of(e.ts));
+            }
         }
     }
 }
@@ -137,21 +170,25 @@ impl Default for ValueSide {
 }
 
 impl ValueSide {
-    /// Queues one observation of `value` in `slot` by `account` at `ts`.
+    /// Queues one observation of `value` in `slot` by `account` at `ts`
+    /// (`derived` for an `ip_prefix` that goes with the previous `ip`).
     /// `events` is how many events the builder has taken: from
     /// `parallel_threshold` on, full batches go to the worker.
     #[inline]
+    #[allow(clippy::too_many_arguments)] // One call site per kind of value; a struct would only rename them.
     pub(crate) fn push(
         &mut self,
         account: u32,
         slot: u32,
         ts: Timestamp,
         value: &str,
+        derived: bool,
         events: u64,
         parallel_threshold: usize,
     ) {
         self.batch.text.push_str(value);
-        self.batch.entries.push(Entry { account, slot, ts, end: self.batch.text.len() });
+        let end = self.batch.text.len();
+        self.batch.entries.push(Entry { account, slot, ts, end, derived });
         if self.batch.is_full() {
             self.flush(events >= parallel_threshold as u64);
         }
@@ -299,7 +336,7 @@ mod tests {
     fn feed(side: &mut ValueSide, n: u64, threshold: usize) {
         for i in 0..n {
             let value = format!("v{}", (i * 7919) % 5000);
-            side.push((i % 300) as u32, (i % 3) as u32, i as i64, &value, i, threshold);
+            side.push((i % 300) as u32, (i % 3) as u32, i as i64, &value, i % 2 == 1, i, threshold);
         }
     }
 
@@ -318,6 +355,11 @@ mod tests {
         for id in 0..a.values.len() as u32 {
             assert_eq!((a.values.str(id), a.values.tag(id)), (b.values.str(id), b.values.tag(id)));
         }
+        assert_eq!(a.times, b.times);
+        // Odd positions are derived: (n + 1) / 2 observations count.
+        assert_eq!(a.times.iter().map(|t| t.observations).sum::<u64>(), n.div_ceil(2));
+        let ids: Vec<u32> = (0..300).collect();
+        assert_eq!(a.activity.finish(&ids), b.activity.finish(&ids));
         let links = a.observations.into_merged();
         assert_eq!(links, b.observations.into_merged());
         // 300 accounts × 3 slots, each account seeing a fixed slot.
