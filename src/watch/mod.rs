@@ -219,7 +219,10 @@ impl Watcher {
                 let code = st.kind_code(&indicator.kind);
                 let ind = st.intern_indicator(code, &indicator.value);
                 let new_link = st.link(id, ind, ts);
-                let mut candidate = new_link && st.has_ban_before(ind, id, grace);
+                let cfg = &self.config;
+                let mut candidate = new_link
+                    && st.has_ban_before(ind, id, grace)
+                    && replacement::worth_scoring(st, cfg, id, ind);
                 // Only non-network indicators carry hydra marks.
                 let hydra_candidate = new_link && st.indicators[ind as usize].hydra != 0;
                 if indicator.kind == IndicatorKind::Ip
@@ -228,7 +231,9 @@ impl Watcher {
                     write_ip_prefix(&mut self.prefix, ip);
                     let code = st.kind_code(&IndicatorKind::IpPrefix);
                     let p = st.intern_indicator(code, &self.prefix);
-                    candidate |= st.link(id, p, ts) && st.has_ban_before(p, id, grace);
+                    candidate |= st.link(id, p, ts)
+                        && st.has_ban_before(p, id, grace)
+                        && replacement::worth_scoring(st, cfg, id, p);
                 }
                 let a = &st.accounts[id as usize];
                 if candidate && a.ban.is_none() && a.bits & ANNOUNCED_REPLACEMENT == 0 {

@@ -192,6 +192,79 @@ fn recency(config: &WatchConfig, dt: i64) -> f64 {
     floor + (1.0 - floor) * (-dt / config.recency_secs as f64).exp()
 }
 
+/// The evidence `e` one indicator gives for `account` (see the module docs)
+/// and the number of banned accounts counted on it; `on_banned` is called
+/// with each banned account examined that counts.
+fn indicator_evidence(
+    state: &State,
+    config: &WatchConfig,
+    account: u32,
+    indicator: u32,
+    mut on_banned: impl FnMut(u32),
+) -> (f64, u32) {
+    let a = &state.accounts[account as usize];
+    let ind = &state.indicators[indicator as usize];
+    let limit = a.signup.saturating_add(config.signup_grace_secs);
+    // Newest bans first: they carry the recency weight. Past
+    // `max_banned_scan` qualifying entries (or 8 times as many looked at),
+    // older bans are counted at the recency floor with the mean weight of
+    // those scanned, so a hub indicator with thousands of banned accounts
+    // costs no more than a small one.
+    let mut b = 0.0f64;
+    let mut shared = 0u32;
+    let mut scanned_weight = 0.0f64;
+    let mut unscanned = 0usize;
+    for (k, entry) in ind.banned.iter().rev().enumerate() {
+        if shared as usize >= config.max_banned_scan || k >= 8 * config.max_banned_scan {
+            unscanned = ind.banned.len() - k;
+            break;
+        }
+        if entry.account == account || entry.ts > limit {
+            continue;
+        }
+        let w = f64::from(entry.weight);
+        b += w * recency(config, a.signup - entry.ts);
+        scanned_weight += w;
+        shared += 1;
+        on_banned(entry.account);
+    }
+    if unscanned > 0 {
+        let mean = if shared > 0 { scanned_weight / f64::from(shared) } else { 1.0 };
+        b += config.recency_floor * unscanned as f64 * mean;
+        shared += unscanned as u32;
+    }
+    if b <= 0.0 {
+        return (0.0, shared);
+    }
+    let self_clean = u32::from(a.ban.is_none() && a.bits & SUSPECT == 0);
+    let clean = ind
+        .accounts
+        .saturating_sub(ind.banned.len() as u32)
+        .saturating_sub(ind.suspects)
+        .saturating_sub(self_clean);
+    // Kind codes of built-in kinds are their slots; custom kinds share the last.
+    let kw = config.kind_weights[usize::from(ind.kind).min(12)];
+    // Specificity times strength: one abuse ban fresh before the signup
+    // gives full strength, a lone `spam` ban a tenth of it.
+    let e = kw.weight * b.min(1.0) * b / (b + kw.crowd * f64::from(clean));
+    (e, shared)
+}
+
+/// Whether a new link to `indicator` is worth re-scoring `account` for:
+/// its own evidence would be listed, or it is an IP (a possible identity
+/// takeover). A link whose evidence is below the listing floor adds
+/// nothing to the score, so re-scoring is skipped (the cheap path for the
+/// many legitimate accounts that reach popular indicators with some ban).
+pub(crate) fn worth_scoring(
+    state: &State,
+    config: &WatchConfig,
+    account: u32,
+    indicator: u32,
+) -> bool {
+    state.indicators[indicator as usize].kind == IP
+        || indicator_evidence(state, config, account, indicator, |_| {}).0 >= MIN_LISTED
+}
+
 /// Scores `account` (see the module docs); fills `scratch` with the evidence.
 pub(crate) fn evaluate(
     state: &State,
@@ -204,7 +277,6 @@ pub(crate) fn evaluate(
     scratch.pairs.clear();
     let a = &state.accounts[account as usize];
     let limit = a.signup.saturating_add(config.signup_grace_secs);
-    let self_clean = u32::from(a.ban.is_none() && a.bits & SUSPECT == 0);
     let mut doubt = [1.0f64; FAMILIES];
     let mut best_hard = 0.0f64;
     for link in &a.links {
@@ -212,49 +284,10 @@ pub(crate) fn evaluate(
         if ind.banned.is_empty() {
             continue;
         }
-        // Newest bans first: they carry the recency weight. Past
-        // `max_banned_scan` qualifying entries (or 8 times as many looked
-        // at), older bans are counted at the recency floor with the mean
-        // weight of those scanned, so a hub indicator with thousands of
-        // banned accounts costs no more than a small one.
-        let mut b = 0.0f64;
-        let mut shared = 0u32;
-        let mut scanned_weight = 0.0f64;
-        let mut unscanned = 0usize;
         let mark = scratch.banned.len();
-        for (k, entry) in ind.banned.iter().rev().enumerate() {
-            if shared as usize >= config.max_banned_scan || k >= 8 * config.max_banned_scan {
-                unscanned = ind.banned.len() - k;
-                break;
-            }
-            if entry.account == account || entry.ts > limit {
-                continue;
-            }
-            let w = f64::from(entry.weight);
-            b += w * recency(config, a.signup - entry.ts);
-            scanned_weight += w;
-            shared += 1;
-            scratch.banned.push(entry.account);
-        }
-        if unscanned > 0 {
-            let mean = if shared > 0 { scanned_weight / f64::from(shared) } else { 1.0 };
-            b += config.recency_floor * unscanned as f64 * mean;
-            shared += unscanned as u32;
-        }
-        if b <= 0.0 {
-            scratch.banned.truncate(mark);
-            continue;
-        }
-        let clean = ind
-            .accounts
-            .saturating_sub(ind.banned.len() as u32)
-            .saturating_sub(ind.suspects)
-            .saturating_sub(self_clean);
-        // Kind codes of built-in kinds are their slots; custom kinds share the last.
-        let kw = config.kind_weights[usize::from(ind.kind).min(12)];
-        // Specificity times strength: one abuse ban fresh before the signup
-        // gives full strength, a lone `spam` ban a tenth of it.
-        let e = kw.weight * b.min(1.0) * b / (b + kw.crowd * f64::from(clean));
+        let (e, shared) = indicator_evidence(state, config, account, link.indicator, |b| {
+            scratch.banned.push(b);
+        });
         if e < MIN_LISTED {
             scratch.banned.truncate(mark);
             continue;
