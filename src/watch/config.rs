@@ -316,7 +316,7 @@ impl WatchConfig {
         if matches!(self.recluster, super::Recluster::Sync(0) | super::Recluster::Background(0)) {
             return Err(Error::config("watch.recluster: the event interval must be at least 1"));
         }
-        if !(self.takeover_behavior_min >= 0.0) {
+        if self.takeover_behavior_min.is_nan() || self.takeover_behavior_min < 0.0 {
             return Err(Error::config(format!(
                 "watch.takeover_behavior_min = {} must be >= 0",
                 self.takeover_behavior_min

@@ -4,8 +4,11 @@
 //!
 //! Layout: the 8-byte magic `HYDRASNP`, format version (`u32`), payload length
 //! (`u64`), payload CRC-32 (`u32`), header CRC-32 (`u32`, over the preceding
-//! 24 bytes), then the payload: the applied sequence number and every slot of
-//! the incremental index, in the order [`encode`] writes them.
+//! 24 bytes), then the payload: the applied sequence number, every slot of
+//! the incremental index, in the order [`encode`] writes them, and last the
+//! clustering in force for hydra-membership flags (length-prefixed bytes,
+//! empty when there is none; see `recluster::encode`), so that a restart
+//! announces hydra members exactly as an uninterrupted run would.
 
 use std::fs;
 use std::io::Write;
@@ -22,7 +25,7 @@ const MAGIC: &[u8; 8] = b"HYDRASNP";
 pub(crate) const SNAPSHOT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 28;
 
-/// Serializes `state` (with `applied` and the reserved `extra` bytes) into
+/// Serializes `state` (with `applied` and the clustering bytes `extra`) into
 /// a complete snapshot file image.
 pub(crate) fn encode(state: &State, applied: u64, extra: &[u8]) -> Vec<u8> {
     let mut payload = Vec::with_capacity(64 + state.accounts.len() * 64);
