@@ -1,6 +1,7 @@
-//! Community detection on LFR benchmark graphs: Leiden (one iteration and
-//! until no improvement, sequential and parallel phases), connected
-//! components and label propagation.
+//! Community detection on LFR benchmark graphs: Leiden (the default
+//! tolerance, one iteration, until no improvement, sequential phases, and
+//! batched parallel local moving), connected components and label
+//! propagation.
 //!
 //! Graphs come from `community::lfr` with fixed seeds (average degree 20,
 //! `μ = 0.3`), so every run sees the same input. Sizes: 10k and 100k nodes;
@@ -40,8 +41,10 @@ fn community(c: &mut Criterion) {
     for (n, graph) in &graphs {
         group.throughput(Throughput::Elements(graph.edge_count() as u64));
         let variants = [
+            ("default", LeidenConfig::new()),
             ("one_iteration", LeidenConfig::new().max_iterations(Some(1))),
-            ("until_stable", LeidenConfig::new()),
+            ("until_stable", LeidenConfig::new().tolerance(0.0)),
+            ("parallel_moving", LeidenConfig::new().parallel_moving(true)),
             (
                 "one_iteration_sequential",
                 LeidenConfig::new().max_iterations(Some(1)).parallel_threshold(usize::MAX),

@@ -409,8 +409,11 @@ fn optimise<Q: QualityFunction>(
     let mut rng = Pcg64::seed_from_u64(config.seed);
     let mut best = initial;
     let mut improved = false;
-    let mut best_quality = config.quality.evaluate(graph, &best);
     let level0 = LevelGraph::from_graph(graph, &config.fixed, config.parallel_threshold);
+    let mut best_quality = match config.initial {
+        None => singleton_quality(quality, &level0),
+        Some(_) => config.quality.evaluate(graph, &best),
+    };
     // Level 0 renumbered by the first iteration's communities, and the new
     // id of each node; later iterations run on it.
     let mut renumbered: Option<Renumbered> = None;
@@ -470,6 +473,16 @@ fn optimise<Q: QualityFunction>(
     } else {
         split_disconnected(graph, best.membership(), &config.fixed)
     }
+}
+
+/// The quality of the all-singletons partition of `level`, in O(n): each
+/// community's internal weight is its node's self-loop.
+fn singleton_quality<Q: QualityFunction>(quality: &Q, level: &LevelGraph<'_>) -> f64 {
+    let lambda = quality.penalty(level);
+    let x = quality.node_weights(level);
+    let sum: f64 =
+        level.self_weights().iter().zip(x).map(|(&w, &x)| w - 0.5 * lambda * x * x).sum();
+    quality.norm(level) * sum + quality.constant(level)
 }
 
 /// Relabels communities (ids `< n`) by the position of their first member,
@@ -872,6 +885,21 @@ mod tests {
         assert_eq!(run(2), one);
         let sequential = leiden(&g, &LeidenConfig::new());
         assert!((modularity(&g, &one, 1.0) - modularity(&g, &sequential, 1.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn singleton_quality_matches_the_public_functions() {
+        let g = planted(4, 10, 2);
+        let level = LevelGraph::from_graph(&g, &[], usize::MAX);
+        let singletons = Partition::singletons(g.node_count());
+        let m = singleton_quality(&Modularity { resolution: 0.7 }, &level);
+        assert!((m - modularity(&g, &singletons, 0.7)).abs() < 1e-12);
+        let c = singleton_quality(&Cpm { resolution: 0.3 }, &level);
+        assert!((c - crate::community::quality::cpm(&g, &singletons, 0.3)).abs() < 1e-12);
+        let looped = crate::community::graph::two_triangles();
+        let level = LevelGraph::from_graph(&looped, &[], usize::MAX);
+        let m = singleton_quality(&Modularity { resolution: 1.0 }, &level);
+        assert!((m - modularity(&looped, &Partition::singletons(6), 1.0)).abs() < 1e-12);
     }
 
     #[test]
