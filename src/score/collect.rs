@@ -7,7 +7,8 @@ use crate::score::config::ScoreConfig;
 use crate::score::signals::median_of;
 use crate::score::view::{BanMark, ClusterView, Context, IndicatorUse, Member};
 
-/// Platform-wide facts: median observations per account and input start.
+/// Platform-wide facts: median observations per account, input start and
+/// account count.
 ///
 /// # Complexity
 ///
@@ -21,7 +22,7 @@ pub(crate) fn context(index: &Index) -> Context {
         (0..n).map(|a| index.observation_count(AccountId::new(a as u32))).collect();
     let input_start =
         (0..n).map(|a| index.first_seen(AccountId::new(a as u32))).min().unwrap_or(i64::MIN);
-    Context { median_observations: median_of(&mut counts).max(1.0), input_start }
+    Context { median_observations: median_of(&mut counts).max(1.0), input_start, accounts: n }
 }
 
 /// The bans of `account` that still stand or were never lifted, weighted by

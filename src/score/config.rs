@@ -194,6 +194,7 @@ pub struct ScoreConfig {
     pool_max_accounts: usize,
     disposable_domains: Vec<String>,
     rare_template_share: f64,
+    template_min_lift: f64,
     sync_full: f64,
     volume_full_ratio: f64,
     density_floor: f64,
@@ -242,6 +243,7 @@ impl Default for ScoreConfig {
             .map(String::from)
             .to_vec(),
             rare_template_share: 0.5,
+            template_min_lift: 4.0,
             sync_full: 0.5,
             volume_full_ratio: 8.0,
             density_floor: 1.5,
@@ -361,6 +363,14 @@ impl ScoreConfig {
         /// for it to count as rare there (default 0.5): popular framework
         /// templates mostly serve outsiders.
         rare_template_share, get_rare_template_share, f64
+    }
+    knob! {
+        /// A template most members use is rare in the community also when
+        /// their share on it is at least this many times the platform's
+        /// share of accounts on it (default 4); so a piece of a large
+        /// operator, which holds only part of its template's users, still
+        /// shows the operator's templates. See the template signal.
+        template_min_lift, get_template_min_lift, f64
     }
     knob! {
         /// Share of member-minutes in crowded minutes at which sync is full (default 0.5).
@@ -506,6 +516,7 @@ impl ScoreConfig {
         positive("volume_full_ratio", self.volume_full_ratio)?;
         positive("density_full", self.density_full)?;
         positive("split_resolution", self.split_resolution)?;
+        positive("template_min_lift", self.template_min_lift)?;
         if self.density_floor >= self.density_full || self.density_floor < 0.0 {
             return Err(Error::config(format!(
                 "score.density_floor = {} (expected >= 0 and below density_full = {})",

@@ -33,7 +33,7 @@ pub(crate) use collect::{context, read_view};
 pub use config::{ScoreConfig, Signal, Weights};
 pub(crate) use replacement::Replacement;
 pub(crate) use risk::Risk;
-pub(crate) use view::ClusterView;
+pub(crate) use view::{ClusterView, Context};
 
 /// A scored community.
 #[derive(Debug)]
@@ -55,14 +55,43 @@ impl<'a> Scored<'a> {
         members: Vec<AccountId>,
         view: ClusterView<'a>,
         risk: Risk,
+        ctx: &Context,
         config: &ScoreConfig,
     ) -> Self {
         let flagged = if risk.hydra {
-            refine::tied_members(&view, config)
+            refine::tied_members(&view, ctx, config)
         } else {
             vec![false; members.len()]
         };
         Scored { members, view, risk, flagged }
+    }
+}
+
+/// A community of the first pass, before pieces of one operator are grouped.
+struct Piece<'a> {
+    members: Vec<AccountId>,
+    view: ClusterView<'a>,
+    risk: Risk,
+    /// Its schedule, if synchronized enough to be grouped by schedule.
+    schedule: Option<refine::Schedule>,
+}
+
+/// A community after grouping: scored already, or to be scored whole.
+enum Parent<'a> {
+    Scored(Piece<'a>),
+    Merged(Vec<AccountId>),
+}
+
+/// `f` over `items` in order, in parallel when `parallel`.
+fn map<T: Send, U: Send>(
+    items: Vec<T>,
+    parallel: bool,
+    f: impl Fn(T) -> U + Sync + Send,
+) -> Vec<U> {
+    if parallel {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().map(f).collect()
     }
 }
 
@@ -113,14 +142,58 @@ pub(crate) fn score<'a>(
         .collect();
     communities.sort_by_key(|c| c[0]);
     let communities = refine::merge_by_cards(index, communities, config);
+    let parallel = communities.len() >= config.get_parallel_threshold();
 
-    let assess = |members: Vec<AccountId>| -> Vec<Scored<'a>> {
+    // First pass: every community's view and risk.
+    let first: Vec<Piece<'a>> = map(communities, parallel, |members| {
         let view = read_view(index, &members, config);
         let risk = risk::assess(&view, &ctx, config);
-        let parent = Scored::new(members, view, risk, config);
-        if parent.members.len() < config.get_split_min_size() {
-            return vec![parent];
+        let schedule = (risk.signals[Signal::Sync.index()].value >= refine::SCHEDULE_MIN_SYNC)
+            .then(|| refine::Schedule::of(&view));
+        Piece { members, view, risk, schedule }
+    });
+
+    // Pieces of one operator, cut apart by Leiden, come back together.
+    let groups = {
+        let members: Vec<&[AccountId]> = first.iter().map(|p| p.members.as_slice()).collect();
+        let schedules: Vec<Option<refine::Schedule>> =
+            first.iter().map(|p| p.schedule.clone()).collect();
+        refine::schedule_groups(index, &members, &schedules)
+    };
+    let mut pieces: Vec<Option<Piece<'a>>> = first.into_iter().map(Some).collect();
+    let parents: Vec<Parent<'a>> = groups
+        .into_iter()
+        .map(|group| {
+            if let [one] = group[..] {
+                return Parent::Scored(pieces[one].take().expect("each piece is in one group"));
+            }
+            let mut members: Vec<AccountId> = group
+                .iter()
+                .flat_map(|&c| pieces[c].take().expect("each piece is in one group").members)
+                .collect();
+            members.sort_unstable();
+            Parent::Merged(members)
+        })
+        .collect();
+    let parallel = parents.len() >= config.get_parallel_threshold();
+
+    let finish = |parent: Parent<'a>| -> Vec<Scored<'a>> {
+        let (members, view, risk) = match parent {
+            Parent::Scored(p) => (p.members, p.view, p.risk),
+            Parent::Merged(members) => {
+                let view = read_view(index, &members, config);
+                let risk = risk::assess(&view, &ctx, config);
+                (members, view, risk)
+            }
+        };
+        // A hydra without an organisation inside has nothing to carve out:
+        // re-clustering it could only cut the operator up again.
+        if members.len() < config.get_split_min_size()
+            || (risk.hydra && !signals::holds_organisation(&view))
+        {
+            return vec![Scored::new(members, view, risk, &ctx, config)];
         }
+        let parent = Scored::new(members, view, risk, &ctx, config);
         let children: Vec<Scored<'a>> = split(&parent.members)
             .into_iter()
             .map(|mut c| {
@@ -131,7 +204,7 @@ pub(crate) fn score<'a>(
             .map(|c| {
                 let v = read_view(index, &c, config);
                 let r = risk::assess(&v, &ctx, config);
-                Scored::new(c, v, r, config)
+                Scored::new(c, v, r, &ctx, config)
             })
             .collect();
         let summary: Vec<(usize, f64, Risk)> = children
@@ -144,10 +217,10 @@ pub(crate) fn score<'a>(
             vec![parent]
         }
     };
-    let mut clusters: Vec<Scored<'a>> = if communities.len() >= config.get_parallel_threshold() {
-        communities.into_par_iter().flat_map_iter(assess).collect()
+    let mut clusters: Vec<Scored<'a>> = if parallel {
+        parents.into_par_iter().flat_map_iter(finish).collect()
     } else {
-        communities.into_iter().flat_map(assess).collect()
+        parents.into_iter().flat_map(finish).collect()
     };
     clusters.sort_by_key(|c| c.members[0]);
 
@@ -185,12 +258,19 @@ fn find_replacements(
 ) -> Vec<Replacement> {
     let bans = replacement::standing_bans(index, config);
     let membership = Membership { clusters, cluster_of };
-    let judge =
-        |a: usize| replacement::judge(index, AccountId::new(a as u32), &bans, &membership, config);
     let n = index.account_count();
-    if n >= config.get_parallel_threshold().saturating_mul(64) {
-        (0..n).into_par_iter().filter_map(judge).collect()
+    let parallel = n >= config.get_parallel_threshold().saturating_mul(64);
+    let collect = |a: usize| replacement::candidate(index, AccountId::new(a as u32), &bans, config);
+    let candidates: Vec<replacement::Candidate> = if parallel {
+        (0..n).into_par_iter().filter_map(collect).collect()
     } else {
-        (0..n).filter_map(judge).collect()
+        (0..n).filter_map(collect).collect()
+    };
+    let paired = replacement::pair(&candidates, n);
+    let judge = |(c, p)| replacement::judge(c, p, &membership, config);
+    if parallel {
+        candidates.into_par_iter().zip(paired).filter_map(judge).collect()
+    } else {
+        candidates.into_iter().zip(paired).filter_map(judge).collect()
     }
 }

@@ -7,8 +7,8 @@ use crate::id::AccountId;
 use crate::index::Index;
 use crate::score::config::ScoreConfig;
 use crate::score::risk::Risk;
-use crate::score::signals::member_sync_shares;
-use crate::score::view::ClusterView;
+use crate::score::signals::{characteristic, crowded_minutes, member_sync_shares};
+use crate::score::view::{ClusterView, Context};
 
 /// Merges communities joined by at least `merge_min_cards` distinct pooled
 /// cards (payment methods on 2 to `pool_max_accounts` accounts). An
@@ -66,13 +66,6 @@ pub(crate) fn merge_by_cards(
     }
     pairs.sort_unstable();
     let mut parent: Vec<u32> = (0..next).collect();
-    fn find(parent: &mut [u32], mut x: u32) -> u32 {
-        while parent[x as usize] != x {
-            parent[x as usize] = parent[parent[x as usize] as usize];
-            x = parent[x as usize];
-        }
-        x
-    }
     for run in pairs.chunk_by(|a, b| a == b) {
         if run.len() >= config.get_merge_min_cards() {
             let (a, b) = (find(&mut parent, run[0].0), find(&mut parent, run[0].1));
@@ -91,6 +84,176 @@ pub(crate) fn merge_by_cards(
         .collect();
     out.sort_by_key(|members: &Vec<AccountId>| members[0]);
     out
+}
+
+/// Least sync signal of a community that takes part in schedule grouping:
+/// a piece of a few dozen of an operator's accounts crowds fewer minutes
+/// than the whole operator, so the bar is below the corroboration level.
+pub(crate) const SCHEDULE_MIN_SYNC: f64 = 0.3;
+/// Least crowded minutes of one community in which the other is active.
+const SCHEDULE_MIN_COMMON: usize = 5;
+/// Least share of a community's crowded minutes in which the other
+/// community is active (both ways).
+const SCHEDULE_COVER: f64 = 0.3;
+/// How far above chance the cover must be: a community active in a share
+/// `x` of the minutes of its span meets a crowded minute by chance with
+/// probability about `4x` (daily rhythms), and the cover must be at least
+/// this many times that.
+const SCHEDULE_ABOVE_CHANCE: f64 = 2.0;
+/// Most accounts on an indicator that may join two communities' schedules
+/// for comparison (proxy exits, pooled cards and devices; not a carrier
+/// NAT or a popular device fingerprint).
+const SCHEDULE_MAX_DEGREE: usize = 200;
+
+/// A community's minutes as schedule grouping compares them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Schedule {
+    /// Crowded minutes (see the sync signal), sorted.
+    pub crowded: Vec<u32>,
+    /// Minutes in which any member is active, sorted, distinct.
+    pub active: Vec<u32>,
+}
+
+impl Schedule {
+    /// The schedule of `view`.
+    pub(crate) fn of(view: &ClusterView<'_>) -> Schedule {
+        let mut active: Vec<u32> =
+            view.members.iter().flat_map(|m| m.activity.iter().copied()).collect();
+        active.sort_unstable();
+        active.dedup();
+        Schedule { crowded: crowded_minutes(view), active }
+    }
+
+    /// Whether `other` is active in enough of this one's crowded minutes,
+    /// well above chance.
+    fn covered_by(&self, other: &Schedule) -> bool {
+        let (Some(&lo), Some(&hi)) = (other.active.first(), other.active.last()) else {
+            return false;
+        };
+        let chance = 4.0 * other.active.len() as f64 / (hi - lo + 1) as f64;
+        let common = sorted_intersection(&self.crowded, &other.active);
+        common >= SCHEDULE_MIN_COMMON
+            && common as f64
+                >= SCHEDULE_COVER.max(SCHEDULE_ABOVE_CHANCE * chance) * self.crowded.len() as f64
+    }
+}
+
+/// Groups the communities that one operator's schedule ties together.
+///
+/// Leiden cuts a large, sparsely linked operator (thousands of accounts
+/// over a proxy pool, no shared cards) into many pieces of a few dozen:
+/// the Constant Potts Model keeps a group together only while its link
+/// density exceeds the resolution, and a big operator's density is low.
+/// Its pieces still run on one script schedule: each piece's *crowded
+/// minutes* (see the sync signal) are the operator's working minutes, in
+/// which the members of every other piece are active too, while an
+/// unrelated group is active in them only by chance (a few hundred minutes
+/// out of the tens of thousands in a period).
+///
+/// `schedules[c]` is the [`Schedule`] of community `c` if it is
+/// synchronized enough to take part, else `None`. Two taking part are
+/// compared when an indicator of pooled size (a proxy exit, a card, a
+/// device, a phone or an e-mail on at most 200 accounts) links their
+/// members, and grouped when each is active in at least 30% (and at least
+/// five) of the other's crowded minutes, and at least twice as often as
+/// chance allows. Groups are closed transitively.
+///
+/// Returns groups of community positions, each sorted, ordered by their
+/// first position; every position appears in exactly one group.
+///
+/// # Complexity
+///
+/// `O(L + P · m)` over the index's links `L` of the indicators considered
+/// and the candidate pairs `P`, with `m` active minutes per community;
+/// pairs already grouped are skipped.
+pub(crate) fn schedule_groups(
+    index: &Index,
+    communities: &[&[AccountId]],
+    schedules: &[Option<Schedule>],
+) -> Vec<Vec<usize>> {
+    let mut of = vec![u32::MAX; index.account_count()];
+    for (c, members) in communities.iter().enumerate() {
+        if schedules[c].is_some() {
+            for &a in *members {
+                of[a.index()] = c as u32;
+            }
+        }
+    }
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut cs: Vec<u32> = Vec::new();
+    for (kind, range) in index.kinds() {
+        if !matches!(
+            kind,
+            IndicatorKind::Ip
+                | IndicatorKind::Payment
+                | IndicatorKind::Phone
+                | IndicatorKind::Device
+                | IndicatorKind::Email
+        ) {
+            continue;
+        }
+        for raw in range {
+            let id = crate::id::IndicatorId::new(raw);
+            let accounts = index.indicator_accounts(id);
+            if accounts.len() < 2 || accounts.len() > SCHEDULE_MAX_DEGREE {
+                continue;
+            }
+            cs.clear();
+            cs.extend(accounts.iter().map(|a| of[a.index()]).filter(|&c| c != u32::MAX));
+            cs.sort_unstable();
+            cs.dedup();
+            for i in 0..cs.len() {
+                for j in i + 1..cs.len() {
+                    pairs.push((cs[i], cs[j]));
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut parent: Vec<u32> = (0..communities.len() as u32).collect();
+    for (a, b) in pairs {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra == rb {
+            continue;
+        }
+        let (Some(x), Some(y)) = (&schedules[a as usize], &schedules[b as usize]) else {
+            continue;
+        };
+        if x.covered_by(y) && y.covered_by(x) {
+            parent[ra.max(rb) as usize] = ra.min(rb);
+        }
+    }
+    let mut groups: Vec<(u32, usize)> =
+        (0..communities.len()).map(|c| (find(&mut parent, c as u32), c)).collect();
+    groups.sort_unstable();
+    groups.chunk_by(|x, y| x.0 == y.0).map(|run| run.iter().map(|p| p.1).collect()).collect()
+}
+
+/// Size of the intersection of two sorted, distinct lists.
+fn sorted_intersection(x: &[u32], y: &[u32]) -> usize {
+    let (mut i, mut j, mut common) = (0, 0, 0);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common
+}
+
+/// Union-find root of `x`, halving paths.
+fn find(parent: &mut [u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        parent[x as usize] = parent[parent[x as usize] as usize];
+        x = parent[x as usize];
+    }
+    x
 }
 
 /// Whether a large community should be replaced by its sub-communities:
@@ -124,72 +287,61 @@ pub(crate) fn prefer_children(
 const CORE_SYNC: f64 = 0.5;
 /// Least crowded minutes of a core member.
 const CORE_MIN_MINUTES: usize = 3;
-/// Least share of members in the synchronized core for the core to anchor
-/// the ties (below it, ties to any member count).
-const CORE_SHARE: f64 = 0.3;
 
 /// Which members of a hydra community carry member-level evidence of
-/// belonging to it.
+/// belonging to it: the community's own behaviour, or a private link to a
+/// member who shows it.
 ///
-/// When the community has a synchronized core (members with at least half
-/// their active minutes, and at least three, in its crowded minutes, see
-/// the sync signal), a
-/// member is tied if it is in the core, or shares with a core member a
-/// payment method, phone, e-mail or device of pooled size, or a rare
-/// template (most of whose users are members). Without such a core, the
-/// same ties to any member count, and so do two or more shared IPs. A household
-/// that held one of the operator's proxy IPs is attached to the community
-/// by that address and by its own family card and home IPs, none of them
-/// shared with the operator's scripted accounts, so it is not flagged.
-pub(crate) fn tied_members(view: &ClusterView<'_>, config: &ScoreConfig) -> Vec<bool> {
+/// The *seeds* show the behaviour: members in the synchronized core (at
+/// least three of their active minutes, and at least half of them, in the
+/// community's crowded minutes, see the sync signal) and members on a
+/// template characteristic of the community (see the template signal). A
+/// member is tied if it is a seed, or shares with another seed a payment
+/// method, phone, e-mail or device of pooled size (platform-wide). Shared
+/// IPs never tie a member: a household that held one of the operator's
+/// proxy IPs is attached to the community by that address and by its own
+/// family card and home IPs, which link it only to its own family, none of
+/// whom runs the operator's scripts, so it is not flagged.
+pub(crate) fn tied_members(
+    view: &ClusterView<'_>,
+    ctx: &Context,
+    config: &ScoreConfig,
+) -> Vec<bool> {
     let n = view.len();
     let shares = member_sync_shares(view);
     // A member with a handful of minutes can land in a crowded one by
     // chance: the core needs a few crowded minutes, not only a high share.
-    let core: Vec<bool> = shares
+    let mut seed: Vec<bool> = shares
         .iter()
         .map(|&(hit, total)| hit >= CORE_MIN_MINUTES && hit as f64 >= CORE_SYNC * total as f64)
         .collect();
-    let anchored = core.iter().filter(|&&c| c).count() as f64 >= CORE_SHARE * n as f64;
-    let anchor = |m: u32| !anchored || core[m as usize];
-    let mut ips = vec![0u32; n];
-    let mut tied = if anchored { core.clone() } else { vec![false; n] };
-    for ind in view.indicators.iter().filter(|i| i.members.len() >= 2) {
-        let m = ind.members.len();
-        let strong = match ind.kind {
-            IndicatorKind::Payment
-            | IndicatorKind::Phone
-            | IndicatorKind::Email
-            | IndicatorKind::Device => m <= config.get_pool_max_accounts(),
-            IndicatorKind::Template => {
-                m as f64 >= config.get_rare_template_share() * ind.degree as f64
-            }
-            IndicatorKind::Ip => true,
-            _ => false,
-        };
-        if !strong {
-            continue;
-        }
-        let anchors = ind.members.iter().filter(|&&x| anchor(x)).count();
-        for &x in &ind.members {
-            // Another anchored member on it (not only the member itself).
-            let others = anchors - usize::from(anchor(x));
-            if others == 0 {
-                continue;
-            }
-            if ind.kind == IndicatorKind::Ip {
-                ips[x as usize] += 1;
-            } else {
-                tied[x as usize] = true;
+    for t in view.of_kind(&IndicatorKind::Template) {
+        if characteristic(t, n, ctx, config) {
+            for &m in &t.members {
+                seed[m as usize] = true;
             }
         }
     }
-    // IPs tie a member only without a synchronized core: with one, the
-    // operator's accounts show themselves by their minutes, and an address
-    // shared with them is what the neighbours on its proxy exits have too.
-    if !anchored {
-        for (t, &k) in tied.iter_mut().zip(&ips) {
-            *t |= k >= 2;
+    let mut tied = seed.clone();
+    for ind in view.indicators.iter().filter(|i| i.members.len() >= 2) {
+        // Pooled size platform-wide: a common device fingerprint is no
+        // private link, however many members happen to share it.
+        let private = matches!(
+            ind.kind,
+            IndicatorKind::Payment
+                | IndicatorKind::Phone
+                | IndicatorKind::Email
+                | IndicatorKind::Device
+        ) && ind.degree <= config.get_pool_max_accounts();
+        if !private {
+            continue;
+        }
+        let seeds = ind.members.iter().filter(|&&x| seed[x as usize]).count();
+        for &x in &ind.members {
+            // Another seed on it (not only the member itself).
+            if seeds > usize::from(seed[x as usize]) {
+                tied[x as usize] = true;
+            }
         }
     }
     tied
@@ -228,6 +380,76 @@ mod tests {
     }
 
     #[test]
+    fn a_household_in_an_operator_piece_is_not_tied_by_its_own_card_and_ips() {
+        use crate::score::view::testkit::{ind, member};
+        let c = ScoreConfig::new();
+        let ops: Vec<u32> = (0..6).collect();
+        let v = ClusterView::assemble(
+            (0..8).map(|i| member(i, 0)).collect(),
+            vec![
+                // The operator's script template: all its users are here.
+                ind(0, IndicatorKind::Template, "family", 6, &ops),
+                ind(1, IndicatorKind::Ip, "proxy1", 9, &[0, 6]),
+                ind(2, IndicatorKind::Ip, "proxy2", 9, &[1, 6]),
+                ind(3, IndicatorKind::Ip, "home1", 2, &[6, 7]),
+                ind(4, IndicatorKind::Ip, "home2", 2, &[6, 7]),
+                ind(5, IndicatorKind::Payment, "family card", 2, &[6, 7]),
+            ],
+        );
+        let ctx = Context { accounts: 10_000, ..Context::default() };
+        let tied = tied_members(&v, &ctx, &c);
+        assert_eq!(tied, vec![true, true, true, true, true, true, false, false]);
+    }
+
+    /// An index of three groups of six accounts: `a` and `b` run on one
+    /// schedule (thirty minutes, all six active in each), `c` on its own;
+    /// one proxy IP is shared by `a0`, `b0` and `c0`.
+    fn schedule_index() -> Index {
+        use crate::event::Event;
+        let mut builder = crate::index::IndexBuilder::new();
+        for (group, offset) in [("a", 0i64), ("b", 0), ("c", 37)] {
+            for i in 0..6 {
+                let account = format!("{group}{i}");
+                builder.add(&Event::signup(60, account.clone())).unwrap();
+                for k in 0..30i64 {
+                    let ts = (1_000 + 100 * k + offset) * 60 + i;
+                    let ev = Event::observe(ts, account.clone(), IndicatorKind::Template, "t");
+                    builder.add(&ev).unwrap();
+                }
+            }
+            let ev = Event::observe(120, format!("{group}0"), IndicatorKind::Ip, "192.0.2.1");
+            builder.add(&ev).unwrap();
+        }
+        builder.finish()
+    }
+
+    #[test]
+    fn pieces_on_one_schedule_are_grouped_and_others_are_not() {
+        let index = schedule_index();
+        let config = ScoreConfig::new();
+        let group = |prefix: &str| -> Vec<AccountId> {
+            let mut v: Vec<AccountId> = (0..6)
+                .map(|i| index.account_id(&format!("{prefix}{i}")).expect("account"))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let communities = [group("a"), group("b"), group("c")];
+        let schedules: Vec<Option<Schedule>> = communities
+            .iter()
+            .map(|m| Some(Schedule::of(&crate::score::read_view(&index, m, &config))))
+            .collect();
+        assert_eq!(schedules[0].as_ref().map(|s| s.crowded.len()), Some(30));
+        let refs: Vec<&[AccountId]> = communities.iter().map(|c| c.as_slice()).collect();
+        assert_eq!(schedule_groups(&index, &refs, &schedules), vec![vec![0, 1], vec![2]]);
+        // Without the shared IP nothing would compare them; without a
+        // schedule a community takes no part.
+        let mut quiet = schedules.clone();
+        quiet[1] = None;
+        assert_eq!(schedule_groups(&index, &refs, &quiet), vec![vec![0], vec![1], vec![2]]);
+    }
+
+    #[test]
     fn neighbours_on_proxy_ips_are_not_tied_to_the_synchronized_core() {
         use crate::score::view::testkit::{ind, member};
         let c = ScoreConfig::new();
@@ -250,6 +472,9 @@ mod tests {
             ],
         );
         // 6 shares two proxy IPs and a card with 7 only; 7 shares a pooled card with the core.
-        assert_eq!(tied_members(&v, &c), vec![true, true, true, true, true, true, false, true]);
+        assert_eq!(
+            tied_members(&v, &Context::default(), &c),
+            vec![true, true, true, true, true, true, false, true]
+        );
     }
 }

@@ -15,11 +15,16 @@
 //! specificity falls with the number of accounts on it, and the ban weight
 //! is 1 for an abuse ban and `other_ban_weight` otherwise (a family member
 //! banned for a chargeback is no operator). A pair's strengths combine as
-//! independent evidence, `1 − Π(1 − strength)`; the account's strength is
-//! that of its best-linked banned account (see [`judge`]), combined with
-//! its community: being flagged `hydra`, like one of the linked banned
-//! accounts (an operator's fleet may be split over several communities),
-//! adds `0.6 × the account's community score`.
+//! independent evidence, `1 − Π(1 − strength)`.
+//!
+//! Each banned account has at most one successor: the pairs are matched
+//! greedily, strongest first (see [`pair`]), so an operator's other new
+//! accounts, which meet many banned accounts on one pooled card or exit IP
+//! by chance, do not count as their replacements when a stronger successor
+//! exists. The account's strength is that of the link to its predecessor
+//! (see [`judge`]), combined with its community: being flagged `hydra`,
+//! like its predecessor (an operator's fleet may be split over several
+//! communities), adds `0.6 × the account's community score`.
 //!
 //! An account is a replacement when the combined strength reaches
 //! `replacement_threshold` *and* the evidence is more than shared network
@@ -30,7 +35,8 @@
 //!
 //! # Complexity
 //!
-//! `O(L · D)` over all links `L`, with `D ≤ replacement_max_degree`.
+//! `O(L · D)` over all links `L`, with `D ≤ replacement_max_degree`, plus
+//! the sort of the candidate links in [`pair`].
 
 use crate::event::{IndicatorKind, Timestamp};
 use crate::id::{AccountId, IndicatorId};
@@ -115,25 +121,28 @@ pub(crate) fn standing_bans(index: &Index, config: &ScoreConfig) -> Vec<Vec<(Tim
         .collect()
 }
 
-/// Judges one account; `bans[a]` are the standing bans of account `a`.
-///
-/// Evidence is weighed per banned account: the account an operator
-/// replaces hands over several pieces of its infrastructure at once (its
-/// exit IPs, its card, its device), while an unrelated account on a shared
-/// pool meets each banned account on one indicator at most, by chance. So
-/// the strength is that of the best-linked banned account (the
-/// predecessor), and the evidence lists the indicators shared with the
-/// banned accounts linked at least half as strongly.
-pub(crate) fn judge(
+/// What one post-ban signup shares with the accounts banned before it.
+#[derive(Clone, Debug)]
+pub(crate) struct Candidate {
+    account: AccountId,
+    signup: Timestamp,
+    /// `(banned account, indicator, strength, hard)`, by banned account then indicator.
+    hits: Vec<(AccountId, IndicatorId, f64, bool)>,
+    /// Per banned account: combined strength and whether a hard link is among it.
+    per_banned: Vec<(AccountId, f64, bool)>,
+}
+
+/// Collects what `account` shares with accounts banned shortly before its
+/// signup; `bans[a]` are the standing bans of account `a`. `None` if it
+/// shares nothing with any.
+pub(crate) fn candidate(
     index: &Index,
     account: AccountId,
     bans: &[Vec<(Timestamp, f64)>],
-    communities: &dyn Communities,
     config: &ScoreConfig,
-) -> Option<Replacement> {
+) -> Option<Candidate> {
     let s = index.signup(account);
     let window = config.get_replacement_window_secs();
-    // (banned account, indicator, strength of that indicator, hard?)
     let mut hits: Vec<(AccountId, IndicatorId, f64, bool)> = Vec::new();
     for link in index.account_links(account) {
         let kind = index.indicator_kind(link.indicator);
@@ -166,22 +175,76 @@ pub(crate) fn judge(
         return None;
     }
     hits.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
-    // Per banned account: combined strength and whether a hard link is among it.
-    let per_banned: Vec<(AccountId, f64, bool)> = hits
+    let per_banned = hits
         .chunk_by(|x, y| x.0 == y.0)
         .map(|run| {
             let miss: f64 = run.iter().map(|h| 1.0 - h.2).product();
             (run[0].0, 1.0 - miss, run.iter().any(|h| h.3))
         })
         .collect();
-    let best = per_banned.iter().map(|p| p.1).fold(0.0, f64::max);
-    let linked: Vec<(AccountId, f64, bool)> =
-        per_banned.into_iter().filter(|p| p.1 >= 0.5 * best && p.1 > 0.0).collect();
-    let hard = linked.iter().any(|p| p.2 && p.1 >= best);
+    Some(Candidate { account, signup: s, hits, per_banned })
+}
+
+/// Pairs each banned account with at most one successor: greedily over
+/// every `(candidate, banned account)` link, strongest first (ties: earlier
+/// signup, then smaller ids), taking a link when neither end is taken.
+/// Returns, per candidate (in order), its predecessor and link strength.
+///
+/// An operator replaces each banned account with one new account that
+/// takes over several pieces of its infrastructure at once (its exit IPs,
+/// its card, its device). The operator's other new accounts draw from the
+/// same pools, so they meet many banned accounts on one indicator each, by
+/// chance; pairing keeps such a chance link from counting when the banned
+/// account has a stronger successor, and keeps a successor that is paired
+/// with its own predecessor from blocking another's.
+///
+/// # Complexity
+///
+/// `O(H log H)` over the links `H` of all candidates.
+pub(crate) fn pair(candidates: &[Candidate], accounts: usize) -> Vec<Option<(AccountId, f64)>> {
+    let mut links: Vec<(f64, Timestamp, u32, AccountId)> = candidates
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.per_banned.iter().map(move |p| (p.1, c.signup, i as u32, p.0)))
+        .collect();
+    links.sort_by(|x, y| {
+        y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)).then(x.3.cmp(&y.3))
+    });
+    let mut paired: Vec<Option<(AccountId, f64)>> = vec![None; candidates.len()];
+    let mut banned_taken = vec![false; accounts];
+    for (strength, _, i, b) in links {
+        if paired[i as usize].is_some() || banned_taken[b.index()] {
+            continue;
+        }
+        banned_taken[b.index()] = true;
+        paired[i as usize] = Some((b, strength));
+    }
+    paired
+}
+
+/// Judges one candidate, paired with `predecessor` (see [`pair`]).
+///
+/// The strength is that of the link to the predecessor, combined with the
+/// community (see the module docs); the evidence lists the indicators
+/// shared with the predecessor and with the banned accounts linked at
+/// least half as strongly.
+pub(crate) fn judge(
+    candidate: Candidate,
+    predecessor: Option<(AccountId, f64)>,
+    communities: &dyn Communities,
+    config: &ScoreConfig,
+) -> Option<Replacement> {
+    let (first, best) = predecessor?;
+    let Candidate { account, signup, hits, per_banned } = candidate;
+    let hard = per_banned.iter().any(|p| p.0 == first && p.2);
+    let linked: Vec<(AccountId, f64, bool)> = per_banned
+        .into_iter()
+        .filter(|p| p.0 == first || (p.1 >= 0.5 * best && p.1 > 0.0))
+        .collect();
     let linked_banned: Vec<AccountId> = linked.iter().map(|p| p.0).collect();
     let community = communities
         .hydra_score(account)
-        .filter(|_| linked_banned.iter().any(|&b| communities.hydra_score(b).is_some()))
+        .filter(|_| communities.hydra_score(first).is_some())
         .unwrap_or(0.0);
     let strength = 1.0 - (1.0 - best) * (1.0 - COMMUNITY_WEIGHT * community);
     if strength < config.get_replacement_threshold() || !(hard || community > 0.0) {
@@ -199,7 +262,7 @@ pub(crate) fn judge(
         evidence.push((run[0].0, run.len(), run.iter().map(|h| h.1).fold(0.0, f64::max)));
     }
     evidence.sort_by(|a, b| b.2.total_cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
-    Some(Replacement { account, signup: s, strength, linked_banned, evidence })
+    Some(Replacement { account, signup, strength, linked_banned, evidence })
 }
 
 #[cfg(test)]
@@ -211,6 +274,27 @@ mod tests {
         assert_eq!(specificity(2), 1.0);
         assert!(specificity(10) > specificity(100));
         assert!(specificity(100) > 0.4);
+    }
+
+    fn cand(account: u32, links: &[(u32, f64)]) -> Candidate {
+        Candidate {
+            account: AccountId::new(account),
+            signup: 100,
+            hits: Vec::new(),
+            per_banned: links.iter().map(|&(b, s)| (AccountId::new(b), s, false)).collect(),
+        }
+    }
+
+    #[test]
+    fn each_banned_account_gets_one_successor_the_strongest() {
+        // 10 took over banned 1's card and IPs; 11 met banned 1 on one
+        // pooled card by chance; 12 is the only successor of banned 2.
+        let candidates =
+            vec![cand(10, &[(1, 0.9), (2, 0.3)]), cand(11, &[(1, 0.5)]), cand(12, &[(2, 0.25)])];
+        let paired = pair(&candidates, 13);
+        assert_eq!(paired[0], Some((AccountId::new(1), 0.9)));
+        assert_eq!(paired[1], None);
+        assert_eq!(paired[2], Some((AccountId::new(2), 0.25)));
     }
 
     #[test]

@@ -110,11 +110,14 @@ pub(crate) struct Context {
     /// Earliest event time in the input: implicit signups within a day of
     /// it are accounts that existed before the export, not new ones.
     pub input_start: Timestamp,
+    /// Accounts in the whole input (at least 1): what an indicator's
+    /// platform-wide degree is a share of.
+    pub accounts: usize,
 }
 
 impl Default for Context {
     fn default() -> Self {
-        Self { median_observations: 1.0, input_start: Timestamp::MIN }
+        Self { median_observations: 1.0, input_start: Timestamp::MIN, accounts: 1 }
     }
 }
 

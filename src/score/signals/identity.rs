@@ -33,6 +33,18 @@ pub(crate) fn corporate_share(view: &ClusterView<'_>) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Whether some of the members carry an organisation's own identity: an
+/// e-mail domain or `org` on three or more members that holds most of its
+/// platform-wide accounts in the community. Such a group inside a large
+/// community is worth looking at on its own (see `refine::prefer_children`).
+pub(crate) fn holds_organisation(view: &ClusterView<'_>) -> bool {
+    view.indicators.iter().any(|i| {
+        matches!(i.kind, IndicatorKind::EmailDomain | IndicatorKind::Org)
+            && i.members.len() >= 3
+            && i.members.len() as f64 >= OWN_SHARE * i.degree as f64
+    })
+}
+
 pub(super) fn measure(view: &ClusterView<'_>, config: &ScoreConfig) -> Measured {
     let n = view.len().max(1);
     let mut throwaway = vec![false; view.len()];

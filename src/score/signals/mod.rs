@@ -16,8 +16,9 @@ mod volume;
 use crate::score::config::{ScoreConfig, Signal};
 use crate::score::view::{ClusterView, Context};
 
-pub(crate) use identity::corporate_share;
-pub(crate) use sync::member_sync_shares;
+pub(crate) use identity::{corporate_share, holds_organisation};
+pub(crate) use sync::{crowded_minutes, member_sync_shares};
+pub(crate) use template::characteristic;
 pub(crate) use volume::median_of;
 
 /// A measured signal: its value in `[0, 1]` and why.
@@ -56,7 +57,7 @@ pub(crate) fn measure(
         Signal::IpRotation => ip::measure(view, config),
         Signal::PaymentPooling => payment::measure(view, config),
         Signal::Identity => identity::measure(view, config),
-        Signal::Template => template::measure(view, config),
+        Signal::Template => template::measure(view, ctx, config),
         Signal::Sync => sync::measure(view, config),
         Signal::Volume => volume::measure(view, ctx, config),
         Signal::Density => density::measure(view, config),

@@ -34,16 +34,16 @@ fn crowd(view: &ClusterView<'_>) -> Option<(usize, Vec<u32>)> {
     Some((crowd, minutes))
 }
 
+/// The community's crowded minutes, sorted (empty without activity).
+pub(crate) fn crowded_minutes(view: &ClusterView<'_>) -> Vec<u32> {
+    let Some((crowd, minutes)) = crowd(view) else { return Vec::new() };
+    minutes.chunk_by(|a, b| a == b).filter(|run| run.len() >= crowd).map(|run| run[0]).collect()
+}
+
 /// Per member, how many of its activity minutes are crowded minutes of the
 /// community, and how many activity minutes it has.
 pub(crate) fn member_sync_shares(view: &ClusterView<'_>) -> Vec<(usize, usize)> {
-    let Some((crowd, minutes)) = crowd(view) else { return vec![(0, 0); view.len()] };
-    let mut crowded: Vec<u32> = minutes
-        .chunk_by(|a, b| a == b)
-        .filter(|run| run.len() >= crowd)
-        .map(|run| run[0])
-        .collect();
-    crowded.sort_unstable();
+    let crowded = crowded_minutes(view);
     view.members
         .iter()
         .map(|m| {
