@@ -16,13 +16,17 @@
 //! Run with `cargo run --release --example scale_graph -- [ACCOUNTS] [OBSERVATIONS]`
 //! (or `HYDRA_ACCOUNTS` / `HYDRA_OBSERVATIONS`); defaults 1,000,000 accounts
 //! and 10,000,000 observations. Results go to BENCHMARKS.md.
+//!
+//! With `HYDRA_INPUT=events.csv` (or `.jsonl`, optionally `.gz`) the events
+//! come from that file instead: the example first times the reader alone
+//! (rows per second), then reading and adding, freezing and projecting.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
 
 use std::time::Instant;
 
-use hydra_detect::{GraphBuilder, GraphConfig};
+use hydra_detect::{EventReader, GraphBuilder, GraphConfig, IngestConfig};
 
 /// A count from the `pos`-th argument, else the environment, else `default`.
 fn arg(pos: usize, var: &str, default: u64) -> hydra_detect::Result<u64> {
@@ -57,7 +61,59 @@ fn peak_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The file mode: the reader alone, then the whole pipeline on `path`.
+fn from_file(path: &std::path::Path) -> hydra_detect::Result<()> {
+    let config = IngestConfig::new();
+    println!("input: {} ({} threads)", path.display(), rayon::current_num_threads());
+
+    // ## 1. The reader alone
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    let mut rows = 0u64;
+    for record in EventReader::open(path, &config)? {
+        record?;
+        rows += 1;
+    }
+    let read = start.elapsed().as_secs_f64();
+    let read_cpu = cpu_secs() - cpu;
+    println!(
+        "read: {rows} rows in {read:.2} s (cpu {read_cpu:.2} s): {:.0} rows/s wall, {:.0} rows/s cpu",
+        rows as f64 / read,
+        rows as f64 / read_cpu.max(1e-9)
+    );
+
+    // ## 2. Read and add, freeze, project
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    let mut builder = GraphBuilder::new(GraphConfig::new());
+    for record in EventReader::open(path, &config)? {
+        let record = record?;
+        builder.add(record.line, &record.event)?;
+    }
+    let add = start.elapsed().as_secs_f64();
+    let add_cpu = cpu_secs() - cpu;
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    let index = builder.index();
+    let freeze = start.elapsed().as_secs_f64();
+    let freeze_cpu = cpu_secs() - cpu;
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    let summary = index.summarize();
+    let project = start.elapsed().as_secs_f64();
+    let project_cpu = cpu_secs() - cpu;
+    println!("{summary}");
+    println!(
+        "read + add {add:.2} s (cpu {add_cpu:.2} s), freeze {freeze:.2} s (cpu {freeze_cpu:.2} s), \
+         projection + summary {project:.2} s (cpu {project_cpu:.2} s)"
+    );
+    match peak_mib() {
+        Some(mib) => println!("peak memory (VmHWM): {mib:.0} MiB"),
+        None => println!("peak memory: not available on this system"),
+    }
+    Ok(())
+}
+
 fn main() -> hydra_detect::Result<()> {
+    if let Some(path) = std::env::var_os("HYDRA_INPUT") {
+        return from_file(std::path::Path::new(&path));
+    }
     let accounts = arg(1, "HYDRA_ACCOUNTS", 1_000_000)?;
     let observations = arg(2, "HYDRA_OBSERVATIONS", 10_000_000)?;
     let platform = common::Platform::new(accounts, observations, 42);

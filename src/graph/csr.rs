@@ -209,11 +209,18 @@ impl AccountGraph {
 /// Keeps an edge if it is among the `k` strongest of either endpoint
 /// (by weight, ties by the smaller neighbour id).
 ///
+/// Each node's `k`-th strongest incident edge is found by a selection
+/// (introselect) over its incident edges copied into a scratch list; an edge
+/// is then kept if it is at least that strong at either end.
+///
 /// # Complexity
 ///
-/// `O(E log k)`-ish: a selection per node over its incident edges; memory
-/// `O(E + nodes × k)`.
+/// `O(E)` expected time (a linear-time selection per node plus one pass over
+/// the edges); memory `O(E + nodes)`.
 fn top_k(nodes: usize, edges: Vec<Edge>, k: usize, parallel: bool) -> Vec<Edge> {
+    if k == 0 {
+        return Vec::new();
+    }
     // Incidence lists: per node, (edge index) of its edges.
     let mut offsets = vec![0usize; nodes + 1];
     for e in &edges {
@@ -232,39 +239,39 @@ fn top_k(nodes: usize, edges: Vec<Edge>, k: usize, parallel: bool) -> Vec<Edge> 
         }
     }
     drop(cursor);
-    let best_of = |u: usize| -> Vec<u32> {
-        let mut list: Vec<u32> = incident[offsets[u]..offsets[u + 1]].to_vec();
-        if list.len() > k {
-            let other = |i: u32| {
-                let e = &edges[i as usize];
-                if e.a as usize == u { e.b } else { e.a }
-            };
-            // Strongest first; equal weights: smaller neighbour first.
-            let order = |x: &u32, y: &u32| {
-                let (ex, ey) = (&edges[*x as usize], &edges[*y as usize]);
-                ey.units.cmp(&ex.units).then(other(*x).cmp(&other(*y)))
-            };
-            if k == 0 {
-                list.clear();
-            } else {
-                list.select_nth_unstable_by(k - 1, order);
-                list.truncate(k);
-            }
+    // Each node's weakest kept edge, as (units, neighbour) under the order
+    // "stronger first, then smaller neighbour"; `None` keeps all its edges.
+    // Gathering (units, neighbour) into a scratch list first keeps the
+    // selection's comparisons in cache (comparing through `edges` would
+    // miss the cache twice per comparison).
+    let threshold = |scratch: &mut Vec<(u64, u32)>, u: usize| -> Option<(u64, u32)> {
+        let list = &incident[offsets[u]..offsets[u + 1]];
+        if list.len() <= k {
+            return None;
         }
-        list
+        scratch.clear();
+        scratch.extend(list.iter().map(|&i| {
+            let e = &edges[i as usize];
+            (e.units, if e.a as usize == u { e.b } else { e.a })
+        }));
+        let (_, kth, _) =
+            scratch.select_nth_unstable_by(k - 1, |x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        Some(*kth)
     };
-    let chosen: Vec<Vec<u32>> = if parallel {
-        (0..nodes).into_par_iter().map(best_of).collect()
+    let thresholds: Vec<Option<(u64, u32)>> = if parallel {
+        (0..nodes).into_par_iter().map_init(Vec::new, threshold).collect()
     } else {
-        (0..nodes).map(best_of).collect()
+        let mut scratch = Vec::new();
+        (0..nodes).map(|u| threshold(&mut scratch, u)).collect()
     };
-    let mut keep = vec![false; edges.len()];
-    for list in chosen {
-        for i in list {
-            keep[i as usize] = true;
-        }
-    }
-    edges.into_iter().zip(keep).filter(|(_, k)| *k).map(|(e, _)| e).collect()
+    drop(incident);
+    drop(offsets);
+    // Kept at `u` (other end `v`) if at least as strong as `u`'s threshold.
+    let kept_at = |u: u32, v: u32, units: u64| match thresholds[u as usize] {
+        None => true,
+        Some((t, w)) => units > t || (units == t && v <= w),
+    };
+    edges.into_iter().filter(|e| kept_at(e.a, e.b, e.units) || kept_at(e.b, e.a, e.units)).collect()
 }
 
 #[cfg(test)]

@@ -368,9 +368,11 @@ pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Vec<Edge>, Projec
     let mut counters = Counters::new(kinds);
     let total: usize = buffers.iter().map(|b| b.pairs.len()).sum();
     let mut pairs = Vec::with_capacity(total);
-    for buf in buffers {
+    // Each buffer is freed as soon as it is copied: at most one buffer and
+    // the whole list are alive at once.
+    for mut buf in buffers {
+        pairs.append(&mut buf.pairs);
         counters = counters.add(buf.counters);
-        pairs.extend_from_slice(&buf.pairs);
     }
     merge_pairs(&mut pairs, &caps, parallel);
     let mut edges: Vec<Edge> = Vec::new();
