@@ -8,8 +8,12 @@
 //!   the ban registry, and decides after each event whether the account is
 //!   now a *replacement*: an account that signed up after bans and whose links
 //!   to the banned accounts' infrastructure are strong enough (see the
-//!   scoring rules below). (Hydra-membership flags, which need
-//!   re-clustering, are not announced yet.)
+//!   scoring rules below), or a *hydra member*: in a hydra cluster of the
+//!   newest finished re-clustering (the batch [`Detector`](crate::Detector)
+//!   over the watcher's links, inline or in the background, see
+//!   [`Recluster`]), or a new account whose links to one cluster's shared
+//!   indicators are strong enough (a card, device, phone or e-mail mostly
+//!   held by its members, `hydra_threshold`; never the network alone).
 //! - [`WatchConfig`] holds every knob, with documented defaults.
 //! - [`WatchFlag`] is one announcement, printed by `hydra watch` as one JSON
 //!   line ([`WatchFlag::write_json_line`]).

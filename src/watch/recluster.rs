@@ -9,8 +9,10 @@
 //! indicator shared by at least two members of one hydra cluster, with the
 //! number of members on it. On publication every member not yet announced
 //! (and not banned) gets a `hydra` flag; from then on an account that links
-//! strongly to one cluster's marked indicators (see
-//! [`hydra_evidence`](super::Watcher)) gets one too.
+//! strongly to one cluster's marked indicators gets one too: the evidence of
+//! a link is `weight(kind) × members / accounts` on the indicator, combined
+//! by noisy-or per cluster, and the flag needs `hydra_threshold` and one
+//! hard link (payment, device, e-mail, phone) held mostly by members.
 //!
 //! # Input
 //!

@@ -41,7 +41,7 @@ pub(crate) struct Args {
     /// Re-cluster in the background every N applied events (0: never, no
     /// hydra-membership flags). Event handling never waits for it; hydra
     /// flags use the newest finished clustering.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    #[arg(long, value_name = "N", default_value_t = 500_000)]
     recluster_every: u64,
     /// Sequence number of the first input record (when a producer resends
     /// from event N+1 after a restart, pass N+1).
@@ -152,10 +152,12 @@ fn run_in_memory(
     let mut flags: Vec<WatchFlag> = Vec::new();
     let mut line = Vec::with_capacity(512);
     let mut skips = SkipReporter { seen: 0 };
+    let mut last_seq = args.first_seq.saturating_sub(1);
     while let Some(item) = reader.next() {
         let record = item?;
         skips.report(reader.skipped(), Some(record.line));
         let seq = record.seq + args.first_seq - 1;
+        last_seq = seq;
         flags.clear();
         watcher.apply_into(seq, &record.event, &mut flags)?;
         for f in &flags {
@@ -166,6 +168,17 @@ fn run_in_memory(
         }
     }
     skips.report(reader.skipped(), None);
+    // At the end of a finite stream, a background re-clustering still
+    // running is waited for, so that its hydra members are announced (with
+    // the last event's sequence number).
+    flags.clear();
+    watcher.finish_recluster(last_seq, &mut flags);
+    for f in &flags {
+        line.clear();
+        f.write_json_line(&mut line);
+        out.write_all(&line)?;
+    }
+    out.flush()?;
     Ok(())
 }
 
