@@ -186,9 +186,15 @@ fn takeover(state: &State, config: &WatchConfig, account: u32, limit: i64) -> Op
 }
 
 /// `recency(dt)`: 1 right after the ban, decaying to `floor`.
+///
+/// Past 14 decay times the decayed part is below 1e-6 and is dropped, which
+/// saves the `exp` on the many old bans of hub indicators.
 fn recency(config: &WatchConfig, dt: i64) -> f64 {
-    let dt = dt.max(0) as f64;
     let floor = config.recency_floor;
+    if dt >= config.recency_secs.saturating_mul(14) {
+        return floor;
+    }
+    let dt = dt.max(0) as f64;
     floor + (1.0 - floor) * (-dt / config.recency_secs as f64).exp()
 }
 
