@@ -11,8 +11,10 @@
 //!   [`Analysis::explain`] tells why one account is or is not flagged.
 //!
 //! Pipeline: ingest → index → account graph → Leiden (CPM, see
-//! [`Config`]) → merge by pooled cards and re-cluster large communities →
-//! signals and risk per community → replacements → evidence, lifecycles.
+//! [`Config`]) → merge by pooled cards → signals and risk per community →
+//! pieces of one operator grouped by their shared script schedule → large
+//! communities that are not hydras (or hold an organisation) re-clustered →
+//! replacements (one successor per banned account) → evidence, lifecycles.
 
 mod explain;
 

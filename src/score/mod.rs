@@ -76,10 +76,11 @@ struct Piece<'a> {
     schedule: Option<refine::Schedule>,
 }
 
-/// A community after grouping: scored already, or to be scored whole.
+/// A community after grouping: scored already, or to be scored whole
+/// (with the pieces it was made of).
 enum Parent<'a> {
     Scored(Piece<'a>),
-    Merged(Vec<AccountId>),
+    Merged(Vec<AccountId>, Vec<Piece<'a>>),
 }
 
 /// `f` over `items` in order, in parallel when `parallel`.
@@ -111,8 +112,11 @@ pub(crate) struct Scoring<'a> {
 pub(crate) type Splitter<'s> = dyn Fn(&[AccountId]) -> Vec<Vec<AccountId>> + Sync + 's;
 
 /// Scores the communities of `communities` (each a list of accounts):
-/// merges those joined by pooled cards, refines large ones with `split`,
-/// scores every community, and finds replacements.
+/// merges those joined by pooled cards, scores every community, groups the
+/// pieces of one operator by their schedule (`refine::schedule_groups`;
+/// a group is kept when it scores as a hydra, else its pieces stand),
+/// refines large communities that are not hydras (or hold an
+/// organisation) with `split`, and finds replacements.
 ///
 /// Deterministic: communities are handled in order of their smallest
 /// member, in parallel above `parallel_threshold` communities with results
@@ -122,8 +126,9 @@ pub(crate) type Splitter<'s> = dyn Fn(&[AccountId]) -> Vec<Vec<AccountId>> + Syn
 ///
 /// Linear in the index's links and activity minutes up to sorts and the
 /// density peeling (`O(E log E)` per community), plus the cost of `split`
-/// on communities of `split_min_size` or more accounts, plus the
-/// replacement pass, `O(L · replacement_max_degree)`.
+/// on communities of `split_min_size` or more accounts, plus schedule
+/// grouping and the replacement pass (see `refine::schedule_groups` and
+/// `replacement::candidates`).
 pub(crate) fn score<'a>(
     index: &'a Index,
     communities: Vec<Vec<AccountId>>,
@@ -148,8 +153,8 @@ pub(crate) fn score<'a>(
     let first: Vec<Piece<'a>> = map(communities, parallel, |members| {
         let view = read_view(index, &members, config);
         let risk = risk::assess(&view, &ctx, config);
-        let schedule = (risk.signals[Signal::Sync.index()].value >= refine::SCHEDULE_MIN_SYNC)
-            .then(|| refine::Schedule::of(&view));
+        let schedule = refine::Schedule::of(&view);
+        let schedule = schedule.takes_part().then_some(schedule);
         Piece { members, view, risk, schedule }
     });
 
@@ -167,55 +172,72 @@ pub(crate) fn score<'a>(
             if let [one] = group[..] {
                 return Parent::Scored(pieces[one].take().expect("each piece is in one group"));
             }
-            let mut members: Vec<AccountId> = group
+            let parts: Vec<Piece<'a>> = group
                 .iter()
-                .flat_map(|&c| pieces[c].take().expect("each piece is in one group").members)
+                .map(|&c| pieces[c].take().expect("each piece is in one group"))
                 .collect();
+            let mut members: Vec<AccountId> =
+                parts.iter().flat_map(|p| p.members.iter().copied()).collect();
             members.sort_unstable();
-            Parent::Merged(members)
+            Parent::Merged(members, parts)
         })
         .collect();
     let parallel = parents.len() >= config.get_parallel_threshold();
 
-    let finish = |parent: Parent<'a>| -> Vec<Scored<'a>> {
-        let (members, view, risk) = match parent {
-            Parent::Scored(p) => (p.members, p.view, p.risk),
-            Parent::Merged(members) => {
-                let view = read_view(index, &members, config);
-                let risk = risk::assess(&view, &ctx, config);
-                (members, view, risk)
+    let finish_one =
+        |members: Vec<AccountId>, view: ClusterView<'a>, risk: Risk, out: &mut Vec<Scored<'a>>| {
+            // A hydra without an organisation inside has nothing to carve out:
+            // re-clustering it could only cut the operator up again.
+            if members.len() < config.get_split_min_size()
+                || (risk.hydra && !signals::holds_organisation(&view))
+            {
+                out.push(Scored::new(members, view, risk, &ctx, config));
+                return;
+            }
+            let parent = Scored::new(members, view, risk, &ctx, config);
+            let children: Vec<Scored<'a>> = split(&parent.members)
+                .into_iter()
+                .map(|mut c| {
+                    c.sort_unstable();
+                    c
+                })
+                .filter(|c| c.len() >= config.get_min_cluster_size())
+                .map(|c| {
+                    let v = read_view(index, &c, config);
+                    let r = risk::assess(&v, &ctx, config);
+                    Scored::new(c, v, r, &ctx, config)
+                })
+                .collect();
+            let summary: Vec<(usize, f64, Risk)> = children
+                .iter()
+                .map(|c| (c.members.len(), signals::corporate_share(&c.view), c.risk.clone()))
+                .collect();
+            if refine::prefer_children(&parent.risk, &summary, config) {
+                out.extend(children);
+            } else {
+                out.push(parent);
             }
         };
-        // A hydra without an organisation inside has nothing to carve out:
-        // re-clustering it could only cut the operator up again.
-        if members.len() < config.get_split_min_size()
-            || (risk.hydra && !signals::holds_organisation(&view))
-        {
-            return vec![Scored::new(members, view, risk, &ctx, config)];
+    let finish = |parent: Parent<'a>| -> Vec<Scored<'a>> {
+        let mut out = Vec::new();
+        match parent {
+            Parent::Scored(p) => finish_one(p.members, p.view, p.risk, &mut out),
+            Parent::Merged(members, parts) => {
+                let view = read_view(index, &members, config);
+                let risk = risk::assess(&view, &ctx, config);
+                if risk.hydra {
+                    finish_one(members, view, risk, &mut out);
+                } else {
+                    // Grouping is kept only when it shows a hydra: pieces
+                    // that a schedule joined into something unremarkable
+                    // are judged as they were.
+                    for p in parts {
+                        finish_one(p.members, p.view, p.risk, &mut out);
+                    }
+                }
+            }
         }
-        let parent = Scored::new(members, view, risk, &ctx, config);
-        let children: Vec<Scored<'a>> = split(&parent.members)
-            .into_iter()
-            .map(|mut c| {
-                c.sort_unstable();
-                c
-            })
-            .filter(|c| c.len() >= config.get_min_cluster_size())
-            .map(|c| {
-                let v = read_view(index, &c, config);
-                let r = risk::assess(&v, &ctx, config);
-                Scored::new(c, v, r, &ctx, config)
-            })
-            .collect();
-        let summary: Vec<(usize, f64, Risk)> = children
-            .iter()
-            .map(|c| (c.members.len(), signals::corporate_share(&c.view), c.risk.clone()))
-            .collect();
-        if refine::prefer_children(&parent.risk, &summary, config) {
-            children
-        } else {
-            vec![parent]
-        }
+        out
     };
     let mut clusters: Vec<Scored<'a>> = if parallel {
         parents.into_par_iter().flat_map_iter(finish).collect()
@@ -260,12 +282,7 @@ fn find_replacements(
     let membership = Membership { clusters, cluster_of };
     let n = index.account_count();
     let parallel = n >= config.get_parallel_threshold().saturating_mul(64);
-    let collect = |a: usize| replacement::candidate(index, AccountId::new(a as u32), &bans, config);
-    let candidates: Vec<replacement::Candidate> = if parallel {
-        (0..n).into_par_iter().filter_map(collect).collect()
-    } else {
-        (0..n).filter_map(collect).collect()
-    };
+    let candidates = replacement::candidates(index, &bans, config, parallel);
     let paired = replacement::pair(&candidates, n);
     let judge = |(c, p)| replacement::judge(c, p, &membership, config);
     if parallel {

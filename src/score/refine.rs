@@ -7,7 +7,7 @@ use crate::id::AccountId;
 use crate::index::Index;
 use crate::score::config::ScoreConfig;
 use crate::score::risk::Risk;
-use crate::score::signals::{characteristic, crowded_minutes, member_sync_shares};
+use crate::score::signals::{characteristic, coincident_minutes, member_sync_shares};
 use crate::score::view::{ClusterView, Context};
 
 /// Merges communities joined by at least `merge_min_cards` distinct pooled
@@ -86,10 +86,9 @@ pub(crate) fn merge_by_cards(
     out
 }
 
-/// Least sync signal of a community that takes part in schedule grouping:
-/// a piece of a few dozen of an operator's accounts crowds fewer minutes
-/// than the whole operator, so the bar is below the corroboration level.
-pub(crate) const SCHEDULE_MIN_SYNC: f64 = 0.3;
+/// Least share of a community's member-minutes in its crowded minutes for
+/// it to take part in schedule grouping.
+const SCHEDULE_MIN_SHARE: f64 = 0.3;
 /// Least crowded minutes of one community in which the other is active.
 const SCHEDULE_MIN_COMMON: usize = 5;
 /// Least share of a community's crowded minutes in which the other
@@ -108,10 +107,13 @@ const SCHEDULE_MAX_DEGREE: usize = 200;
 /// A community's minutes as schedule grouping compares them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Schedule {
-    /// Crowded minutes (see the sync signal), sorted.
+    /// Minutes more members are active in than chance allows (two are
+    /// enough in a small community, see the sync signal), sorted.
     pub crowded: Vec<u32>,
     /// Minutes in which any member is active, sorted, distinct.
     pub active: Vec<u32>,
+    /// Share of the member-minutes that fall in `crowded`.
+    pub share: f64,
 }
 
 impl Schedule {
@@ -119,9 +121,23 @@ impl Schedule {
     pub(crate) fn of(view: &ClusterView<'_>) -> Schedule {
         let mut active: Vec<u32> =
             view.members.iter().flat_map(|m| m.activity.iter().copied()).collect();
+        let total = active.len();
         active.sort_unstable();
         active.dedup();
-        Schedule { crowded: crowded_minutes(view), active }
+        let crowded = coincident_minutes(view);
+        let hit: usize = view
+            .members
+            .iter()
+            .map(|m| m.activity.iter().filter(|x| crowded.binary_search(x).is_ok()).count())
+            .sum();
+        let share = if total == 0 { 0.0 } else { hit as f64 / total as f64 };
+        Schedule { crowded, active, share }
+    }
+
+    /// Whether it is synchronized enough to be compared at all: enough
+    /// crowded minutes, holding a good part of the members' activity.
+    pub(crate) fn takes_part(&self) -> bool {
+        self.crowded.len() >= SCHEDULE_MIN_COMMON && self.share >= SCHEDULE_MIN_SHARE
     }
 
     /// Whether `other` is active in enough of this one's crowded minutes,
@@ -151,7 +167,7 @@ impl Schedule {
 /// out of the tens of thousands in a period).
 ///
 /// `schedules[c]` is the [`Schedule`] of community `c` if it is
-/// synchronized enough to take part, else `None`. Two taking part are
+/// synchronized enough to take part ([`Schedule::takes_part`]), else `None`. Two taking part are
 /// compared when an indicator of pooled size (a proxy exit, a card, a
 /// device, a phone or an e-mail on at most 200 accounts) links their
 /// members, and grouped when each is active in at least 30% (and at least

@@ -38,6 +38,8 @@
 //! `O(L · D)` over all links `L`, with `D ≤ replacement_max_degree`, plus
 //! the sort of the candidate links in [`pair`].
 
+use rayon::prelude::*;
+
 use crate::event::{IndicatorKind, Timestamp};
 use crate::id::{AccountId, IndicatorId};
 use crate::index::Index;
@@ -132,57 +134,91 @@ pub(crate) struct Candidate {
     per_banned: Vec<(AccountId, f64, bool)>,
 }
 
-/// Collects what `account` shares with accounts banned shortly before its
-/// signup; `bans[a]` are the standing bans of account `a`. `None` if it
-/// shares nothing with any.
-pub(crate) fn candidate(
+/// Collects, for every account, what it shares with the accounts banned
+/// shortly before its signup; `bans[a]` are the standing bans of account
+/// `a`. Accounts that share nothing with any are left out; the others come
+/// in account order.
+///
+/// Works from the banned accounts outwards (they are few): for each banned
+/// account, each of its indicators of at most `replacement_max_degree`
+/// accounts, and each other account on it.
+///
+/// # Complexity
+///
+/// `O(B · D + H log H)` over the banned accounts' links `B`, `D ≤
+/// replacement_max_degree`, and the links found `H`; in parallel over the
+/// banned accounts when `parallel`.
+pub(crate) fn candidates(
     index: &Index,
-    account: AccountId,
     bans: &[Vec<(Timestamp, f64)>],
     config: &ScoreConfig,
-) -> Option<Candidate> {
-    let s = index.signup(account);
+    parallel: bool,
+) -> Vec<Candidate> {
     let window = config.get_replacement_window_secs();
-    let mut hits: Vec<(AccountId, IndicatorId, f64, bool)> = Vec::new();
-    for link in index.account_links(account) {
-        let kind = index.indicator_kind(link.indicator);
-        let kw = kind_weight(kind);
-        let degree = index.indicator_degree(link.indicator);
-        if kw <= 0.0 || degree < 2 || degree > config.get_replacement_max_degree() {
-            continue;
+    // (candidate, banned account, indicator, strength, hard)
+    type Hit = (AccountId, AccountId, IndicatorId, f64, bool);
+    let from_banned = |b: usize| -> Vec<Hit> {
+        let standing = &bans[b];
+        let mut out = Vec::new();
+        if standing.is_empty() {
+            return out;
         }
-        let base = kw * specificity(degree);
-        for (b, blink) in index.indicator_links(link.indicator) {
-            if b == account {
+        let b = AccountId::new(b as u32);
+        for link in index.account_links(b) {
+            let kind = index.indicator_kind(link.indicator);
+            let kw = kind_weight(kind);
+            let degree = index.indicator_degree(link.indicator);
+            if kw <= 0.0 || degree < 2 || degree > config.get_replacement_max_degree() {
                 continue;
             }
-            let weight = bans[b.index()]
-                .iter()
-                .filter(|&&(t, _)| t < s && s - t <= window && blink.first <= t)
-                .map(|&(_, w)| w)
-                .fold(0.0, f64::max);
-            if weight > 0.0 {
-                hits.push((
-                    b,
-                    link.indicator,
-                    base * weight,
-                    beyond_network(kind) && weight >= 1.0,
-                ));
+            let base = kw * specificity(degree);
+            for (r, _) in index.indicator_links(link.indicator) {
+                if r == b {
+                    continue;
+                }
+                let s = index.signup(r);
+                // The ban came before the signup, within the window, and
+                // the banned account was on the indicator before its ban.
+                let weight = standing
+                    .iter()
+                    .filter(|&&(t, _)| t < s && s - t <= window && link.first <= t)
+                    .map(|&(_, w)| w)
+                    .fold(0.0, f64::max);
+                if weight > 0.0 {
+                    out.push((
+                        r,
+                        b,
+                        link.indicator,
+                        base * weight,
+                        beyond_network(kind) && weight >= 1.0,
+                    ));
+                }
             }
         }
-    }
-    if hits.is_empty() {
-        return None;
-    }
-    hits.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
-    let per_banned = hits
-        .chunk_by(|x, y| x.0 == y.0)
+        out
+    };
+    let n = index.account_count();
+    let mut hits: Vec<Hit> = if parallel {
+        (0..n).into_par_iter().flat_map_iter(from_banned).collect()
+    } else {
+        (0..n).flat_map(from_banned).collect()
+    };
+    hits.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    hits.chunk_by(|x, y| x.0 == y.0)
         .map(|run| {
-            let miss: f64 = run.iter().map(|h| 1.0 - h.2).product();
-            (run[0].0, 1.0 - miss, run.iter().any(|h| h.3))
+            let account = run[0].0;
+            let hits: Vec<(AccountId, IndicatorId, f64, bool)> =
+                run.iter().map(|h| (h.1, h.2, h.3, h.4)).collect();
+            let per_banned = hits
+                .chunk_by(|x, y| x.0 == y.0)
+                .map(|run| {
+                    let miss: f64 = run.iter().map(|h| 1.0 - h.2).product();
+                    (run[0].0, 1.0 - miss, run.iter().any(|h| h.3))
+                })
+                .collect();
+            Candidate { account, signup: index.signup(account), hits, per_banned }
         })
-        .collect();
-    Some(Candidate { account, signup: s, hits, per_banned })
+        .collect()
 }
 
 /// Pairs each banned account with at most one successor: greedily over

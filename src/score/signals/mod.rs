@@ -17,7 +17,7 @@ use crate::score::config::{ScoreConfig, Signal};
 use crate::score::view::{ClusterView, Context};
 
 pub(crate) use identity::{corporate_share, holds_organisation};
-pub(crate) use sync::{crowded_minutes, member_sync_shares};
+pub(crate) use sync::{coincident_minutes, member_sync_shares};
 pub(crate) use template::characteristic;
 pub(crate) use volume::median_of;
 

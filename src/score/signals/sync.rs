@@ -21,6 +21,11 @@ const RHYTHM: f64 = 4.0;
 /// with `λ` the mean members per minute over the activity span, and every
 /// member-minute sorted. `None` without activity.
 fn crowd(view: &ClusterView<'_>) -> Option<(usize, Vec<u32>)> {
+    crowd_from(view, 3.0)
+}
+
+/// [`crowd`] with the least crowd size `floor`.
+fn crowd_from(view: &ClusterView<'_>, floor: f64) -> Option<(usize, Vec<u32>)> {
     let mut minutes: Vec<u32> =
         view.members.iter().flat_map(|m| m.activity.iter().copied()).collect();
     if minutes.is_empty() {
@@ -30,13 +35,24 @@ fn crowd(view: &ClusterView<'_>) -> Option<(usize, Vec<u32>)> {
     let total = minutes.len();
     let span = (minutes[total - 1] - minutes[0]) as f64 + 1.0;
     let lambda = RHYTHM * total as f64 / span;
-    let crowd = (lambda + 3.0 * lambda.sqrt() + 1.0).ceil().max(3.0) as usize;
+    let crowd = (lambda + 3.0 * lambda.sqrt() + 1.0).ceil().max(floor) as usize;
     Some((crowd, minutes))
 }
 
 /// The community's crowded minutes, sorted (empty without activity).
 pub(crate) fn crowded_minutes(view: &ClusterView<'_>) -> Vec<u32> {
     let Some((crowd, minutes)) = crowd(view) else { return Vec::new() };
+    minutes.chunk_by(|a, b| a == b).filter(|run| run.len() >= crowd).map(|run| run[0]).collect()
+}
+
+/// The minutes in which more members of the community are active than
+/// chance allows at its size, sorted: as [`crowded_minutes`], but two
+/// members already make a crowd when the community is small (the mean
+/// rate `λ` below about 0.05, where chance puts only a share of about `4λ`
+/// of the member-minutes in such minutes). What a piece of a few dozen of
+/// an operator's accounts shows of the operator's schedule.
+pub(crate) fn coincident_minutes(view: &ClusterView<'_>) -> Vec<u32> {
+    let Some((crowd, minutes)) = crowd_from(view, 2.0) else { return Vec::new() };
     minutes.chunk_by(|a, b| a == b).filter(|run| run.len() >= crowd).map(|run| run[0]).collect()
 }
 
