@@ -124,8 +124,9 @@ impl Stage {
 /// What the worker has absorbed so far, for [`ValueSide::has_room`].
 #[derive(Debug, Default)]
 struct Progress {
-    /// Values absorbed (all batches up to some point).
+    /// Values absorbed (all batches up to some point), and their bytes.
     entries: AtomicU64,
+    bytes: AtomicU64,
     /// Distinct keys and arena bytes of the interner at or after that point.
     keys: AtomicU64,
     arena: AtomicU64,
@@ -268,18 +269,21 @@ impl ValueSide {
                 queued_bytes + bytes,
             ),
             Mode::Worker { progress, .. } => {
-                // Read the absorbed count first: keys and bytes read after it
-                // are at least as recent, so the bound can only be too high.
+                // The worker publishes keys and arena, then bytes, then
+                // entries, each after absorbing a batch; reading in the
+                // opposite order, every later read is at least as recent as
+                // the one before, so the bound can only be too high.
                 let absorbed = progress.entries.load(Ordering::Acquire);
+                let absorbed_bytes = progress.bytes.load(Ordering::Acquire);
                 let keys = progress.keys.load(Ordering::Acquire) as usize;
                 let arena = progress.arena.load(Ordering::Acquire) as usize;
-                let in_flight = (self.sent_entries - absorbed.min(self.sent_entries)) as usize;
-                // Bytes in flight: bounded by all bytes sent (cheap and safe).
+                let in_flight = self.sent_entries.saturating_sub(absorbed) as usize;
+                let in_flight_bytes = self.sent_bytes.saturating_sub(absorbed_bytes) as usize;
                 Interner::fits(
                     keys,
                     arena,
                     in_flight + queued + more,
-                    self.sent_bytes as usize + queued_bytes + bytes,
+                    in_flight_bytes + queued_bytes + bytes,
                 )
             }
         }
@@ -322,6 +326,7 @@ fn work(
         stage.absorb(&batch);
         progress.keys.store(stage.values.len() as u64, Ordering::Release);
         progress.arena.store(stage.values.arena_len() as u64, Ordering::Release);
+        progress.bytes.fetch_add(batch.text.len() as u64, Ordering::Release);
         progress.entries.fetch_add(batch.entries.len() as u64, Ordering::Release);
         // The builder may have finished already; then the batch is just dropped.
         let _ = give_back.send(batch);
