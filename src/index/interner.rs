@@ -64,8 +64,8 @@ impl Slot {
         Slot {
             meta: ((h >> OFFSET_BITS) << OFFSET_BITS) | (offset as u64 + 1),
             id,
-            tag: u16::try_from(tag).unwrap_or(WIDE).min(WIDE),
-            len: u16::try_from(s.len()).unwrap_or(WIDE).min(WIDE),
+            tag: u16::try_from(tag).unwrap_or(WIDE),
+            len: u16::try_from(s.len()).unwrap_or(WIDE),
             head,
         }
     }
@@ -154,8 +154,8 @@ impl Interner {
     fn probe(&self, h: u64, tag: u32, s: &[u8]) -> Result<usize, usize> {
         let mask = self.table.len() - 1;
         let check = h >> OFFSET_BITS;
-        let short_tag = u16::try_from(tag).unwrap_or(WIDE).min(WIDE);
-        let short_len = u16::try_from(s.len()).unwrap_or(WIDE).min(WIDE);
+        let short_tag = u16::try_from(tag).unwrap_or(WIDE);
+        let short_len = u16::try_from(s.len()).unwrap_or(WIDE);
         let n = s.len().min(INLINE);
         let mut i = (h as usize) & mask;
         loop {

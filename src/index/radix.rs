@@ -41,7 +41,7 @@ pub(crate) fn sort_by_key<T: Copy>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
     let mut scratch: Vec<T> = Vec::new();
     for (d, c) in counts.iter_mut().enumerate() {
         // A digit on which all items agree leaves the order as it is.
-        if c.iter().any(|&k| k == n) {
+        if c.contains(&n) {
             continue;
         }
         // Exclusive prefix sums: each bucket's first slot.
