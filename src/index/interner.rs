@@ -41,6 +41,10 @@ const MAX_ARENA: usize = (1 << OFFSET_BITS) - 2;
 const INLINE: usize = 16;
 /// Tag or length too large for a slot's `u16`: compare in the arena.
 const WIDE: u16 = u16::MAX;
+/// Keys looked up together by [`Interner::intern_all`] (and re-inserted
+/// together when the table grows): enough loads in flight to hide most of
+/// a memory access, few enough to stay inside the processor's window.
+const GROUP: usize = 16;
 
 /// One table slot (32 bytes, two per cache line).
 #[derive(Clone, Copy, Debug, Default)]
@@ -194,12 +198,6 @@ impl Interner {
         Some(self.table[i].id)
     }
 
-    /// Whether a key of `len` bytes can still be added: fewer than
-    /// `u32::MAX - 2` ids (room for an ip and its prefix) and room in the arena.
-    pub(crate) fn has_room(&self, len: usize) -> bool {
-        Self::fits(self.offsets.len(), self.arena.len(), 1, len)
-    }
-
     /// Whether an interner holding `keys` keys in `arena` arena bytes has
     /// room for `more` keys of `bytes` bytes in all (an upper bound is
     /// enough: callers pass what the keys could at most add).
@@ -214,14 +212,81 @@ impl Interner {
     }
 
     /// The temporary id of `(tag, s)`, interning it with the next id if new.
-    /// The caller checks [`Interner::has_room`] first.
-    #[inline]
+    /// The caller checks [`Interner::fits`] first.
+    #[cfg(test)]
     pub(crate) fn intern(&mut self, tag: u32, s: &str) -> u32 {
         if (self.offsets.len() + 1) * 10 > self.table.len() * 7 {
             self.grow();
         }
-        let s = s.as_bytes();
-        let h = self.key_hash(tag, s);
+        let h = self.key_hash(tag, s.as_bytes());
+        self.intern_hashed(h, tag, s.as_bytes())
+    }
+
+    /// The temporary ids of `keys` (pairs of tag and string), in order,
+    /// appended to `ids`: the same ids as [`Interner::intern`] on each key
+    /// in turn. The caller checks [`Interner::fits`] for all of them.
+    ///
+    /// Lookups in a table larger than the caches wait for memory one at a
+    /// time; here the keys go in groups of [`GROUP`] whose hashes are
+    /// computed first and whose home slots (and, for keys longer than a
+    /// slot holds, the arena records they point to) are then read in one
+    /// tight loop of independent loads, so the processor has them in flight
+    /// together before the probes run.
+    pub(crate) fn intern_all<'k, I>(&mut self, keys: I, ids: &mut Vec<u32>)
+    where
+        I: IntoIterator<Item = (u32, &'k str)>,
+    {
+        let mut keys = keys.into_iter();
+        let mut group: [(u32, &[u8]); GROUP] = [(0, &[]); GROUP];
+        let mut hashes = [0u64; GROUP];
+        loop {
+            let mut n = 0;
+            for (slot, (tag, s)) in group.iter_mut().zip(keys.by_ref()) {
+                *slot = (tag, s.as_bytes());
+                n += 1;
+            }
+            if n == 0 {
+                return;
+            }
+            // Grow before the group, so the probes below see the table the
+            // loads warmed.
+            while (self.offsets.len() + n) * 10 > self.table.len() * 7 {
+                self.grow();
+            }
+            for (h, &(tag, s)) in hashes.iter_mut().zip(&group[..n]) {
+                *h = self.key_hash(tag, s);
+            }
+            self.warm(&hashes[..n], |i| group[i].1.len());
+            for (&h, &(tag, s)) in hashes.iter().zip(&group[..n]) {
+                ids.push(self.intern_hashed(h, tag, s));
+            }
+        }
+    }
+
+    /// Reads the home slots of `hashes`, then the arena records of those
+    /// slots whose key may be longer than a slot holds (`len(i)` is the
+    /// length of key `i`), so that the probes that follow find them cached.
+    /// Only a hint: the result is discarded.
+    #[inline]
+    fn warm(&self, hashes: &[u64], len: impl Fn(usize) -> usize) {
+        let mask = self.table.len() - 1;
+        let mut metas = [0u64; GROUP];
+        for (m, &h) in metas.iter_mut().zip(hashes) {
+            *m = self.table[(h as usize) & mask].meta;
+        }
+        let mut touched = 0u8;
+        for (i, (&m, &h)) in metas.iter().zip(hashes).enumerate() {
+            if m != 0 && m >> OFFSET_BITS == h >> OFFSET_BITS && len(i) > INLINE {
+                let at = ((m & OFFSET_MASK) as usize - 1).min(self.arena.len().saturating_sub(1));
+                touched ^= self.arena.get(at + HEADER).copied().unwrap_or(0);
+            }
+        }
+        std::hint::black_box((metas, touched));
+    }
+
+    /// [`Interner::intern`] given the key's hash; the table has room.
+    #[inline]
+    fn intern_hashed(&mut self, h: u64, tag: u32, s: &[u8]) -> u32 {
         match self.probe(h, tag, s) {
             Ok(i) => self.table[i].id,
             Err(i) => {
@@ -239,7 +304,8 @@ impl Interner {
     }
 
     /// Doubles the table (at least 1,024 slots) and re-inserts every key,
-    /// reading the arena in order.
+    /// reading the arena in order, in groups whose new home slots are read
+    /// together first (see [`Interner::intern_all`]).
     ///
     /// # Complexity
     ///
@@ -249,18 +315,32 @@ impl Interner {
         let mut table = vec![Slot::default(); len];
         let mask = len - 1;
         let mut at = 0;
+        let mut group = [(0usize, 0u64); GROUP];
         while at < self.arena.len() {
-            let id = read_u32(&self.arena, at);
-            let tag = read_u32(&self.arena, at + 4);
-            let n = read_u32(&self.arena, at + 8) as usize;
-            let key = &self.arena[at + HEADER..at + HEADER + n];
-            let h = self.key_hash(tag, key);
-            let mut i = (h as usize) & mask;
-            while table[i].meta != 0 {
-                i = (i + 1) & mask;
+            let mut n = 0;
+            while n < GROUP && at < self.arena.len() {
+                let tag = read_u32(&self.arena, at + 4);
+                let len = read_u32(&self.arena, at + 8) as usize;
+                group[n] = (at, self.key_hash(tag, &self.arena[at + HEADER..at + HEADER + len]));
+                at += HEADER + len;
+                n += 1;
             }
-            table[i] = Slot::new(h, at, id, tag, key);
-            at += HEADER + n;
+            let mut metas = [0u64; GROUP];
+            for (m, &(_, h)) in metas.iter_mut().zip(&group[..n]) {
+                *m = table[(h as usize) & mask].meta;
+            }
+            std::hint::black_box(metas);
+            for &(rec, h) in &group[..n] {
+                let id = read_u32(&self.arena, rec);
+                let tag = read_u32(&self.arena, rec + 4);
+                let len = read_u32(&self.arena, rec + 8) as usize;
+                let key = &self.arena[rec + HEADER..rec + HEADER + len];
+                let mut i = (h as usize) & mask;
+                while table[i].meta != 0 {
+                    i = (i + 1) & mask;
+                }
+                table[i] = Slot::new(h, rec, id, tag, key);
+            }
         }
         self.table = table;
     }
@@ -527,6 +607,38 @@ mod tests {
         assert_eq!(interner.get(1, &huge[1..]), None);
         assert_eq!(interner.get(2, "key-4999-with-a-long-enough-suffix"), Some(5006));
         assert_eq!(interner.len(), 5007);
+    }
+
+    #[test]
+    fn grouped_interning_matches_one_at_a_time() {
+        // Repeats, long and short keys, wide tags, and enough keys for the
+        // table to grow inside runs of groups.
+        let keys: Vec<(u32, String)> = (0..6000u32)
+            .map(|i| {
+                let k = (i * 7919) % 2500;
+                let tag = [0, 1, 70_000][(k % 3) as usize];
+                let key = if k % 5 == 0 {
+                    format!("long-key-{k}-padded-past-sixteen")
+                } else {
+                    format!("k{k}")
+                };
+                (tag, key)
+            })
+            .collect();
+        let mut one = Interner::default();
+        let expected: Vec<u32> = keys.iter().map(|(t, k)| one.intern(*t, k)).collect();
+        let mut grouped = Interner::default();
+        let mut ids = Vec::new();
+        for chunk in keys.chunks(37) {
+            grouped.intern_all(chunk.iter().map(|(t, k)| (*t, k.as_str())), &mut ids);
+        }
+        assert_eq!(ids, expected);
+        assert_eq!(grouped.len(), one.len());
+        for id in 0..one.len() as u32 {
+            assert_eq!((grouped.str(id), grouped.tag(id)), (one.str(id), one.tag(id)));
+        }
+        grouped.intern_all(std::iter::empty(), &mut ids);
+        assert_eq!(ids.len(), keys.len());
     }
 
     #[test]

@@ -81,18 +81,51 @@ fn valid_custom(token: &str) -> bool {
         && IndicatorKind::BUILT_IN.iter().all(|k| k.as_str() != token)
 }
 
+/// Events the builder buffers before applying them together (see
+/// [`IndexBuilder::add`]).
+const PENDING: usize = 64;
+
+/// Validated events waiting to be applied, their strings back to back.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Account ids of the events, concatenated.
+    names: String,
+    /// Observed values (for an ip: its canonical text, then its prefix), concatenated.
+    values: String,
+    events: Vec<PendingEvent>,
+}
+
+/// One pending event; its strings end at the given offsets and start where
+/// the previous event's end.
+#[derive(Debug)]
+struct PendingEvent {
+    name_end: usize,
+    ts: Timestamp,
+    what: What,
+}
+
+/// What a pending event does.
+#[derive(Debug)]
+enum What {
+    Signup,
+    Observe { slot: u32, end: usize },
+    Ip { slot: u32, ip_end: usize, prefix_end: usize },
+    Ban { reason: Option<Box<str>> },
+    Unban,
+}
+
 /// Builds an [`Index`] from events given in any order.
 #[derive(Debug)]
 pub(crate) struct IndexBuilder {
     accounts: Interner,
     /// Temporary account id → folded times; its length is the account count.
     times: Vec<AccountTimes>,
-    /// The last account seen and its id (`u32::MAX`: none), to skip the map
-    /// when events come grouped by account.
-    last_account: (String, u32),
+    /// Validated events not yet applied (at most [`PENDING`]).
+    pending: Pending,
+    /// Scratch: the account ids of the pending events.
+    account_ids: Vec<u32>,
     /// Scratch for canonical IP text and its prefix.
     scratch: String,
-    prefix_scratch: String,
     /// Slot → kind; built-in kinds first, in `IndicatorKind::BUILT_IN` order.
     kinds: Vec<IndicatorKind>,
     custom_slots: AHashMap<Box<str>, usize>,
@@ -116,9 +149,9 @@ impl IndexBuilder {
         Self {
             accounts: Interner::default(),
             times: Vec::new(),
-            last_account: (String::new(), u32::MAX),
+            pending: Pending::default(),
+            account_ids: Vec::new(),
             scratch: String::new(),
-            prefix_scratch: String::new(),
             kinds: IndicatorKind::BUILT_IN.to_vec(),
             custom_slots: AHashMap::new(),
             values: ValueSide::default(),
@@ -188,9 +221,18 @@ impl IndexBuilder {
             }
             _ => {}
         }
-        // Room for one account and two indicators (an ip and its prefix).
-        // Two values of 4 KiB cover any value (at most 1 KiB) or an ip and its prefix.
-        if !self.accounts.has_room(event.account.len()) || !self.values.has_room(2, 4096) {
+        // Room for this event's account and two indicators (an ip and its
+        // prefix) on top of the pending events'.
+        let pending = &self.pending;
+        let (names, values) = (pending.names.len(), pending.values.len());
+        let n = pending.events.len();
+        if !Interner::fits(
+            self.accounts.len(),
+            self.accounts.arena_len(),
+            n + 1,
+            names + event.account.len(),
+        ) || !self.values.has_room(2 * n + 2, values + 4096)
+        {
             return Err((
                 InputProblem::TooLong,
                 "too many distinct accounts or indicators (at most 4294967293); split the input"
@@ -198,68 +240,96 @@ impl IndexBuilder {
             ));
         }
 
-        let account = self.account(&event.account);
-        let ts = event.ts;
         self.events += 1;
-        if !matches!(event.action, Action::Observe(_)) {
-            // Observations note times on the value side (see `values`).
-            self.times[account as usize].saw(ts);
-        }
-        match &event.action {
-            Action::Signup => {
-                let t = &mut self.times[account as usize];
-                t.signup = t.signup.min(ts);
-            }
+        let pending = &mut self.pending;
+        pending.names.push_str(&event.account);
+        let what = match &event.action {
+            Action::Signup => What::Signup,
             Action::Observe(ind) => {
-                let slot = self.slot(&ind.kind);
-                let (events, pt) = (self.events, self.parallel_threshold);
+                let slot = self.slot(&ind.kind) as u32;
+                let pending = &mut self.pending;
                 if let Some(ip) = ip {
                     write_ip(ip, &mut self.scratch);
-                    self.values.push(account, slot as u32, ts, &self.scratch, false, events, pt);
-                    let prefix_slot = IndicatorKind::IpPrefix.built_in_index().unwrap_or(slot);
-                    write_ip_prefix(ip, &mut self.prefix_scratch);
-                    self.values.push(
-                        account,
-                        prefix_slot as u32,
-                        ts,
-                        &self.prefix_scratch,
-                        true,
-                        events,
-                        pt,
-                    );
+                    pending.values.push_str(&self.scratch);
+                    let ip_end = pending.values.len();
+                    write_ip_prefix(ip, &mut self.scratch);
+                    pending.values.push_str(&self.scratch);
+                    What::Ip { slot, ip_end, prefix_end: pending.values.len() }
                 } else {
-                    self.values.push(account, slot as u32, ts, &ind.value, false, events, pt);
+                    pending.values.push_str(&ind.value);
+                    What::Observe { slot, end: pending.values.len() }
                 }
             }
-            Action::Ban { reason } => self.bans.push(BanEvent {
-                account,
-                ts,
-                unban: false,
-                reason: reason.as_deref().map(Box::from),
-            }),
-            Action::Unban => self.bans.push(BanEvent { account, ts, unban: true, reason: None }),
+            Action::Ban { reason } => What::Ban { reason: reason.as_deref().map(Box::from) },
+            Action::Unban => What::Unban,
+        };
+        let pending = &mut self.pending;
+        pending.events.push(PendingEvent { name_end: pending.names.len(), ts: event.ts, what });
+        if pending.events.len() >= PENDING {
+            self.apply_pending();
         }
         Ok(())
+    }
+
+    /// Applies the pending events: interns their accounts together (see
+    /// [`Interner::intern_all`]), then records each event in order.
+    fn apply_pending(&mut self) {
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut ids = std::mem::take(&mut self.account_ids);
+        ids.clear();
+        let mut start = 0;
+        let names = pending.events.iter().map(|e| {
+            let name = &pending.names[start..e.name_end];
+            start = e.name_end;
+            (0, name)
+        });
+        self.accounts.intern_all(names, &mut ids);
+        let (events, pt) = (self.events, self.parallel_threshold);
+        let prefix_slot = IndicatorKind::IpPrefix.built_in_index().unwrap_or(0) as u32;
+        let mut start = 0;
+        for (e, &account) in pending.events.drain(..).zip(&ids) {
+            if account as usize == self.times.len() {
+                self.times.push(AccountTimes::default());
+            }
+            let ts = e.ts;
+            match e.what {
+                // Observations note times on the value side (see `values`).
+                What::Observe { slot, end } => {
+                    let value = &pending.values[start..end];
+                    self.values.push(account, slot, ts, value, false, events, pt);
+                    start = end;
+                }
+                What::Ip { slot, ip_end, prefix_end } => {
+                    let (ip, prefix) =
+                        (&pending.values[start..ip_end], &pending.values[ip_end..prefix_end]);
+                    self.values.push(account, slot, ts, ip, false, events, pt);
+                    self.values.push(account, prefix_slot, ts, prefix, true, events, pt);
+                    start = prefix_end;
+                }
+                What::Signup => {
+                    let t = &mut self.times[account as usize];
+                    t.saw(ts);
+                    t.signup = t.signup.min(ts);
+                }
+                What::Ban { reason } => {
+                    self.times[account as usize].saw(ts);
+                    self.bans.push(BanEvent { account, ts, unban: false, reason });
+                }
+                What::Unban => {
+                    self.times[account as usize].saw(ts);
+                    self.bans.push(BanEvent { account, ts, unban: true, reason: None });
+                }
+            }
+        }
+        pending.names.clear();
+        pending.values.clear();
+        self.pending = pending;
+        self.account_ids = ids;
     }
 
     /// How many events were added so far.
     pub(crate) fn event_count(&self) -> u64 {
         self.events
-    }
-
-    /// The temporary id of `name`, interning it if new.
-    fn account(&mut self, name: &str) -> u32 {
-        if self.last_account.1 != u32::MAX && self.last_account.0 == name {
-            return self.last_account.1;
-        }
-        let id = self.accounts.intern(0, name);
-        if id as usize == self.times.len() {
-            self.times.push(AccountTimes::default());
-        }
-        self.last_account.0.clear();
-        self.last_account.0.push_str(name);
-        self.last_account.1 = id;
-        id
     }
 
     /// The slot of `kind`, adding a custom slot if new.
@@ -293,7 +363,8 @@ impl IndexBuilder {
     /// that share their first 8 bytes after the common prefix and per
     /// account's links (parallel from the parallel threshold); memory linear
     /// in the distinct links, accounts and indicators.
-    pub(crate) fn finish(self) -> Index {
+    pub(crate) fn finish(mut self) -> Index {
+        self.apply_pending();
         let pt = self.parallel_threshold;
         let parallel = self.events >= pt as u64;
         let Self { accounts, mut times, kinds, values, bans, events, .. } = self;

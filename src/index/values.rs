@@ -86,6 +86,8 @@ pub(crate) struct Stage {
     /// the observation count; signups are left at their default.
     pub(crate) times: Vec<AccountTimes>,
     pub(crate) activity: Activity,
+    /// Scratch: the ids of the batch being absorbed.
+    ids: Vec<u32>,
 }
 
 impl Default for Stage {
@@ -95,6 +97,7 @@ impl Default for Stage {
             observations: Observations::default(),
             times: Vec::new(),
             activity: Activity::new(DEFAULT_ACTIVITY_CAP),
+            ids: Vec::new(),
         }
     }
 }
@@ -102,11 +105,17 @@ impl Default for Stage {
 impl Stage {
     /// Interns every value of `batch`, in order, and records the observations.
     fn absorb(&mut self, batch: &Batch) {
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
         let mut start = 0;
-        for e in &batch.entries {
-            let id = self.values.intern(e.slot, &batch.text[start..e.end]);
-            self.observations.push(e.account, id, e.ts);
+        let keys = batch.entries.iter().map(|e| {
+            let value = &batch.text[start..e.end];
             start = e.end;
+            (e.slot, value)
+        });
+        self.values.intern_all(keys, &mut ids);
+        for (e, &id) in batch.entries.iter().zip(&ids) {
+            self.observations.push(e.account, id, e.ts);
             if !e.derived {
                 let a = e.account as usize;
                 if a >= self.times.len() {
@@ -118,6 +127,7 @@ impl Stage {
                 self.activity.push(e.account, minute_of(e.ts));
             }
         }
+        self.ids = ids;
     }
 }
 
