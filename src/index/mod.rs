@@ -34,6 +34,7 @@ mod values;
 use std::ops::Range;
 
 use ahash::AHashMap;
+use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 use crate::error::InputProblem;
@@ -474,15 +475,25 @@ fn freeze_values(mut values: Interner, slot_kinds: &[IndicatorKind], pt: usize) 
     }
     let mut kinds = Vec::new();
     let mut kind_starts = vec![0u32];
+    let mut groups = Vec::new();
+    let mut rest = order.as_mut_slice();
     for (rank, &slot) in kind_order.iter().enumerate() {
-        let group = &mut order[group_starts[rank]..group_starts[rank + 1]];
+        let (group, tail) = rest.split_at_mut(group_starts[rank + 1] - group_starts[rank]);
+        rest = tail;
         if group.is_empty() {
             continue;
         }
-        values.sort_ids(group, pt);
+        groups.push(group);
         kinds.push(slot_kinds[slot].clone());
         kind_starts.push(group_starts[rank + 1] as u32);
     }
+    // Kinds are sorted independently: side by side once the index is large.
+    if n >= pt {
+        groups.par_iter_mut().for_each(|group| values.sort_ids(group, pt));
+    } else {
+        groups.iter_mut().for_each(|group| values.sort_ids(group, pt));
+    }
+    drop(groups);
     let mut rank = vec![0u32; n];
     for (r, &temp) in order.iter().enumerate() {
         rank[temp as usize] = r as u32;
