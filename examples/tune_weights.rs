@@ -71,6 +71,9 @@ fn main() -> hydra_detect::Result<()> {
         detection.replacements.len(),
         t.elapsed().as_secs_f64()
     );
+    let phases: Vec<String> =
+        detection.run.timings.iter().map(|(phase, s)| format!("{phase} {s:.1}s")).collect();
+    eprintln!("phases: {}", phases.join(", "));
 
     // ## 3. Evaluate
     //

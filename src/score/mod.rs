@@ -17,6 +17,7 @@
 mod collect;
 mod config;
 pub(crate) mod evidence;
+pub(crate) mod expand;
 pub(crate) mod lifecycle;
 pub(crate) mod refine;
 pub(crate) mod replacement;
@@ -245,6 +246,8 @@ pub(crate) fn score<'a>(
         parents.into_iter().flat_map(finish).collect()
     };
     clusters.sort_by_key(|c| c.members[0]);
+    let mut clusters = expand_hydras(index, clusters, &ctx, config);
+    clusters.sort_by_key(|c| c.members[0]);
 
     let mut cluster_of = vec![None; index.account_count()];
     for (i, c) in clusters.iter().enumerate() {
@@ -254,6 +257,98 @@ pub(crate) fn score<'a>(
     }
     let replacements = find_replacements(index, &clusters, &cluster_of, config);
     Scoring { clusters, cluster_of, replacements }
+}
+
+/// Accounts that share pooled infrastructure with a confirmed hydra and
+/// run on its operator's schedule join it (see `expand`): they move from
+/// their own community into the hydra's and are flagged there.
+///
+/// The hydra's signals are measured again with its new members (its
+/// verdict stands if they would not confirm it; its earlier flags stand).
+/// A community that loses members is measured again if it was no hydra;
+/// a hydra that loses an untied member keeps its verdict and flags. A
+/// community left with fewer than `min_cluster_size` members is dropped.
+///
+/// # Complexity
+///
+/// That of `expand::joins`, plus reading and measuring the changed
+/// communities again (in parallel above `parallel_threshold` of them).
+fn expand_hydras<'a>(
+    index: &'a Index,
+    clusters: Vec<Scored<'a>>,
+    ctx: &Context,
+    config: &ScoreConfig,
+) -> Vec<Scored<'a>> {
+    let n = index.account_count();
+    let parallel = n >= config.get_parallel_threshold().saturating_mul(64);
+    let mut hydra_of = vec![u32::MAX; n];
+    let mut cluster_of = vec![u32::MAX; n];
+    let schedules: Vec<Option<expand::OperatorSchedule>> = clusters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            for (&a, &flagged) in c.members.iter().zip(&c.flagged) {
+                cluster_of[a.index()] = i as u32;
+                if flagged {
+                    hydra_of[a.index()] = i as u32;
+                }
+            }
+            if !c.risk.hydra {
+                return None;
+            }
+            let core = c.members.iter().zip(&c.flagged).filter(|p| *p.1).map(|p| *p.0);
+            expand::OperatorSchedule::of(core.map(|a| index.activity(a)))
+        })
+        .collect();
+    let joins = expand::joins(index, &hydra_of, &schedules, parallel);
+    if joins.is_empty() {
+        return clusters;
+    }
+    let mut added: Vec<Vec<AccountId>> = vec![Vec::new(); clusters.len()];
+    let mut removed: Vec<Vec<AccountId>> = vec![Vec::new(); clusters.len()];
+    for &(a, h, _) in &joins {
+        added[h as usize].push(a);
+        if let Some(from) = cluster_of.get(a.index()).filter(|&&c| c != u32::MAX) {
+            removed[*from as usize].push(a);
+        }
+    }
+    let work: Vec<(Scored<'a>, Vec<AccountId>, Vec<AccountId>)> = clusters
+        .into_iter()
+        .zip(added)
+        .zip(removed)
+        .map(|((c, add), remove)| (c, add, remove))
+        .collect();
+    let rebuilt = map(work, parallel, |(c, add, remove)| -> Option<Scored<'a>> {
+        if add.is_empty() && remove.is_empty() {
+            return Some(c);
+        }
+        // Members kept (with their flags), then those joining (flagged).
+        let mut members: Vec<(AccountId, bool)> = c
+            .members
+            .iter()
+            .zip(&c.flagged)
+            .filter(|(a, _)| remove.binary_search(a).is_err())
+            .map(|(&a, &f)| (a, f))
+            .chain(add.iter().map(|&a| (a, true)))
+            .collect();
+        members.sort_unstable_by_key(|m| m.0);
+        if members.len() < config.get_min_cluster_size() {
+            return None;
+        }
+        let (members, flagged): (Vec<AccountId>, Vec<bool>) = members.into_iter().unzip();
+        let view = read_view(index, &members, config);
+        if !add.is_empty() {
+            let risk = risk::assess(&view, ctx, config);
+            let risk = if risk.hydra { risk } else { c.risk };
+            Some(Scored { members, view, risk, flagged })
+        } else if c.risk.hydra {
+            Some(Scored { members, view, risk: c.risk, flagged })
+        } else {
+            let risk = risk::assess(&view, ctx, config);
+            Some(Scored::new(members, view, risk, ctx, config))
+        }
+    });
+    rebuilt.into_iter().flatten().collect()
 }
 
 /// The communities as the replacement rule sees them.

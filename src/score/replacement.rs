@@ -31,7 +31,13 @@
 //! addresses: a hard link or device shared with the predecessor, or both
 //! accounts flagged `hydra`. So the neighbour who gets a banned
 //! proxy's IP from their provider, or the colleague behind the office NAT,
-//! is not flagged.
+//! is not flagged. The link to the predecessor must also be concentrated:
+//! two or more specific indicators shared with it (an IP, card, device,
+//! phone or e-mail on at most [`SPECIFIC_MAX`] accounts), or an identity
+//! takeover (the account signed up from the banned account's signup IP,
+//! see [`candidates`]). A replacement takes over a banned account's own
+//! infrastructure; an operator's other new accounts meet a banned account
+//! on one pooled card or exit each, by chance.
 //!
 //! # Complexity
 //!
@@ -86,6 +92,38 @@ pub(crate) fn specificity(degree: usize) -> f64 {
 /// the community's score.
 const COMMUNITY_WEIGHT: f64 = 0.6;
 
+/// Most accounts on an IP, card, device, phone or e-mail that still tie
+/// two accounts individually (as the watcher's `specific_max`).
+pub(crate) const SPECIFIC_MAX: usize = 40;
+
+/// Evidence that an identity takeover adds to a pair (see [`candidates`]).
+pub(crate) const TAKEOVER_WEIGHT: f64 = 0.5;
+
+/// Whether a shared value of `kind` on `degree` accounts ties two accounts
+/// individually.
+fn specific(kind: &IndicatorKind, degree: usize) -> bool {
+    degree <= SPECIFIC_MAX
+        && matches!(
+            kind,
+            IndicatorKind::Ip
+                | IndicatorKind::Payment
+                | IndicatorKind::Email
+                | IndicatorKind::Phone
+                | IndicatorKind::Device
+        )
+}
+
+/// The account's signup IP: the IP it was first seen on (ties: the smaller
+/// indicator id).
+fn signup_ip(index: &Index, account: AccountId) -> Option<IndicatorId> {
+    index
+        .account_links(account)
+        .iter()
+        .filter(|l| *index.indicator_kind(l.indicator) == IndicatorKind::Ip)
+        .min_by_key(|l| (l.first, l.indicator))
+        .map(|l| l.indicator)
+}
+
 /// One account flagged as a replacement.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Replacement {
@@ -132,6 +170,10 @@ pub(crate) struct Candidate {
     hits: Vec<(AccountId, IndicatorId, f64, bool)>,
     /// Per banned account: combined strength and whether a hard link is among it.
     per_banned: Vec<(AccountId, f64, bool)>,
+    /// Per banned account (parallel to `per_banned`): whether the link is
+    /// concentrated, i.e. two or more specific indicators shared, or an
+    /// identity takeover.
+    concentrated: Vec<bool>,
 }
 
 /// Collects, for every account, what it shares with the accounts banned
@@ -142,6 +184,15 @@ pub(crate) struct Candidate {
 /// Works from the banned accounts outwards (they are few): for each banned
 /// account, each of its indicators of at most `replacement_max_degree`
 /// accounts, and each other account on it.
+///
+/// An *identity takeover* — the account's signup IP (the first IP it was
+/// seen on) is the banned account's own signup IP — adds
+/// [`TAKEOVER_WEIGHT`] × the ban weight to the pair, as independent
+/// evidence: an operator's replacement starts where the banned account
+/// started, while its other new accounts draw their first exit from a
+/// pool of thousands. A pair is *concentrated* when it shares two or more
+/// specific indicators (an IP, card, device, phone or e-mail on at most
+/// [`SPECIFIC_MAX`] accounts) or is a takeover; see [`judge`].
 ///
 /// # Complexity
 ///
@@ -155,8 +206,8 @@ pub(crate) fn candidates(
     parallel: bool,
 ) -> Vec<Candidate> {
     let window = config.get_replacement_window_secs();
-    // (candidate, banned account, indicator, strength, hard)
-    type Hit = (AccountId, AccountId, IndicatorId, f64, bool);
+    // (candidate, banned account, indicator, strength, hard, specific, takeover)
+    type Hit = (AccountId, AccountId, IndicatorId, f64, bool, bool, bool);
     let from_banned = |b: usize| -> Vec<Hit> {
         let standing = &bans[b];
         let mut out = Vec::new();
@@ -164,6 +215,7 @@ pub(crate) fn candidates(
             return out;
         }
         let b = AccountId::new(b as u32);
+        let banned_signup_ip = signup_ip(index, b);
         for link in index.account_links(b) {
             let kind = index.indicator_kind(link.indicator);
             let kw = kind_weight(kind);
@@ -185,12 +237,16 @@ pub(crate) fn candidates(
                     .map(|&(_, w)| w)
                     .fold(0.0, f64::max);
                 if weight > 0.0 {
+                    let takeover = banned_signup_ip == Some(link.indicator)
+                        && signup_ip(index, r) == Some(link.indicator);
                     out.push((
                         r,
                         b,
                         link.indicator,
                         base * weight,
                         beyond_network(kind) && weight >= 1.0,
+                        specific(kind, degree),
+                        takeover && weight >= 1.0,
                     ));
                 }
             }
@@ -209,14 +265,18 @@ pub(crate) fn candidates(
             let account = run[0].0;
             let hits: Vec<(AccountId, IndicatorId, f64, bool)> =
                 run.iter().map(|h| (h.1, h.2, h.3, h.4)).collect();
-            let per_banned = hits
-                .chunk_by(|x, y| x.0 == y.0)
-                .map(|run| {
-                    let miss: f64 = run.iter().map(|h| 1.0 - h.2).product();
-                    (run[0].0, 1.0 - miss, run.iter().any(|h| h.3))
-                })
-                .collect();
-            Candidate { account, signup: index.signup(account), hits, per_banned }
+            let mut per_banned = Vec::new();
+            let mut concentrated = Vec::new();
+            for run in run.chunk_by(|x, y| x.1 == y.1) {
+                let takeover = run.iter().any(|h| h.6);
+                let mut miss: f64 = run.iter().map(|h| 1.0 - h.3).product();
+                if takeover {
+                    miss *= 1.0 - TAKEOVER_WEIGHT;
+                }
+                per_banned.push((run[0].1, 1.0 - miss, run.iter().any(|h| h.4)));
+                concentrated.push(takeover || run.iter().filter(|h| h.5).count() >= 2);
+            }
+            Candidate { account, signup: index.signup(account), hits, per_banned, concentrated }
         })
         .collect()
 }
@@ -271,8 +331,9 @@ pub(crate) fn judge(
     config: &ScoreConfig,
 ) -> Option<Replacement> {
     let (first, best) = predecessor?;
-    let Candidate { account, signup, hits, per_banned } = candidate;
+    let Candidate { account, signup, hits, per_banned, concentrated } = candidate;
     let hard = per_banned.iter().any(|p| p.0 == first && p.2);
+    let concentrated = per_banned.iter().zip(&concentrated).any(|(p, &c)| p.0 == first && c);
     let linked: Vec<(AccountId, f64, bool)> = per_banned
         .into_iter()
         .filter(|p| p.0 == first || (p.1 >= 0.5 * best && p.1 > 0.0))
@@ -283,7 +344,8 @@ pub(crate) fn judge(
         .filter(|_| communities.hydra_score(first).is_some())
         .unwrap_or(0.0);
     let strength = 1.0 - (1.0 - best) * (1.0 - COMMUNITY_WEIGHT * community);
-    if strength < config.get_replacement_threshold() || !(hard || community > 0.0) {
+    if strength < config.get_replacement_threshold() || !(hard || community > 0.0) || !concentrated
+    {
         return None;
     }
     // Evidence: indicators shared with the linked banned accounts.
@@ -318,6 +380,7 @@ mod tests {
             signup: 100,
             hits: Vec::new(),
             per_banned: links.iter().map(|&(b, s)| (AccountId::new(b), s, false)).collect(),
+            concentrated: vec![false; links.len()],
         }
     }
 
@@ -331,6 +394,28 @@ mod tests {
         assert_eq!(paired[0], Some((AccountId::new(1), 0.9)));
         assert_eq!(paired[1], None);
         assert_eq!(paired[2], Some((AccountId::new(2), 0.25)));
+    }
+
+    struct AllHydra;
+    impl Communities for AllHydra {
+        fn hydra_score(&self, _: AccountId) -> Option<f64> {
+            Some(0.8)
+        }
+    }
+
+    #[test]
+    fn a_single_chance_link_to_the_predecessor_is_no_replacement() {
+        // Both flagged hydra and strongly linked, but through one pooled
+        // card only: an operator's burst account, not a successor.
+        let config = ScoreConfig::new();
+        let lone = cand(10, &[(1, 0.8)]);
+        assert!(judge(lone, Some((AccountId::new(1), 0.8)), &AllHydra, &config).is_none());
+        // The same link, concentrated (two specific indicators shared, or
+        // signed up from the banned account's signup IP), is one.
+        let mut taken = cand(10, &[(1, 0.8)]);
+        taken.concentrated = vec![true];
+        let r = judge(taken, Some((AccountId::new(1), 0.8)), &AllHydra, &config).expect("flagged");
+        assert_eq!(r.linked_banned, vec![AccountId::new(1)]);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::score::view::{ClusterView, Context};
 
 pub(crate) use identity::{corporate_share, holds_organisation};
 pub(crate) use sync::{coincident_minutes, member_sync_shares};
-pub(crate) use template::characteristic;
+pub(crate) use template::{beyond_chance, characteristic};
 pub(crate) use volume::median_of;
 
 /// A measured signal: its value in `[0, 1]` and why.
