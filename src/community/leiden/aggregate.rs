@@ -276,10 +276,143 @@ struct Chunk {
     fixed: Vec<bool>,
 }
 
-/// Scratch for one worker: dense per-aggregate-node weights and the touched list.
-struct Scratch {
-    weight: Vec<f64>,
-    touched: Vec<u32>,
+/// Summed edge weights per neighboring aggregate node, for the rows of one
+/// aggregate node at a time: open addressing in a table sized to the keys
+/// met (a few hundred at most on sparse graphs), so that it stays in the
+/// core's cache where a dense array over all aggregate nodes would cost a
+/// cache miss per entry on large levels.
+#[derive(Debug)]
+struct WeightMap {
+    /// Key of each slot, [`WeightMap::EMPTY`] if free.
+    keys: Vec<u32>,
+    /// Summed weight of each slot's key.
+    values: Vec<f64>,
+    /// `64 - log2(keys.len())`: the hash keeps the top bits.
+    shift: u32,
+    /// Occupied slots, in the order their keys were first added.
+    order: Vec<u32>,
+}
+
+impl WeightMap {
+    const EMPTY: u32 = u32::MAX;
+
+    fn new() -> WeightMap {
+        WeightMap::with_bits(8)
+    }
+
+    fn with_bits(bits: u32) -> WeightMap {
+        WeightMap {
+            keys: vec![WeightMap::EMPTY; 1 << bits],
+            values: vec![0.0; 1 << bits],
+            shift: 64 - bits,
+            order: Vec::new(),
+        }
+    }
+
+    /// Adds `w` to the sum of `key` (`!= EMPTY`); a new key starts from `w`.
+    #[inline]
+    fn add(&mut self, key: u32, w: f64) {
+        if 2 * (self.order.len() + 1) > self.keys.len() {
+            self.grow();
+        }
+        let mask = self.keys.len() - 1;
+        let mut i = ((key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        loop {
+            let k = self.keys[i];
+            if k == key {
+                self.values[i] += w;
+                return;
+            }
+            if k == WeightMap::EMPTY {
+                self.keys[i] = key;
+                self.values[i] = w;
+                self.order.push(i as u32);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Doubles the table, keeping the keys and their first-added order.
+    fn grow(&mut self) {
+        let bits = 65 - self.shift;
+        let old = std::mem::replace(self, WeightMap::with_bits(bits));
+        for &i in &old.order {
+            self.add(old.keys[i as usize], old.values[i as usize]);
+        }
+    }
+
+    /// Calls `f(key, sum)` for every key in first-added order, and empties the map.
+    fn drain(&mut self, mut f: impl FnMut(u32, f64)) {
+        for &i in &self.order {
+            let i = i as usize;
+            f(self.keys[i], self.values[i]);
+            self.keys[i] = WeightMap::EMPTY;
+        }
+        self.order.clear();
+    }
+}
+
+/// Levels with at most this many aggregate nodes sum neighbor weights in a
+/// dense array (512 KiB of `f64`, which stays in a core's cache and costs
+/// fewer instructions than hashing); larger ones in a [`WeightMap`].
+const DENSE_MAX_AGGREGATES: usize = 1 << 16;
+
+/// One worker's scratch for summing the weights from one aggregate node to
+/// its neighbors; both kinds give the same keys, sums and order.
+#[derive(Debug)]
+enum Scratch {
+    /// A weight per aggregate node (non-zero exactly for the `touched`
+    /// ones, which may repeat a node reached only by zero-weight edges).
+    Dense { weight: Vec<f64>, touched: Vec<u32> },
+    /// A small hash table.
+    Map(WeightMap),
+}
+
+impl Scratch {
+    fn new(count: usize, dense_max: usize) -> Scratch {
+        if count <= dense_max {
+            Scratch::Dense { weight: vec![0f64; count], touched: Vec::new() }
+        } else {
+            Scratch::Map(WeightMap::new())
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, key: u32, w: f64) {
+        match self {
+            Scratch::Dense { weight, touched } => {
+                let slot = &mut weight[key as usize];
+                if *slot == 0.0 {
+                    touched.push(key);
+                }
+                *slot += w;
+            }
+            Scratch::Map(map) => map.add(key, w),
+        }
+    }
+
+    /// Appends every key and its sum, in first-added order, to `targets`
+    /// and `weights` (from `before` on, the current row), and empties the scratch.
+    fn drain(&mut self, targets: &mut Vec<u32>, weights: &mut Vec<f32>, before: usize) {
+        match self {
+            Scratch::Dense { weight, touched } => {
+                for &d in touched.iter() {
+                    let w = std::mem::replace(&mut weight[d as usize], 0.0);
+                    // A zero-weight edge may touch `d` twice; its second visit reads 0.
+                    if w > 0.0 || !targets[before..].contains(&d) {
+                        targets.push(d);
+                        weights.push(w as f32);
+                    }
+                }
+                touched.clear();
+            }
+            Scratch::Map(map) => map.drain(|d, w| {
+                targets.push(d);
+                weights.push(w as f32);
+            }),
+        }
+    }
 }
 
 /// Collapses `graph` by `membership` (each node's aggregate node, dense in `0..count`).
@@ -294,12 +427,23 @@ struct Scratch {
 /// # Complexity
 ///
 /// O(n + m) time; O(n + m') space for the `m'` aggregate entries, plus a
-/// dense `count`-sized scratch per worker.
+/// small table of the neighbors of one aggregate node per worker.
 pub(crate) fn aggregate(
     graph: &LevelGraph<'_>,
     membership: &[u32],
     count: usize,
     parallel: bool,
+) -> LevelGraph<'static> {
+    aggregate_with(graph, membership, count, parallel, DENSE_MAX_AGGREGATES)
+}
+
+/// [`aggregate`], with dense scratch up to `dense_max` aggregate nodes.
+fn aggregate_with(
+    graph: &LevelGraph<'_>,
+    membership: &[u32],
+    count: usize,
+    parallel: bool,
+    dense_max: usize,
 ) -> LevelGraph<'static> {
     let n = graph.node_count();
     debug_assert_eq!(membership.len(), n);
@@ -341,7 +485,7 @@ pub(crate) fn aggregate(
     let build = |scratch: &mut Scratch, &(lo, hi): &(usize, usize)| -> Chunk {
         build_chunk(graph, membership, &members, &bounds, lo, hi, scratch)
     };
-    let new_scratch = || Scratch { weight: vec![0f64; count], touched: Vec::new() };
+    let new_scratch = || Scratch::new(count, dense_max);
     let built: Vec<Chunk> = if parallel {
         chunks.par_iter().map_init(new_scratch, build).collect()
     } else {
@@ -415,24 +559,12 @@ fn build_chunk(
                     // An internal edge is seen from both ends.
                     internal += 0.5 * w;
                 } else {
-                    let slot = &mut scratch.weight[d as usize];
-                    if *slot == 0.0 {
-                        scratch.touched.push(d);
-                    }
-                    *slot += w;
+                    scratch.add(d, w);
                 }
             }
         }
         let before = chunk.targets.len();
-        for &d in &scratch.touched {
-            let w = std::mem::replace(&mut scratch.weight[d as usize], 0.0);
-            // A zero-weight edge may touch `d` twice; its second visit reads 0.
-            if w > 0.0 || !chunk.targets[before..].contains(&d) {
-                chunk.targets.push(d);
-                chunk.weights.push(w as f32);
-            }
-        }
-        scratch.touched.clear();
+        scratch.drain(&mut chunk.targets, &mut chunk.weights, before);
         chunk.row_len.push(chunk.targets.len() - before);
         chunk.self_weight.push(internal);
         chunk.strength.push(strength);
@@ -468,6 +600,50 @@ mod tests {
         let par = aggregate(&level, &membership, 2, true);
         assert_eq!(par.targets(), agg.targets());
         assert_eq!(par.self_weights(), agg.self_weights());
+    }
+
+    #[test]
+    fn dense_and_hashed_scratch_give_the_same_aggregate() {
+        // Zero-weight edges included: they must give one entry either way.
+        let mut edges: Vec<(u32, u32, f32)> = Vec::new();
+        for u in 0..60u32 {
+            for k in [1u32, 7, 13] {
+                let w = if (u + k) % 5 == 0 { 0.0 } else { ((u * k) % 4) as f32 * 0.5 };
+                edges.push((u, (u + k) % 60, w));
+            }
+        }
+        let g = Graph::from_edges(60, edges);
+        let level = LevelGraph::from_graph(&g, &[], usize::MAX);
+        let membership: Vec<u32> = (0..60).map(|v| (v * 11) % 17).collect();
+        let dense = aggregate_with(&level, &membership, 17, false, usize::MAX);
+        let hashed = aggregate_with(&level, &membership, 17, false, 0);
+        assert_eq!(dense.offsets(), hashed.offsets());
+        assert_eq!(dense.targets(), hashed.targets());
+        assert_eq!(dense.weights(), hashed.weights());
+        assert_eq!(dense.self_weights(), hashed.self_weights());
+        assert_eq!(dense.strengths(), hashed.strengths());
+        let parallel = aggregate_with(&level, &membership, 17, true, 0);
+        assert_eq!(parallel.targets(), hashed.targets());
+    }
+
+    #[test]
+    fn weight_map_sums_in_first_added_order_across_growth() {
+        let mut map = WeightMap::with_bits(1);
+        let keys: Vec<u32> = (0..300).map(|i| (i * 7919) % 1000).collect();
+        for (i, &k) in keys.iter().enumerate() {
+            map.add(k, i as f64);
+            map.add(k, 0.5);
+        }
+        let mut seen = Vec::new();
+        map.drain(|k, w| seen.push((k, w)));
+        let expected: Vec<(u32, f64)> =
+            keys.iter().enumerate().map(|(i, &k)| (k, i as f64 + 0.5)).collect();
+        assert_eq!(seen, expected);
+        // Drained: empty again, and reusable.
+        map.add(5, 1.0);
+        let mut again = Vec::new();
+        map.drain(|k, w| again.push((k, w)));
+        assert_eq!(again, vec![(5, 1.0)]);
     }
 
     #[test]

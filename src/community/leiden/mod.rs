@@ -499,6 +499,35 @@ fn first_position_labels(mut membership: Vec<u32>) -> Vec<u32> {
     membership
 }
 
+/// Nodes of large levels are visited in shuffled blocks of this many
+/// consecutive ids (see [`visit_order`]).
+const VISIT_BLOCK: usize = 64;
+
+/// The order local moving first visits the `n` nodes of a level in: a
+/// random permutation, drawn from `rng`.
+///
+/// With `blocked` (large levels), blocks of [`VISIT_BLOCK`] consecutive ids
+/// are shuffled and each block visited in id order: rows are then read in
+/// runs, and on a level renumbered by community (or an aggregated one, whose
+/// ids follow the communities) the nodes visited one after the other share
+/// their neighbors' cache lines; the blocks keep the order random at a
+/// coarser grain.
+fn visit_order(n: usize, blocked: bool, rng: &mut Pcg64) -> Vec<u32> {
+    if !blocked {
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.shuffle(rng);
+        return order;
+    }
+    let mut blocks: Vec<u32> = (0..n.div_ceil(VISIT_BLOCK) as u32).collect();
+    blocks.shuffle(rng);
+    let mut order = Vec::with_capacity(n);
+    for b in blocks {
+        let start = b as usize * VISIT_BLOCK;
+        order.extend(start as u32..(start + VISIT_BLOCK).min(n) as u32);
+    }
+    order
+}
+
 /// What one [`iteration`] found.
 struct IterationResult {
     /// The community of every node of the base graph.
@@ -535,8 +564,7 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
         let level_n = level.node_count();
         let parallel = level_n >= config.parallel_threshold;
         let mut partition = LevelPartition::new(membership, quality.node_weights(&level));
-        let mut order: Vec<u32> = (0..level_n as u32).collect();
-        order.shuffle(rng);
+        let order = visit_order(level_n, level_n >= config.renumber_threshold, rng);
         let moves = {
             let _span = tracing::debug_span!("leiden_move", depth, nodes = level_n).entered();
             if parallel && config.parallel_moving {

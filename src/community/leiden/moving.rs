@@ -53,6 +53,25 @@ impl NodeQueue {
     }
 }
 
+/// The state local moving reads per id: the community of node `i`, and the
+/// aggregate `X` of community `i` with the scratch weight from the current
+/// node to community `i`.
+///
+/// One record per id keeps what a neighbor access needs in one cache line
+/// while communities are still named by one of their nodes (from
+/// singletons, and after renumbering, a community is named by a nearby
+/// id): on large levels the loop is bound by these misses.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    /// `X_i`: summed node weight of community `i` (a mirror of the partition's).
+    weight: f64,
+    /// Weight from the node being evaluated to community `i`; non-zero
+    /// exactly for the communities in the touched list.
+    to: f64,
+    /// Community of node `i` (a mirror of the partition's membership).
+    community: u32,
+}
+
 /// Moves nodes of `graph` greedily between the communities of `partition`.
 ///
 /// The fast local moving of Traag, Waltman and van Eck (2019): every node
@@ -62,9 +81,11 @@ impl NodeQueue {
 /// re-enter the queue. It ends when the queue is empty, so no single move
 /// improves the quality. Fixed nodes never move.
 ///
-/// Per node, the weights to neighboring communities are summed in a dense
-/// scratch array indexed by community and reset through a touched list: no
-/// hashing or allocation in the loop.
+/// Per node, the communities of its neighbors are gathered first (loads
+/// that do not depend on each other, so the processor overlaps their cache
+/// misses), then the weights to them are summed in a dense scratch indexed
+/// by community and reset through a touched list: no hashing or allocation
+/// in the loop.
 ///
 /// Returns the number of moves made.
 ///
@@ -87,55 +108,55 @@ pub(crate) fn move_nodes<Q: QualityFunction>(
             queue.push(v);
         }
     }
-    // Weight from the current node to each community; non-zero exactly for
-    // the communities in `touched` (weights are >= 0; a zero-weight edge may
-    // list its community twice, which is harmless).
-    let mut to_comm = vec![0f64; n];
+    let mut slots: Vec<Slot> = partition
+        .membership()
+        .iter()
+        .zip(partition.weights())
+        .map(|(&community, &weight)| Slot { weight, to: 0.0, community })
+        .collect();
+    // Community of each entry of the current row.
+    let mut row_comm: Vec<u32> = Vec::with_capacity(256);
     let mut touched: Vec<u32> = Vec::with_capacity(256);
     let mut moves = 0usize;
     let has_fixed = graph.has_fixed();
     while let Some(v) = queue.pop() {
         let vi = v as usize;
         let row = offsets[vi]..offsets[vi + 1];
+        let (row_t, row_w) = (&targets[row.clone()], &weights[row]);
         let x_v = x[vi];
         let lx = lambda * x_v;
-        // Scan with plain slices, so the loop keeps them in registers.
-        let (from, best, best_gain, out_weight) = {
-            let membership = partition.membership();
-            let comm_weight = partition.weights();
-            let from = membership[vi];
-            let mut out_weight = 0f64;
-            for (&u, &w) in targets[row.clone()].iter().zip(&weights[row.clone()]) {
-                if u == v {
-                    continue;
-                }
-                let c = membership[u as usize];
-                let w = w as f64;
-                out_weight += w;
-                let slot = &mut to_comm[c as usize];
-                if *slot == 0.0 {
-                    touched.push(c);
-                }
-                *slot += w;
+        let from = slots[vi].community;
+        row_comm.clear();
+        row_comm.extend(row_t.iter().map(|&u| slots[u as usize].community));
+        let mut out_weight = 0f64;
+        for ((&u, &w), &c) in row_t.iter().zip(row_w).zip(&row_comm) {
+            if u == v {
+                continue;
             }
-            // Staying is the baseline; a move must beat it by more than
-            // rounding noise, so no pair of moves can undo each other forever.
-            let stay = to_comm[from as usize] - lx * (comm_weight[from as usize] - x_v);
-            let mut best = from;
-            let mut best_gain = stay + 1e-12 * out_weight;
-            for &c in &touched {
-                let w = std::mem::replace(&mut to_comm[c as usize], 0.0);
-                let gain = w - lx * comm_weight[c as usize];
-                if c != from && gain > best_gain {
-                    best = c;
-                    best_gain = gain;
-                }
+            let w = w as f64;
+            out_weight += w;
+            let slot = &mut slots[c as usize].to;
+            if *slot == 0.0 {
+                touched.push(c);
             }
-            to_comm[from as usize] = 0.0;
-            touched.clear();
-            (from, best, best_gain, out_weight)
-        };
-        let mut best = best;
+            *slot += w;
+        }
+        // Staying is the baseline; a move must beat it by more than
+        // rounding noise, so no pair of moves can undo each other forever.
+        let stay = slots[from as usize].to - lx * (slots[from as usize].weight - x_v);
+        let mut best = from;
+        let mut best_gain = stay + 1e-12 * out_weight;
+        for &c in &touched {
+            let slot = &mut slots[c as usize];
+            let w = std::mem::replace(&mut slot.to, 0.0);
+            let gain = w - lx * slot.weight;
+            if c != from && gain > best_gain {
+                best = c;
+                best_gain = gain;
+            }
+        }
+        slots[from as usize].to = 0.0;
+        touched.clear();
         if best_gain < 0.0 && partition.nodes(from) > 1 {
             // An empty community (gain 0) beats every neighbor.
             if let Some(empty) = partition.take_empty() {
@@ -150,10 +171,14 @@ pub(crate) fn move_nodes<Q: QualityFunction>(
                 "move of {v} to {best} lowers the quality"
             );
             partition.move_node(v, best, x_v);
+            // Mirror the partition's update, with the same float operations.
+            slots[vi].community = best;
+            slots[from as usize].weight = partition.weight(from);
+            slots[best as usize].weight = partition.weight(best);
             moves += 1;
-            let membership = partition.membership();
-            for &u in &targets[row] {
-                if u != v && membership[u as usize] != best && !(has_fixed && graph.is_fixed(u)) {
+            for (&u, &c) in row_t.iter().zip(&row_comm) {
+                // `c` is still the community of `u`: only `v` moved.
+                if u != v && c != best && !(has_fixed && graph.is_fixed(u)) {
                     queue.push(u);
                 }
             }
