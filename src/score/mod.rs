@@ -273,12 +273,16 @@ pub(crate) fn score<'a>(
 ///
 /// That of `expand::joins`, plus reading and measuring the changed
 /// communities again (in parallel above `parallel_threshold` of them).
+/// Does nothing unless [`ScoreConfig::schedule_expansion`] is on.
 fn expand_hydras<'a>(
     index: &'a Index,
     clusters: Vec<Scored<'a>>,
     ctx: &Context,
     config: &ScoreConfig,
 ) -> Vec<Scored<'a>> {
+    if !config.get_schedule_expansion() {
+        return clusters;
+    }
     let n = index.account_count();
     let parallel = n >= config.get_parallel_threshold().saturating_mul(64);
     let mut hydra_of = vec![u32::MAX; n];
