@@ -14,7 +14,9 @@
 //! [`Config`]) → merge by pooled cards → signals and risk per community →
 //! pieces of one operator grouped by their shared script schedule → large
 //! communities that are not hydras (or hold an organisation) re-clustered →
-//! replacements (one successor per banned account) → evidence, lifecycles.
+//! accounts on a confirmed hydra's pooled infrastructure that run on its
+//! operator's schedule join it → replacements (one successor per banned
+//! account, on a concentrated link) → evidence, lifecycles.
 
 mod explain;
 

@@ -202,6 +202,7 @@ pub struct ScoreConfig {
     split_min_size: usize,
     split_resolution: f64,
     merge_min_cards: usize,
+    schedule_expansion: bool,
     replacement_threshold: f64,
     replacement_window_secs: i64,
     replacement_max_degree: usize,
@@ -251,6 +252,7 @@ impl Default for ScoreConfig {
             split_min_size: 40,
             split_resolution: 0.05,
             merge_min_cards: 2,
+            schedule_expansion: true,
             replacement_threshold: 0.55,
             replacement_window_secs: 86_400,
             replacement_max_degree: 200,
@@ -403,6 +405,16 @@ impl ScoreConfig {
         /// Two communities are merged when at least this many distinct pooled
         /// cards join them (default 2).
         merge_min_cards, get_merge_min_cards, usize
+    }
+    knob! {
+        /// Whether confirmed hydras take in the accounts that share their
+        /// pooled infrastructure and run on their operator's schedule
+        /// (default true): an account tied to a hydra's members by a shared
+        /// IP, card, phone, e-mail or device of pooled size is tested, and
+        /// joins when most of its active minutes, well beyond chance, are
+        /// minutes in which the hydra's flagged members act together. The
+        /// shared value only selects whom to test; the schedule decides.
+        schedule_expansion, get_schedule_expansion, bool
     }
     knob! {
         /// Evidence strength in [0, 1] at or above which a post-ban signup is

@@ -9,7 +9,9 @@
 //!   data (`view::ClusterView`) to a value in `[0, 1]` with a one-line
 //!   explanation; `risk` combines them into a score and a verdict.
 //! - `refine` merges communities joined by pooled cards and looks inside
-//!   large ones; `replacement` finds post-ban replacements; `evidence` and
+//!   large ones; `expand` lets confirmed hydras take in the accounts that
+//!   share their pooled infrastructure and run on their operator's
+//!   schedule; `replacement` finds post-ban replacements; `evidence` and
 //!   `lifecycle` fill the report.
 //!
 //! [`score`] runs all of it over an index and a partition.
@@ -117,7 +119,8 @@ pub(crate) type Splitter<'s> = dyn Fn(&[AccountId]) -> Vec<Vec<AccountId>> + Syn
 /// pieces of one operator by their schedule (`refine::schedule_groups`;
 /// a group is kept when it scores as a hydra, else its pieces stand),
 /// refines large communities that are not hydras (or hold an
-/// organisation) with `split`, and finds replacements.
+/// organisation) with `split`, lets confirmed hydras take in the accounts
+/// on their operator's schedule (`expand_hydras`), and finds replacements.
 ///
 /// Deterministic: communities are handled in order of their smallest
 /// member, in parallel above `parallel_threshold` communities with results
@@ -273,12 +276,16 @@ pub(crate) fn score<'a>(
 ///
 /// That of `expand::joins`, plus reading and measuring the changed
 /// communities again (in parallel above `parallel_threshold` of them).
+/// Does nothing unless [`ScoreConfig::schedule_expansion`] is on.
 fn expand_hydras<'a>(
     index: &'a Index,
     clusters: Vec<Scored<'a>>,
     ctx: &Context,
     config: &ScoreConfig,
 ) -> Vec<Scored<'a>> {
+    if !config.get_schedule_expansion() {
+        return clusters;
+    }
     let n = index.account_count();
     let parallel = n >= config.get_parallel_threshold().saturating_mul(64);
     let mut hydra_of = vec![u32::MAX; n];
