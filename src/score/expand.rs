@@ -107,8 +107,10 @@ impl OperatorSchedule {
     }
 }
 
-/// Whether an indicator of `kind` may select accounts to test.
-fn selects(kind: &IndicatorKind) -> bool {
+/// Whether an indicator of `kind` may select accounts to test (the kinds
+/// that tie one operator's accounts: addresses, cards, phones, devices,
+/// e-mail addresses; also those that join operator pieces in `refine`).
+pub(crate) fn selects(kind: &IndicatorKind) -> bool {
     matches!(
         kind,
         IndicatorKind::Ip

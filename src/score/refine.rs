@@ -198,14 +198,7 @@ pub(crate) fn schedule_groups(
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut cs: Vec<u32> = Vec::new();
     for (kind, range) in index.kinds() {
-        if !matches!(
-            kind,
-            IndicatorKind::Ip
-                | IndicatorKind::Payment
-                | IndicatorKind::Phone
-                | IndicatorKind::Device
-                | IndicatorKind::Email
-        ) {
+        if !super::expand::selects(kind) {
             continue;
         }
         for raw in range {
