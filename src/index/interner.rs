@@ -476,6 +476,20 @@ impl Interner {
     }
 }
 
+/// The pieces of `text` ending at `ends` (non-decreasing offsets; the first
+/// piece starts at 0): how the builder's batches store their strings back
+/// to back.
+pub(crate) fn pieces(
+    text: &str,
+    ends: impl IntoIterator<Item = usize>,
+) -> impl Iterator<Item = &str> {
+    ends.into_iter().scan(0, move |start, end| {
+        let piece = &text[*start..end];
+        *start = end;
+        Some(piece)
+    })
+}
+
 /// Strings stored back to back in one buffer, addressed by position.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StrTable {
@@ -607,6 +621,13 @@ mod tests {
         assert_eq!(interner.get(1, &huge[1..]), None);
         assert_eq!(interner.get(2, "key-4999-with-a-long-enough-suffix"), Some(5006));
         assert_eq!(interner.len(), 5007);
+    }
+
+    #[test]
+    fn pieces_split_at_the_ends() {
+        let got: Vec<&str> = pieces("ab-cde", [2, 2, 3, 6]).collect();
+        assert_eq!(got, ["ab", "", "-", "cde"]);
+        assert_eq!(pieces("", []).count(), 0);
     }
 
     #[test]

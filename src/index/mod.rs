@@ -278,13 +278,8 @@ impl IndexBuilder {
         let mut pending = std::mem::take(&mut self.pending);
         let mut ids = std::mem::take(&mut self.account_ids);
         ids.clear();
-        let mut start = 0;
-        let names = pending.events.iter().map(|e| {
-            let name = &pending.names[start..e.name_end];
-            start = e.name_end;
-            (0, name)
-        });
-        self.accounts.intern_all(names, &mut ids);
+        let names = interner::pieces(&pending.names, pending.events.iter().map(|e| e.name_end));
+        self.accounts.intern_all(names.map(|name| (0, name)), &mut ids);
         let (events, pt) = (self.events, self.parallel_threshold);
         let prefix_slot = IndicatorKind::IpPrefix.built_in_index().unwrap_or(0) as u32;
         let mut start = 0;

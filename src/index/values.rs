@@ -32,7 +32,7 @@ use std::thread::JoinHandle;
 use crate::event::Timestamp;
 
 use super::DEFAULT_ACTIVITY_CAP;
-use super::interner::Interner;
+use super::interner::{Interner, pieces};
 use super::postings::Observations;
 use super::times::{AccountTimes, Activity, minute_of};
 
@@ -107,13 +107,8 @@ impl Stage {
     fn absorb(&mut self, batch: &Batch) {
         let mut ids = std::mem::take(&mut self.ids);
         ids.clear();
-        let mut start = 0;
-        let keys = batch.entries.iter().map(|e| {
-            let value = &batch.text[start..e.end];
-            start = e.end;
-            (e.slot, value)
-        });
-        self.values.intern_all(keys, &mut ids);
+        let values = pieces(&batch.text, batch.entries.iter().map(|e| e.end));
+        self.values.intern_all(batch.entries.iter().map(|e| e.slot).zip(values), &mut ids);
         for (e, &id) in batch.entries.iter().zip(&ids) {
             self.observations.push(e.account, id, e.ts);
             if !e.derived {
