@@ -119,7 +119,8 @@ pub(crate) type Splitter<'s> = dyn Fn(&[AccountId]) -> Vec<Vec<AccountId>> + Syn
 /// pieces of one operator by their schedule (`refine::schedule_groups`;
 /// a group is kept when it scores as a hydra, else its pieces stand),
 /// refines large communities that are not hydras (or hold an
-/// organisation) with `split`, lets confirmed hydras take in the accounts
+/// organisation) with `split` (a hydra gives up the organisations found
+/// inside it, `refine::after_split`), lets confirmed hydras take in the accounts
 /// on their operator's schedule (`expand_hydras`), and finds replacements.
 ///
 /// Deterministic: communities are handled in order of their smallest
@@ -216,10 +217,34 @@ pub(crate) fn score<'a>(
                 .iter()
                 .map(|c| (c.members.len(), signals::corporate_share(&c.view), c.risk.clone()))
                 .collect();
-            if refine::prefer_children(&parent.risk, &summary, config) {
-                out.extend(children);
-            } else {
-                out.push(parent);
+            match refine::after_split(&parent.risk, &summary, config) {
+                refine::SplitOutcome::Keep => out.push(parent),
+                refine::SplitOutcome::Children => out.extend(children),
+                refine::SplitOutcome::CarveOut(organisations) => {
+                    let mut carved: Vec<AccountId> = organisations
+                        .iter()
+                        .flat_map(|&i| children[i].members.iter().copied())
+                        .collect();
+                    carved.sort_unstable();
+                    let rest: Vec<AccountId> = parent
+                        .members
+                        .iter()
+                        .copied()
+                        .filter(|a| carved.binary_search(a).is_err())
+                        .collect();
+                    let view = read_view(index, &rest, config);
+                    let risk = risk::assess(&view, &ctx, config);
+                    if risk.hydra {
+                        out.push(Scored::new(rest, view, risk, &ctx, config));
+                        let mut children: Vec<Option<Scored<'a>>> =
+                            children.into_iter().map(Some).collect();
+                        out.extend(organisations.iter().filter_map(|&i| children[i].take()));
+                    } else {
+                        // The verdict rested on the organisations: the
+                        // pieces are judged one by one.
+                        out.extend(children);
+                    }
+                }
             }
         };
     let finish = |parent: Parent<'a>| -> Vec<Scored<'a>> {

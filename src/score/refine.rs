@@ -265,30 +265,61 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
     x
 }
 
-/// Whether a large community should be replaced by its sub-communities:
-/// when only a part of it is a hydra (a hydra hidden in a mixed community
-/// that scores low as a whole), or when a hydra verdict would sweep in a
-/// sub-community with a legitimate organisation's signature (its own
-/// e-mail domain or org) that does not look like a hydra by itself.
-/// Other low-scoring pieces of a hydra are kept: fragments of an operator
-/// score low on their own, and [`tied_members`] drops the accounts that
-/// are only loosely attached.
-pub(crate) fn prefer_children(
+/// What becomes of a large community once it has been split (see
+/// [`after_split`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SplitOutcome {
+    /// The community stands as it is.
+    Keep,
+    /// Its sub-communities replace it.
+    Children,
+    /// These sub-communities (positions in the list given) leave it and
+    /// stand on their own; the rest of it stays one community.
+    CarveOut(Vec<usize>),
+}
+
+/// Decides between a large community and its sub-communities
+/// (`children`: size, corporate share and risk of each).
+///
+/// A community that is no hydra as a whole gives way to its children when
+/// one of them is (a hydra hidden in a mixed community scores low as a
+/// whole). A hydra keeps its low-scoring pieces — fragments of an operator
+/// score low on their own, and [`tied_members`] leaves out the accounts
+/// that are only loosely attached — but gives up each child with a
+/// legitimate organisation's signature (its own e-mail domain or org, at
+/// least three members) that does not look like a hydra by itself: that
+/// child is carved out and the rest is judged again without it. Carving
+/// out rather than dissolving matters for large operators: a hydra of
+/// thousands of accounts that swept in one small company must not be
+/// broken back into the fragments that could not be confirmed one by one.
+pub(crate) fn after_split(
     parent: &Risk,
     children: &[(usize, f64, Risk)],
     config: &ScoreConfig,
-) -> bool {
+) -> SplitOutcome {
     if children.len() < 2 {
-        return false;
+        return SplitOutcome::Keep;
     }
-    let any_hydra = children.iter().any(|(_, _, r)| r.hydra);
     if !parent.hydra {
-        return any_hydra;
+        return if children.iter().any(|(_, _, r)| r.hydra) {
+            SplitOutcome::Children
+        } else {
+            SplitOutcome::Keep
+        };
     }
-    let organisation = children.iter().any(|(size, corporate, r)| {
-        *size >= 3 && *corporate >= 0.5 && !r.hydra && r.score < config.get_threshold()
-    });
-    organisation && any_hydra
+    let organisations: Vec<usize> = children
+        .iter()
+        .enumerate()
+        .filter(|(_, (size, corporate, r))| {
+            *size >= 3 && *corporate >= 0.5 && !r.hydra && r.score < config.get_threshold()
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if organisations.is_empty() {
+        SplitOutcome::Keep
+    } else {
+        SplitOutcome::CarveOut(organisations)
+    }
 }
 
 /// Share of a member's minutes in crowded minutes that puts it in the
@@ -369,23 +400,35 @@ mod tests {
     fn children_replace_a_parent_only_on_disagreement() {
         let c = ScoreConfig::new();
         let (h, l) = (risk(0.7, true), risk(0.1, false));
-        assert!(prefer_children(
-            &risk(0.2, false),
-            &[(10, 0.0, h.clone()), (30, 0.0, l.clone())],
-            &c
-        ));
-        assert!(!prefer_children(
-            &risk(0.2, false),
-            &[(10, 0.0, l.clone()), (30, 0.0, l.clone())],
-            &c
-        ));
-        // A hydra parent gives up a company, not its own low-scoring fragments.
-        assert!(prefer_children(
-            &risk(0.6, true),
-            &[(10, 0.0, h.clone()), (30, 0.9, l.clone())],
-            &c
-        ));
-        assert!(!prefer_children(&risk(0.6, true), &[(10, 0.0, h), (30, 0.0, l)], &c));
+        let low = risk(0.2, false);
+        let outcome =
+            |parent: &Risk, children: &[(usize, f64, Risk)]| after_split(parent, children, &c);
+        assert_eq!(
+            outcome(&low, &[(10, 0.0, h.clone()), (30, 0.0, l.clone())]),
+            SplitOutcome::Children
+        );
+        assert_eq!(
+            outcome(&low, &[(10, 0.0, l.clone()), (30, 0.0, l.clone())]),
+            SplitOutcome::Keep
+        );
+        // A hydra keeps its own low-scoring fragments...
+        let hydra = risk(0.6, true);
+        assert_eq!(
+            outcome(&hydra, &[(10, 0.0, h.clone()), (30, 0.0, l.clone())]),
+            SplitOutcome::Keep
+        );
+        // ...and gives up the companies it swept in, however many
+        // fragments it has and whether or not one of them is a hydra.
+        let mut many = vec![(20, 0.0, l.clone()); 500];
+        many.push((6, 0.9, l.clone()));
+        many.push((8, 1.0, l.clone()));
+        assert_eq!(outcome(&hydra, &many), SplitOutcome::CarveOut(vec![500, 501]));
+        // A company too small to tell, or one that is a hydra itself, stays.
+        assert_eq!(
+            outcome(&hydra, &[(10, 0.0, h.clone()), (2, 1.0, l.clone())]),
+            SplitOutcome::Keep
+        );
+        assert_eq!(outcome(&hydra, &[(10, 0.0, l), (30, 0.9, h)]), SplitOutcome::Keep);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub(crate) fn corporate_share(view: &ClusterView<'_>) -> f64 {
 /// Whether some of the members carry an organisation's own identity: an
 /// e-mail domain or `org` on three or more members that holds most of its
 /// platform-wide accounts in the community. Such a group inside a large
-/// community is worth looking at on its own (see `refine::prefer_children`).
+/// community is worth looking at on its own (see `refine::after_split`).
 pub(crate) fn holds_organisation(view: &ClusterView<'_>) -> bool {
     view.indicators.iter().any(|i| {
         matches!(i.kind, IndicatorKind::EmailDomain | IndicatorKind::Org)
