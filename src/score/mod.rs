@@ -293,8 +293,9 @@ pub(crate) fn score<'a>(
 ///
 /// The hydra's signals are measured again with its new members (its
 /// verdict stands if they would not confirm it; its earlier flags stand).
-/// A community that loses members is measured again if it was no hydra;
-/// a hydra that loses an untied member keeps its verdict and flags. A
+/// A community that loses members is measured again: a hydra that still
+/// scores as one keeps its flags, one that no longer does loses its
+/// verdict and flags (its hydra evidence left with the members). A
 /// community left with fewer than `min_cluster_size` members is dropped.
 ///
 /// # Complexity
@@ -373,11 +374,17 @@ fn expand_hydras<'a>(
             let risk = risk::assess(&view, ctx, config);
             let risk = if risk.hydra { risk } else { c.risk };
             Some(Scored { members, view, risk, flagged })
-        } else if c.risk.hydra {
-            Some(Scored { members, view, risk: c.risk, flagged })
         } else {
+            // Judged again without the members it lost: what made it a
+            // hydra may have left with them (an operator's accounts that
+            // joined their own hydra, leaving the company Leiden had put
+            // beside them). A hydra that still is one keeps its flags.
             let risk = risk::assess(&view, ctx, config);
-            Some(Scored::new(members, view, risk, ctx, config))
+            if c.risk.hydra && risk.hydra {
+                Some(Scored { members, view, risk, flagged })
+            } else {
+                Some(Scored::new(members, view, risk, ctx, config))
+            }
         }
     });
     rebuilt.into_iter().flatten().collect()
