@@ -17,8 +17,9 @@
 //!   one buffer, so ids are ranks in sorted order and the table costs one
 //!   allocation instead of one per string.
 //! - [`Interner::sort_ids`] orders ids by their strings: a radix sort on the
-//!   eight bytes after the group's common prefix, then a comparison sort of
-//!   the (rare) runs that tie on those bytes.
+//!   eight bytes after the group's common prefix, then a sort of the runs
+//!   that tie on those bytes by the next eight, and string comparisons only
+//!   for the (rare) strings that tie on both.
 
 use rayon::prelude::*;
 
@@ -362,9 +363,10 @@ impl Interner {
     /// # Complexity
     ///
     /// `O(b + n)` for a radix sort on the 8 bytes after the common prefix of
-    /// the `n` strings (`b` bytes in all), plus `O(r log r)` string
-    /// comparisons for each run of `r` strings that tie on those bytes. Runs
-    /// are sorted in parallel from `parallel_threshold` ids.
+    /// the `n` strings (`b` bytes in all), plus `O(r log r)` comparisons of
+    /// the next 8 bytes for each run of `r` strings that tie on those, and
+    /// string comparisons for what ties on both. Runs are sorted in parallel
+    /// from `parallel_threshold` ids.
     pub(crate) fn sort_ids(&self, ids: &mut [u32], parallel_threshold: usize) {
         if ids.len() < 2 {
             return;
@@ -378,20 +380,21 @@ impl Interner {
                 break;
             }
         }
-        // Big-endian bytes lcp..lcp+8, zero-padded: key order is consistent
-        // with byte order (a shorter string ties with or precedes its extensions).
-        let key = |id: u32| {
+        // Big-endian bytes at..at+8, zero-padded: key order is consistent
+        // with byte order (a shorter string ties with or precedes its
+        // extensions) among strings that agree on the bytes before `at`.
+        let key = |id: u32, at: usize| {
             let s = self.bytes(id);
             let mut k = [0u8; 8];
-            let tail = s.get(lcp..).unwrap_or(&[]);
+            let tail = s.get(at..).unwrap_or(&[]);
             let n = tail.len().min(8);
             k[..n].copy_from_slice(&tail[..n]);
             u64::from_be_bytes(k)
         };
         let mut keyed: Vec<(u64, u32)> = if ids.len() >= parallel_threshold {
-            ids.par_iter().map(|&id| (key(id), id)).collect()
+            ids.par_iter().map(|&id| (key(id, lcp), id)).collect()
         } else {
-            ids.iter().map(|&id| (key(id), id)).collect()
+            ids.iter().map(|&id| (key(id, lcp), id)).collect()
         };
         radix::sort_by_key(&mut keyed, |x| x.0);
         // Runs that tie on the key: sort them on the full strings.
@@ -406,8 +409,28 @@ impl Interner {
             }
             rest = tail;
         }
+        // A run sorts on its next eight bytes (each string read once, then
+        // integer comparisons), and only what still ties on the full strings.
         let by_text = |run: &mut &mut [(u64, u32)]| {
-            run.sort_unstable_by(|a, b| self.bytes(a.1)[lcp..].cmp(&self.bytes(b.1)[lcp..]))
+            for x in run.iter_mut() {
+                x.0 = key(x.1, lcp + 8);
+            }
+            run.sort_unstable_by_key(|x| x.0);
+            let mut rest = &mut run[..];
+            while !rest.is_empty() {
+                let k = rest[0].0;
+                let len = rest.iter().take_while(|x| x.0 == k).count();
+                let (tie, tail) = rest.split_at_mut(len);
+                if len > 1 {
+                    // The strings agree up to lcp + 16 as padded keys, not
+                    // necessarily as bytes (a shorter one may end inside):
+                    // compare from lcp, which every string reaches.
+                    tie.sort_unstable_by(|a, b| {
+                        self.bytes(a.1)[lcp..].cmp(&self.bytes(b.1)[lcp..])
+                    });
+                }
+                rest = tail;
+            }
         };
         if ids.len() >= parallel_threshold {
             runs.par_iter_mut().for_each(by_text);

@@ -40,9 +40,7 @@ use roaring::RoaringBitmap;
 use crate::error::InputProblem;
 use crate::event::{Action, Event, IndicatorKind, MAX_REASON_LEN, Timestamp};
 use crate::id::{AccountId, IndicatorId};
-use crate::ingest::normalize::{
-    clip, parse_ip, validate_account, validate_value, write_ip, write_ip_prefix,
-};
+use crate::ingest::normalize::{clip, parse_ip, validate_account, validate_value, write_ip};
 
 use interner::{Interner, StrTable};
 use postings::Postings;
@@ -105,12 +103,12 @@ struct PendingEvent {
     what: What,
 }
 
-/// What a pending event does.
+/// What a pending event does (an `Ip` value is the address's canonical text).
 #[derive(Debug)]
 enum What {
     Signup,
     Observe { slot: u32, end: usize },
-    Ip { slot: u32, ip_end: usize, prefix_end: usize },
+    Ip { slot: u32, end: usize },
     Ban { reason: Option<Box<str>> },
     Unban,
 }
@@ -250,12 +248,10 @@ impl IndexBuilder {
                 let slot = self.slot(&ind.kind) as u32;
                 let pending = &mut self.pending;
                 if let Some(ip) = ip {
+                    // The value side derives the prefix, once per distinct address.
                     write_ip(ip, &mut self.scratch);
                     pending.values.push_str(&self.scratch);
-                    let ip_end = pending.values.len();
-                    write_ip_prefix(ip, &mut self.scratch);
-                    pending.values.push_str(&self.scratch);
-                    What::Ip { slot, ip_end, prefix_end: pending.values.len() }
+                    What::Ip { slot, end: pending.values.len() }
                 } else {
                     pending.values.push_str(&ind.value);
                     What::Observe { slot, end: pending.values.len() }
@@ -281,7 +277,6 @@ impl IndexBuilder {
         let names = interner::pieces(&pending.names, pending.events.iter().map(|e| e.name_end));
         self.accounts.intern_all(names.map(|name| (0, name)), &mut ids);
         let (events, pt) = (self.events, self.parallel_threshold);
-        let prefix_slot = IndicatorKind::IpPrefix.built_in_index().unwrap_or(0) as u32;
         let mut start = 0;
         for (e, &account) in pending.events.drain(..).zip(&ids) {
             if account as usize == self.times.len() {
@@ -289,18 +284,23 @@ impl IndexBuilder {
             }
             let ts = e.ts;
             match e.what {
-                // Observations note times on the value side (see `values`).
+                // Observations go to the value side (see `values`), which
+                // also notes activity minutes; their times are noted here.
                 What::Observe { slot, end } => {
+                    let t = &mut self.times[account as usize];
+                    t.saw(ts);
+                    t.observations += 1;
                     let value = &pending.values[start..end];
                     self.values.push(account, slot, ts, value, false, events, pt);
                     start = end;
                 }
-                What::Ip { slot, ip_end, prefix_end } => {
-                    let (ip, prefix) =
-                        (&pending.values[start..ip_end], &pending.values[ip_end..prefix_end]);
-                    self.values.push(account, slot, ts, ip, false, events, pt);
-                    self.values.push(account, prefix_slot, ts, prefix, true, events, pt);
-                    start = prefix_end;
+                What::Ip { slot, end } => {
+                    let t = &mut self.times[account as usize];
+                    t.saw(ts);
+                    t.observations += 1;
+                    let ip = &pending.values[start..end];
+                    self.values.push(account, slot, ts, ip, true, events, pt);
+                    start = end;
                 }
                 What::Signup => {
                     let t = &mut self.times[account as usize];
@@ -363,13 +363,8 @@ impl IndexBuilder {
         self.apply_pending();
         let pt = self.parallel_threshold;
         let parallel = self.events >= pt as u64;
-        let Self { accounts, mut times, kinds, values, bans, events, .. } = self;
+        let Self { accounts, times, kinds, values, bans, events, .. } = self;
         let stage = values.finish();
-        for (t, o) in times.iter_mut().zip(&stage.times) {
-            t.first = t.first.min(o.first);
-            t.last = t.last.max(o.last);
-            t.observations += o.observations;
-        }
         let activity = stage.activity;
         // The two sides share nothing until the postings: freeze them side by side.
         let ((accounts, account_rank, times), (links, values)) = join_if(

@@ -78,7 +78,7 @@ pub(crate) fn parse_ip(value: &str) -> Option<IpAddr> {
 /// The `ip_prefix` value of an address: its /24 (v4) or /48 (v6) network.
 pub(crate) fn ip_prefix(ip: IpAddr) -> String {
     let mut out = String::new();
-    write_ip_prefix(ip, &mut out);
+    push_ip_prefix(ip, &mut out);
     out
 }
 
@@ -118,9 +118,9 @@ pub(crate) fn write_ip(ip: IpAddr, out: &mut String) {
     }
 }
 
-/// Replaces `out` with [`ip_prefix`] of `ip`, reusing its allocation.
-pub(crate) fn write_ip_prefix(ip: IpAddr, out: &mut String) {
-    out.clear();
+/// Appends [`ip_prefix`] of `ip` to `out`: the index calls this once per
+/// distinct address.
+pub(crate) fn push_ip_prefix(ip: IpAddr, out: &mut String) {
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, c, _] = v4.octets();
@@ -164,8 +164,8 @@ mod tests {
             write_ip(ip, &mut out);
             assert_eq!(out, ip.to_string());
         }
-        write_ip_prefix(parse_ip("9.80.255.7").unwrap(), &mut out);
-        assert_eq!(out, "9.80.255.0/24");
+        push_ip_prefix(parse_ip("9.80.255.7").unwrap(), &mut out);
+        assert_eq!(out, "1.2.3.49.80.255.0/24");
         assert!(parse_ip("").is_none());
     }
 
