@@ -132,7 +132,7 @@ impl IndicatorKind {
 
     /// The kind's position in [`IndicatorKind::BUILT_IN`], or `None` for a
     /// custom kind. A `match`, not a search: callers use it per observation.
-    pub fn built_in_index(&self) -> Option<usize> {
+    pub const fn built_in_index(&self) -> Option<usize> {
         Some(match self {
             Self::Ip => 0,
             Self::IpPrefix => 1,

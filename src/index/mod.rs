@@ -103,12 +103,12 @@ struct PendingEvent {
     what: What,
 }
 
-/// What a pending event does (an `Ip` value is the address's canonical text).
+/// What a pending event does (an observation's value ends at `end` in the
+/// pending text; with `ip` it is an address's canonical text).
 #[derive(Debug)]
 enum What {
     Signup,
-    Observe { slot: u32, end: usize },
-    Ip { slot: u32, end: usize },
+    Observe { slot: u32, end: usize, ip: bool },
     Ban { reason: Option<Box<str>> },
     Unban,
 }
@@ -251,11 +251,10 @@ impl IndexBuilder {
                     // The value side derives the prefix, once per distinct address.
                     write_ip(ip, &mut self.scratch);
                     pending.values.push_str(&self.scratch);
-                    What::Ip { slot, end: pending.values.len() }
                 } else {
                     pending.values.push_str(&ind.value);
-                    What::Observe { slot, end: pending.values.len() }
                 }
+                What::Observe { slot, end: pending.values.len(), ip: ip.is_some() }
             }
             Action::Ban { reason } => What::Ban { reason: reason.as_deref().map(Box::from) },
             Action::Unban => What::Unban,
@@ -286,20 +285,12 @@ impl IndexBuilder {
             match e.what {
                 // Observations go to the value side (see `values`), which
                 // also notes activity minutes; their times are noted here.
-                What::Observe { slot, end } => {
+                What::Observe { slot, end, ip } => {
                     let t = &mut self.times[account as usize];
                     t.saw(ts);
                     t.observations += 1;
                     let value = &pending.values[start..end];
-                    self.values.push(account, slot, ts, value, false, events, pt);
-                    start = end;
-                }
-                What::Ip { slot, end } => {
-                    let t = &mut self.times[account as usize];
-                    t.saw(ts);
-                    t.observations += 1;
-                    let ip = &pending.values[start..end];
-                    self.values.push(account, slot, ts, ip, true, events, pt);
+                    self.values.push(account, slot, ts, value, ip, events, pt);
                     start = end;
                 }
                 What::Signup => {

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
-use crate::event::Timestamp;
+use crate::event::{IndicatorKind, Timestamp};
 
 use super::DEFAULT_ACTIVITY_CAP;
 use super::interner::{Interner, pieces};
@@ -175,8 +175,11 @@ impl Stage {
     }
 }
 
-/// The slot of `ip_prefix` (see `IndicatorKind::BUILT_IN`).
-const PREFIX_SLOT: u32 = 1;
+/// The slot of `ip_prefix` (its position in `IndicatorKind::BUILT_IN`).
+const PREFIX_SLOT: u32 = match IndicatorKind::IpPrefix.built_in_index() {
+    Some(slot) => slot as u32,
+    None => panic!("ip_prefix is a built-in kind"),
+};
 
 /// Longest `ip_prefix` text (`ffff:ffff:ffff::/48` is 19 bytes), rounded up.
 const MAX_PREFIX_LEN: usize = 32;

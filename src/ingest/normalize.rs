@@ -75,13 +75,6 @@ pub(crate) fn parse_ip(value: &str) -> Option<IpAddr> {
     Some(ip.to_canonical())
 }
 
-/// The `ip_prefix` value of an address: its /24 (v4) or /48 (v6) network.
-pub(crate) fn ip_prefix(ip: IpAddr) -> String {
-    let mut out = String::new();
-    push_ip_prefix(ip, &mut out);
-    out
-}
-
 /// Appends the decimal digits of `n` (no allocation, no formatter).
 fn push_octet(out: &mut String, n: u8) {
     if n >= 100 {
@@ -118,8 +111,9 @@ pub(crate) fn write_ip(ip: IpAddr, out: &mut String) {
     }
 }
 
-/// Appends [`ip_prefix`] of `ip` to `out`: the index calls this once per
-/// distinct address.
+/// Appends the `ip_prefix` value of `ip` to `out`: its /24 (v4) or /48
+/// (v6) network. The index derives it once per distinct address, the
+/// watcher per observation into a reused buffer.
 pub(crate) fn push_ip_prefix(ip: IpAddr, out: &mut String) {
     match ip {
         IpAddr::V4(v4) => {
@@ -154,6 +148,11 @@ mod tests {
 
     #[test]
     fn prefixes() {
+        let ip_prefix = |ip| {
+            let mut out = String::new();
+            push_ip_prefix(ip, &mut out);
+            out
+        };
         assert_eq!(ip_prefix(parse_ip("10.1.2.3").unwrap()), "10.1.2.0/24");
         assert_eq!(ip_prefix(parse_ip("::ffff:10.1.2.3").unwrap()), "10.1.2.0/24");
         assert_eq!(ip_prefix(parse_ip("2001:db8:1:2::5").unwrap()), "2001:db8:1::/48");
@@ -164,8 +163,12 @@ mod tests {
             write_ip(ip, &mut out);
             assert_eq!(out, ip.to_string());
         }
+        out.clear();
         push_ip_prefix(parse_ip("9.80.255.7").unwrap(), &mut out);
-        assert_eq!(out, "1.2.3.49.80.255.0/24");
+        assert_eq!(out, "9.80.255.0/24");
+        // It appends.
+        push_ip_prefix(parse_ip("10.0.0.1").unwrap(), &mut out);
+        assert_eq!(out, "9.80.255.0/2410.0.0.0/24");
         assert!(parse_ip("").is_none());
     }
 

@@ -221,29 +221,7 @@ pub(crate) fn score<'a>(
                 refine::SplitOutcome::Keep => out.push(parent),
                 refine::SplitOutcome::Children => out.extend(children),
                 refine::SplitOutcome::CarveOut(organisations) => {
-                    let mut carved: Vec<AccountId> = organisations
-                        .iter()
-                        .flat_map(|&i| children[i].members.iter().copied())
-                        .collect();
-                    carved.sort_unstable();
-                    let rest: Vec<AccountId> = parent
-                        .members
-                        .iter()
-                        .copied()
-                        .filter(|a| carved.binary_search(a).is_err())
-                        .collect();
-                    let view = read_view(index, &rest, config);
-                    let risk = risk::assess(&view, &ctx, config);
-                    if risk.hydra {
-                        out.push(Scored::new(rest, view, risk, &ctx, config));
-                        let mut children: Vec<Option<Scored<'a>>> =
-                            children.into_iter().map(Some).collect();
-                        out.extend(organisations.iter().filter_map(|&i| children[i].take()));
-                    } else {
-                        // The verdict rested on the organisations: the
-                        // pieces are judged one by one.
-                        out.extend(children);
-                    }
+                    carve_out(index, parent, children, &organisations, &ctx, config, out)
                 }
             }
         };
@@ -285,6 +263,36 @@ pub(crate) fn score<'a>(
     }
     let replacements = find_replacements(index, &clusters, &cluster_of, config);
     Scoring { clusters, cluster_of, replacements }
+}
+
+/// A hydra without the organisations found inside it
+/// (`organisations`: sorted positions in `children`, its sub-communities):
+/// they stand on their own and the rest is judged again. If the rest is no
+/// hydra, the verdict rested on the organisations and every child is
+/// judged on its own instead.
+fn carve_out<'a>(
+    index: &'a Index,
+    parent: Scored<'a>,
+    children: Vec<Scored<'a>>,
+    organisations: &[usize],
+    ctx: &Context,
+    config: &ScoreConfig,
+    out: &mut Vec<Scored<'a>>,
+) {
+    let mut carved: Vec<AccountId> =
+        organisations.iter().flat_map(|&i| children[i].members.iter().copied()).collect();
+    carved.sort_unstable();
+    let rest: Vec<AccountId> =
+        parent.members.into_iter().filter(|a| carved.binary_search(a).is_err()).collect();
+    let view = read_view(index, &rest, config);
+    let risk = risk::assess(&view, ctx, config);
+    if !risk.hydra {
+        out.extend(children);
+        return;
+    }
+    out.push(Scored::new(rest, view, risk, ctx, config));
+    let kept = children.into_iter().enumerate();
+    out.extend(kept.filter(|(i, _)| organisations.binary_search(i).is_ok()).map(|(_, c)| c));
 }
 
 /// Accounts that share pooled infrastructure with a confirmed hydra and

@@ -81,7 +81,7 @@ mod state;
 
 use crate::error::{Error, Result};
 use crate::event::{Action, Event, IndicatorKind, Timestamp};
-use crate::ingest::normalize::{ip_prefix, parse_ip, validate_event};
+use crate::ingest::normalize::{parse_ip, push_ip_prefix, validate_event};
 use crate::report::Evidence;
 
 pub use config::{KindWeight, WatchConfig};
@@ -232,7 +232,8 @@ impl Watcher {
                 if indicator.kind == IndicatorKind::Ip
                     && let Some(ip) = parse_ip(&indicator.value)
                 {
-                    write_ip_prefix(&mut self.prefix, ip);
+                    self.prefix.clear();
+                    push_ip_prefix(ip, &mut self.prefix);
                     let code = st.kind_code(&IndicatorKind::IpPrefix);
                     let p = st.intern_indicator(code, &self.prefix);
                     candidate |= st.link(id, p, ts)
@@ -584,33 +585,9 @@ fn state_is_hard(code: u16) -> bool {
     matches!(code, 3 | 4 | 6 | 8)
 }
 
-/// Writes `ip`'s `ip_prefix` value into `out` without allocating (the same
-/// text as the batch index derives).
-fn write_ip_prefix(out: &mut String, ip: std::net::IpAddr) {
-    use std::fmt::Write as _;
-    out.clear();
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            let _ = write!(out, "{a}.{b}.{c}.0/24");
-        }
-        std::net::IpAddr::V6(_) => out.push_str(&ip_prefix(ip)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefixes_match_the_batch_derivation() {
-        let mut buf = String::new();
-        for ip in ["10.1.2.3", "::ffff:10.1.2.3", "2001:db8:1:2::5"] {
-            let ip = parse_ip(ip).unwrap();
-            write_ip_prefix(&mut buf, ip);
-            assert_eq!(buf, ip_prefix(ip));
-        }
-    }
 
     fn run(watcher: &mut Watcher, events: &[Event]) -> Vec<WatchFlag> {
         let mut flags = Vec::new();
