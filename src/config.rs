@@ -114,10 +114,11 @@ impl Config {
         &self.graph
     }
 
-    /// Sets how communities are found (its warm start and fixed nodes are
-    /// not used by batch detection, nor written to TOML).
+    /// Sets how communities are found. Its initial partition and fixed
+    /// nodes are dropped: batch detection numbers the accounts itself (see
+    /// [`Detector::warm_start`](crate::Detector::warm_start) for a warm start).
     pub fn leiden(mut self, leiden: LeidenConfig) -> Self {
-        self.leiden = leiden;
+        self.leiden = leiden.without_start();
         self
     }
 
@@ -281,6 +282,27 @@ impl LeidenSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leiden_start_of_the_callers_is_dropped() {
+        // Its node ids would not be the accounts' (and a wrong node count
+        // would stop Leiden).
+        let leiden = LeidenConfig::new()
+            .initial(crate::community::Partition::singletons(3))
+            .fixed_nodes([0, 1]);
+        let config = Config::new().leiden(leiden);
+        assert!(config.get_leiden().get_initial().is_none());
+        assert!(config.get_leiden().get_fixed_nodes().is_empty());
+        let events = (0..4).map(|i| {
+            crate::event::Event::observe(
+                1_767_225_600,
+                format!("a{i}"),
+                crate::event::IndicatorKind::Ip,
+                "192.0.2.9",
+            )
+        });
+        assert_eq!(crate::Detector::new(config).detect_events(events).unwrap().accounts.len(), 4);
+    }
 
     #[test]
     fn defaults_round_trip_through_toml() {

@@ -107,7 +107,9 @@ pub use crate::event::{
 pub use crate::graph::{EventIndex, GraphBuilder, GraphConfig, GraphSummary};
 // `EventIndex::to_petgraph` returns a petgraph graph: name the crate it comes from.
 pub use crate::config::{DEFAULT_CPM_RESOLUTION, DEFAULT_TOP_K};
-pub use crate::detect::{Analysis, ClusterNote, Detector, Explanation, IndicatorNote, LinkNote};
+pub use crate::detect::{
+    Analysis, ClusterNote, Detector, Explanation, IndicatorNote, LinkNote, WarmStart,
+};
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
 pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
 pub use crate::report::{

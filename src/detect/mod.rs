@@ -19,12 +19,14 @@
 //! account, on a concentrated link) → evidence, lifecycles.
 
 mod explain;
+mod warm_start;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use flate2::read::MultiGzDecoder;
@@ -45,6 +47,7 @@ use crate::report::{
 use crate::score::{self, Scoring, Signal, evidence, lifecycle};
 
 pub use explain::{ClusterNote, Explanation, IndicatorNote, LinkNote};
+pub use warm_start::WarmStart;
 
 /// Most member edges kept per cluster for pictures ([`ClusterReport::sample_edges`]).
 const SAMPLE_EDGES_PER_MEMBER: usize = 4;
@@ -76,6 +79,9 @@ const MAX_REPLACEMENT_EVIDENCE: usize = 10;
 #[derive(Clone, Debug, Default)]
 pub struct Detector {
     config: Config,
+    /// Where Leiden starts, if not from singletons (shared: the watcher
+    /// hands the same one to a background run).
+    warm_start: Option<Arc<WarmStart>>,
 }
 
 /// The intermediate results of one detection run, kept to explain verdicts.
@@ -88,6 +94,9 @@ pub struct Analysis {
     cluster_of: Vec<Option<usize>>,
     /// Per account, its position in `detection.replacements`.
     replacement_of: Vec<Option<usize>>,
+    /// The communities Leiden found, before scoring merged, split or grew
+    /// any of them.
+    partition: community::Partition,
 }
 
 impl Analysis {
@@ -100,12 +109,36 @@ impl Analysis {
     pub fn into_detection(self) -> Detection {
         self.detection
     }
+
+    /// The communities community detection found (of 2 or more accounts,
+    /// before scoring merged, split or grew any), for the next run on a
+    /// grown input to start from.
+    ///
+    /// These, not the final clusters of the [`Detection`], are what Leiden
+    /// optimised: starting from the final clusters would feed scoring's
+    /// decisions back into the clustering of the next run.
+    pub fn warm_start(&self) -> WarmStart {
+        WarmStart::from_communities(
+            self.partition
+                .communities()
+                .into_iter()
+                .filter(|c| c.len() >= 2)
+                .map(|c| c.into_iter().map(|a| self.index.account_name(AccountId::new(a)))),
+        )
+    }
 }
 
 impl Detector {
     /// A detector with `config`; it is validated when a run starts.
     pub fn new(config: Config) -> Detector {
-        Detector { config }
+        Detector { config, warm_start: None }
+    }
+
+    /// Starts community detection from `start` (an earlier run's
+    /// communities) instead of from singletons; see [`WarmStart`].
+    pub fn warm_start(mut self, start: impl Into<Arc<WarmStart>>) -> Detector {
+        self.warm_start = Some(start.into());
+        self
     }
 
     /// The configuration in force.
@@ -235,7 +268,13 @@ impl Detector {
                 graph.weights().to_vec(),
             );
             match csr {
-                Ok(g) => community::leiden(&g, config.get_leiden()),
+                Ok(g) => match &self.warm_start {
+                    Some(start) => community::leiden(
+                        &g,
+                        &config.get_leiden().clone().initial(start.partition(&index)),
+                    ),
+                    None => community::leiden(&g, config.get_leiden()),
+                },
                 // The account graph is a valid CSR by construction; should
                 // it ever not be, fall back to no communities rather than panic.
                 Err(_) => community::Partition::singletons(index.account_count()),
@@ -258,7 +297,7 @@ impl Detector {
         let (detection, cluster_of, replacement_of) =
             assemble(&index, &graph, &scoring, run, config);
         drop(scoring);
-        Analysis { index, graph, detection, cluster_of, replacement_of }
+        Analysis { index, graph, detection, cluster_of, replacement_of, partition }
     }
 }
 

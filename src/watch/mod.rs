@@ -79,6 +79,8 @@ mod replacement;
 mod snapshot;
 mod state;
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::event::{Action, Event, IndicatorKind, Timestamp};
 use crate::ingest::normalize::{parse_ip, push_ip_prefix, validate_event};
@@ -276,7 +278,7 @@ impl Watcher {
             Recluster::Sync(n) => {
                 if events.is_multiple_of(n) {
                     let input = recluster::input_events(&self.state);
-                    match recluster::cluster(input, events) {
+                    match recluster::cluster(input, events, Arc::clone(&self.hydras.start)) {
                         Ok(h) => self.publish(h, seq, ts, flags),
                         Err(e) => tracing::warn!("re-clustering at event {events} failed: {e}"),
                     }
@@ -293,7 +295,8 @@ impl Watcher {
                 if self.pending.is_none() && events >= self.last_recluster + n {
                     self.last_recluster = events;
                     let input = recluster::input_events(&self.state);
-                    self.pending = Some(Pending::spawn(input, events));
+                    let start = Arc::clone(&self.hydras.start);
+                    self.pending = Some(Pending::spawn(input, events, start));
                 }
             }
         }

@@ -24,21 +24,23 @@
 //! `other`. The input is built on the event path (`O(links)`, the only
 //! pause), the clustering itself runs where the mode says.
 //!
-//! The batch detector does not take a starting partition, so a re-clustering
-//! is computed from scratch, not warm-started; it is deterministic for a
-//! given state (same input, same output), which is what `sync` mode needs.
+//! Each re-clustering is warm-started from the communities of the previous
+//! one ([`WarmStart`]), which a snapshot keeps with the clustering in force:
+//! it is deterministic for a given state and previous clustering, which is
+//! what `sync` mode (and a restart in it) needs.
 //!
 //! # Complexity
 //!
 //! Building the input: `O(A + L)` for `A` accounts and `L` links. The
 //! clustering: that of [`Detector::detect_events`](crate::Detector::detect_events).
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use super::codec::{Decoder, Encoder};
 use super::state::{IP_PREFIX_CODE, State};
 use crate::config::Config;
-use crate::detect::Detector;
+use crate::detect::{Detector, WarmStart};
 use crate::error::Result;
 use crate::event::{Event, IndicatorKind};
 
@@ -84,6 +86,9 @@ pub(crate) struct Hydras {
     pub(crate) clusters: Vec<HydraCluster>,
     /// Sorted by (kind, value).
     pub(crate) marks: Vec<Mark>,
+    /// The communities Leiden found (before scoring), where the next
+    /// re-clustering starts.
+    pub(crate) start: Arc<WarmStart>,
 }
 
 /// Kinds whose shared values mark a cluster's infrastructure: everything
@@ -116,12 +121,13 @@ pub(crate) fn input_events(state: &State) -> Vec<Event> {
     events
 }
 
-/// Clusters `events` (built by [`input_events`] at event count `at`).
+/// Clusters `events` (built by [`input_events`] at event count `at`),
+/// starting from the communities in `start`.
 ///
 /// # Errors
 ///
 /// Whatever the batch detector reports.
-pub(crate) fn cluster(events: Vec<Event>, at: u64) -> Result<Hydras> {
+pub(crate) fn cluster(events: Vec<Event>, at: u64, start: Arc<WarmStart>) -> Result<Hydras> {
     // Members' observations, kept before the detector consumes the events.
     let observations: Vec<(Box<str>, IndicatorKind, Box<str>)> = events
         .iter()
@@ -132,7 +138,9 @@ pub(crate) fn cluster(events: Vec<Event>, at: u64) -> Result<Hydras> {
             _ => None,
         })
         .collect();
-    let detection = Detector::new(Config::new()).detect_events(events)?;
+    let analysis = Detector::new(Config::new()).warm_start(start).analyze_events(events)?;
+    let start = Arc::new(analysis.warm_start());
+    let detection = analysis.into_detection();
     let clusters: Vec<HydraCluster> = detection
         .clusters
         .iter()
@@ -181,7 +189,7 @@ pub(crate) fn cluster(events: Vec<Event>, at: u64) -> Result<Hydras> {
             _ => kept.push(m),
         }
     }
-    Ok(Hydras { at, clusters, marks: kept })
+    Ok(Hydras { at, clusters, marks: kept, start })
 }
 
 /// Serializes `hydras` for the snapshot.
@@ -204,6 +212,15 @@ pub(crate) fn encode(hydras: &Hydras, out: &mut Vec<u8>) {
         e.u32(m.cluster);
         e.u32(m.members);
     }
+    // The warm start, last: snapshots written before it existed end here.
+    let communities = hydras.start.communities();
+    e.u64(communities.len() as u64);
+    for c in &communities {
+        e.u64(c.len() as u64);
+        for name in c {
+            e.str(name);
+        }
+    }
 }
 
 /// Reads what [`encode`] wrote.
@@ -215,7 +232,8 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Hydras, String> {
     for _ in 0..n {
         let id = d.str("cluster id")?.to_owned();
         let score = f64::from_bits(d.u64("cluster score")?);
-        let k = d.len("cluster members", 8)?;
+        // A name is a u32 length and at least one byte.
+        let k = d.len("cluster members", 5)?;
         let mut members = Vec::with_capacity(k);
         for _ in 0..k {
             members.push(d.str("cluster member")?.into());
@@ -235,10 +253,25 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Hydras, String> {
         let members = d.u32("mark members")?;
         marks.push(Mark { kind, value, cluster, members });
     }
+    // Absent from snapshots written before warm starts: start from singletons.
+    let mut communities = Vec::new();
+    if !d.is_empty() {
+        let n = d.len("warm-start communities", 8)?;
+        communities.reserve(n);
+        for _ in 0..n {
+            let k = d.len("warm-start community members", 5)?;
+            let mut members = Vec::with_capacity(k);
+            for _ in 0..k {
+                members.push(d.str("warm-start member")?);
+            }
+            communities.push(members);
+        }
+    }
     if !d.is_empty() {
         return Err("trailing bytes after the clustering".into());
     }
-    Ok(Hydras { at, clusters, marks })
+    let start = Arc::new(WarmStart::from_communities(communities));
+    Ok(Hydras { at, clusters, marks, start })
 }
 
 /// A background clustering in progress.
@@ -248,13 +281,13 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// Starts clustering `events` on a new thread.
-    pub(crate) fn spawn(events: Vec<Event>, at: u64) -> Self {
+    /// Starts clustering `events` on a new thread, from `start`.
+    pub(crate) fn spawn(events: Vec<Event>, at: u64, start: Arc<WarmStart>) -> Self {
         let (tx, rx) = channel();
         let spawned =
             std::thread::Builder::new().name("hydra-watch-recluster".into()).spawn(move || {
                 // The receiver may be gone (watcher dropped): nothing to do then.
-                let _ = tx.send(cluster(events, at));
+                let _ = tx.send(cluster(events, at, start));
             });
         if let Err(e) = spawned {
             // No thread: report through the same channel, on the next poll.
@@ -310,10 +343,22 @@ mod tests {
                 cluster: 0,
                 members: 2,
             }],
+            start: Arc::new(WarmStart::from_communities([vec!["a", "b"], vec!["c", "d"]])),
         };
         let mut buf = Vec::new();
         encode(&h, &mut buf);
         assert_eq!(decode(&buf).unwrap(), h);
         assert!(decode(&buf[..buf.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn clusterings_without_a_warm_start_still_load() {
+        // Snapshots written before warm starts end after the marks; an empty
+        // warm start is one zero count more.
+        let h = Hydras { at: 7, ..Hydras::default() };
+        let mut buf = Vec::new();
+        encode(&h, &mut buf);
+        assert_eq!(decode(&buf[..buf.len() - 8]).unwrap(), h);
+        assert_eq!(decode(&buf).unwrap(), h);
     }
 }

@@ -140,3 +140,27 @@ fn a_bad_event_is_reported_with_its_position() {
     let err = Detector::new(Config::new()).detect_events(bad).unwrap_err();
     assert_eq!(err.line(), Some(2), "{err}");
 }
+
+#[test]
+fn a_warm_start_from_an_earlier_run_keeps_the_verdicts() {
+    // The first run sees the first two thirds of the stream (by time), the
+    // second all of it, starting from the first run's communities: on a
+    // clear scenario it flags exactly what a run from scratch flags.
+    let mut all = events("small_hydra");
+    all.sort_by_key(|e| e.ts);
+    let early = all[..all.len() * 2 / 3].to_vec();
+    let config = Config::new();
+    let first = Detector::new(config.clone()).analyze_events(early).unwrap();
+    let start = first.warm_start();
+    assert!(start.account_count() >= 20, "the first run found communities");
+    let cold = detect(&config, all.clone());
+    let warm = Detector::new(config.clone()).warm_start(start.clone()).detect_events(all).unwrap();
+    let flags =
+        |d: &Detection| d.accounts.iter().map(|v| (v.account.clone(), v.flag)).collect::<Vec<_>>();
+    assert_eq!(flags(&warm), flags(&cold));
+    assert!(warm.account("hy00").unwrap().flag == Some(Flag::Hydra));
+    // Same input, same warm start: same result.
+    let again =
+        Detector::new(config).warm_start(start).detect_events(events("small_hydra")).unwrap();
+    assert_eq!(flags(&again), flags(&warm));
+}

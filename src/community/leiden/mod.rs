@@ -191,6 +191,14 @@ impl LeidenConfig {
         self
     }
 
+    /// The same settings without an initial partition or fixed nodes: what
+    /// batch detection keeps of a caller's config, whose node ids it assigns.
+    pub(crate) fn without_start(mut self) -> Self {
+        self.initial = None;
+        self.fixed = Vec::new();
+        self
+    }
+
     /// Holds these nodes fixed: a fixed node never moves.
     ///
     /// Two fixed nodes end in the same community exactly when they start in
