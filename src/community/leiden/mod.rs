@@ -417,6 +417,7 @@ fn optimise<Q: QualityFunction>(
     // Level 0 renumbered by the first iteration's communities, and the new
     // id of each node; later iterations run on it.
     let mut renumbered: Option<Renumbered> = None;
+    let mut first_level: Option<FirstLevel> = None;
     let mut done = 0usize;
     while config.max_iterations.is_none_or(|max| done < max) {
         let _span = tracing::debug_span!("leiden_iteration", iteration = done).entered();
@@ -425,7 +426,7 @@ fn optimise<Q: QualityFunction>(
             None => {
                 let slot = (n >= config.renumber_threshold).then_some(&mut renumbered);
                 let membership = best.membership().to_vec();
-                iteration(&level0, config, quality, membership, slot, &mut rng)
+                iteration(&level0, config, quality, membership, slot, &mut first_level, &mut rng)
             }
             Some((base, new_of)) => {
                 let mut membership = vec![0u32; n];
@@ -438,6 +439,7 @@ fn optimise<Q: QualityFunction>(
                     quality,
                     first_position_labels(membership),
                     None,
+                    &mut first_level,
                     &mut rng,
                 );
                 let own = &result.membership;
@@ -539,23 +541,46 @@ struct IterationResult {
 /// A level-0 graph renumbered by community, and the new id of each node.
 type Renumbered = (LevelGraph<'static>, Vec<u32>);
 
+/// Level 1 of the last iteration that built one: the aggregate of its
+/// refined level-0 partition, kept for the next iteration.
+///
+/// Invariant while kept: every community of the best partition so far is a
+/// union of these aggregate nodes (later levels only move aggregate nodes
+/// whole, and the final split works on unions of them too).
+struct FirstLevel {
+    /// The level-1 graph.
+    graph: LevelGraph<'static>,
+    /// The level-1 node of each node of the level-0 graph the iteration
+    /// refined (the base of the next iteration).
+    node_of: Vec<u32>,
+}
+
 /// One iteration: levels of move → refine → aggregate from `membership`
 /// (community ids `< n`) on `base`.
 ///
 /// With a `renumber` slot, level 0 is renumbered by community after its
 /// local moving and left in the slot for later iterations; the membership
 /// returned is still over the nodes of `base`.
+///
+/// `first_level` holds the level 1 of the previous iteration, if any. When
+/// no node of level 0 moves, the communities are those that level was
+/// built from, so refining and aggregating level 0 again would only redraw
+/// an equally valid refinement: the iteration goes straight to the kept
+/// level 1 instead (on a 1M-node graph this saves about a tenth of the
+/// run). Otherwise the new level 1 replaces the kept one.
 fn iteration<'b, 'a: 'b, Q: QualityFunction>(
     base: &'b LevelGraph<'a>,
     config: &LeidenConfig,
     quality: &Q,
     membership: Vec<u32>,
     mut renumber: Option<&'b mut Option<Renumbered>>,
+    first_level: &'b mut Option<FirstLevel>,
     rng: &mut Pcg64,
 ) -> IterationResult {
     let n = base.node_count();
     let mut level: Cow<'b, LevelGraph<'a>> = Cow::Borrowed(base);
     let mut membership = membership;
+    let mut first_level = Some(first_level);
     // The level-graph node each base node is in.
     let mut node_of: Vec<u32> = (0..n as u32).collect();
     let mut depth = 0usize;
@@ -583,6 +608,29 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
             tracing::debug!(depth, nodes = level_n, entries = level.entry_count(), moves, move_ms);
             let split = split_level(&level, partition.membership());
             return finish(&level, quality, &node_of, split, parallel);
+        }
+        if depth == 0 && moves == 0 && first_level.as_ref().is_some_and(|kept| kept.is_some()) {
+            let kept: &'b Option<FirstLevel> = first_level.take().expect("checked above");
+            let kept = kept.as_ref().expect("checked above");
+            // Communities are unions of the kept level's nodes (see `FirstLevel`).
+            let (dense, _) = partition.dense_membership();
+            let mut next = vec![0u32; kept.graph.node_count()];
+            for (&c, &a) in dense.iter().zip(&kept.node_of) {
+                next[a as usize] = c;
+            }
+            debug_assert!(dense.iter().zip(&kept.node_of).all(|(&c, &a)| next[a as usize] == c));
+            tracing::debug!(depth, nodes = level_n, moves, move_ms, "kept level 1");
+            node_of.clone_from(&kept.node_of);
+            membership = next;
+            level = Cow::Borrowed(&kept.graph);
+            depth += 1;
+            continue;
+        }
+        if depth == 0 {
+            // Nodes moved: the kept level no longer nests in the communities.
+            if let Some(slot) = first_level.as_mut() {
+                **slot = None;
+            }
         }
         if let Some(slot) = renumber.take() {
             let (graph, new_of, new_membership) =
@@ -631,7 +679,16 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
             aggregate_ms = started.elapsed().as_millis() as u64 - move_ms - renumber_ms - refine_ms
         );
         membership = refined.parent;
-        level = Cow::Owned(next);
+        level = match first_level.take().filter(|_| depth == 0) {
+            Some(slot) => {
+                let kept: &'b Option<FirstLevel> = {
+                    *slot = Some(FirstLevel { graph: next, node_of: refined.membership });
+                    slot
+                };
+                Cow::Borrowed(&kept.as_ref().expect("just stored").graph)
+            }
+            None => Cow::Owned(next),
+        };
         depth += 1;
     }
 }
