@@ -19,7 +19,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use self::aggregate::{LevelGraph, aggregate};
-use self::moving::{move_nodes, move_nodes_batched};
+use self::moving::{is_stable, move_nodes, move_nodes_batched};
 use self::partition::LevelPartition;
 use self::quality::{Cpm, Modularity, QualityFunction};
 use self::refine::refine;
@@ -580,6 +580,9 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
     let n = base.node_count();
     let mut level: Cow<'b, LevelGraph<'a>> = Cow::Borrowed(base);
     let mut membership = membership;
+    // Later iterations rarely move a node on their first levels: those
+    // zero-move sweeps run as a parallel check.
+    let expect_stable = first_level.is_some();
     let mut first_level = Some(first_level);
     // The level-graph node each base node is in.
     let mut node_of: Vec<u32> = (0..n as u32).collect();
@@ -592,7 +595,9 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
         let order = visit_order(level_n, level_n >= config.renumber_threshold, rng);
         let moves = {
             let _span = tracing::debug_span!("leiden_move", depth, nodes = level_n).entered();
-            if parallel && config.parallel_moving {
+            if expect_stable && depth <= 1 && parallel && is_stable(&level, quality, &partition) {
+                0
+            } else if parallel && config.parallel_moving {
                 move_nodes_batched(&level, quality, &mut partition, &order)
             } else {
                 move_nodes(&level, quality, &mut partition, &order)
