@@ -993,6 +993,24 @@ mod tests {
     }
 
     #[test]
+    fn later_iterations_from_the_kept_level_never_lose_quality_or_connectivity() {
+        let g = planted(12, 40, 21);
+        let base = LeidenConfig::new().tolerance(0.0);
+        for config in [base.clone(), base.renumber_threshold(0)] {
+            // The first iterations of a longer run are those of a shorter one.
+            let mut previous = f64::NEG_INFINITY;
+            for iterations in 1..=4 {
+                let p = leiden(&g, &config.clone().max_iterations(Some(iterations)));
+                let q = modularity(&g, &p, 1.0);
+                assert!(q >= previous, "{iterations} iterations: {q} < {previous}");
+                previous = q;
+                let split = split_disconnected(&g, p.membership(), &[]);
+                assert_eq!(split.community_count(), p.community_count(), "{iterations} iterations");
+            }
+        }
+    }
+
+    #[test]
     fn quality_never_drops_below_the_initial_partition() {
         let g = ring_of_cliques(10, 4);
         let p = leiden(&g, &LeidenConfig::new());
