@@ -11,6 +11,12 @@ use crate::error::{Error, Result};
 /// overhead on small graphs.
 const PARALLEL_ENTRIES: usize = 1 << 16;
 
+/// An undirected edge `(u, v, weight)`, as the builders take it.
+type Edge = (u32, u32, f32);
+
+/// A row entry `(target, weight)`, as the builders fill it.
+type Entry = (u32, f32);
+
 /// An undirected graph with `f32` edge weights in compressed sparse row (CSR) form.
 ///
 /// Nodes are the dense ids `0..node_count()`. Every edge `{u, v}` with `u != v`
@@ -109,15 +115,12 @@ impl Graph {
     ///
     /// O(n + t·m + m log d) work for `t` threads (each reads every edge;
     /// the random writes to the rows, which dominate, are shared out), O(n + m) space.
-    pub(crate) fn try_from_edge_chunks(
-        node_count: usize,
-        chunks: Vec<Vec<(u32, u32, f32)>>,
-    ) -> Result<Graph> {
+    pub(crate) fn try_from_edge_chunks(node_count: usize, chunks: Vec<Vec<Edge>>) -> Result<Graph> {
         check_node_count(node_count)?;
         let edge_count: usize = chunks.iter().map(Vec::len).sum();
         let parallel = edge_count >= PARALLEL_ENTRIES;
         // Pieces of at most PARALLEL_ENTRIES edges, with the index of their first edge.
-        let mut pieces: Vec<(usize, &[(u32, u32, f32)])> = Vec::new();
+        let mut pieces: Vec<(usize, &[Edge])> = Vec::new();
         let mut first = 0usize;
         for chunk in &chunks {
             for piece in chunk.chunks(PARALLEL_ENTRIES) {
@@ -125,7 +128,7 @@ impl Graph {
                 first += piece.len();
             }
         }
-        let check = |&(first, piece): &(usize, &[(u32, u32, f32)])| -> Result<()> {
+        let check = |&(first, piece): &(usize, &[Edge])| -> Result<()> {
             for (i, &(u, v, w)) in piece.iter().enumerate() {
                 let i = first + i;
                 for x in [u, v] {
@@ -176,14 +179,14 @@ impl Graph {
         drop(degrees);
         let mut entries = vec![(0u32, 0f32); acc];
         // Each range's rows, as one slice of `entries`.
-        let mut blocks: Vec<(usize, &[usize], &mut [(u32, f32)])> = Vec::with_capacity(parts);
+        let mut blocks: Vec<(usize, &[usize], &mut [Entry])> = Vec::with_capacity(parts);
         let mut rest = &mut entries[..];
         for &(lo, hi) in &ranges {
             let (block, tail) = std::mem::take(&mut rest).split_at_mut(offsets[hi] - offsets[lo]);
             rest = tail;
             blocks.push((lo, &offsets[lo..=hi], block));
         }
-        let fill = |(lo, rows, block): (usize, &[usize], &mut [(u32, f32)])| {
+        let fill = |(lo, rows, block): (usize, &[usize], &mut [Entry])| {
             let hi = lo + rows.len() - 1;
             let mut cursor: Vec<usize> =
                 rows[..rows.len() - 1].iter().map(|&o| o - rows[0]).collect();
