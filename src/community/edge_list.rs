@@ -30,7 +30,9 @@
 //! allocation per line; above [`EdgeListConfig::parallel_threshold`] bytes it
 //! is cut at line ends into chunks parsed in parallel (rayon), and line
 //! numbers for errors are recovered by counting line ends only when an error
-//! is found. The result does not depend on the number of threads.
+//! is found. The parsed chunks go to the graph builder as they are, which
+//! fills the rows of each range of nodes in parallel. The result does not
+//! depend on the number of threads.
 
 use std::path::Path;
 

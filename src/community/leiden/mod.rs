@@ -317,11 +317,18 @@ impl LeidenConfig {
 /// which can only raise the quality; components holding fixed nodes stay
 /// together, so a disconnected initial community of fixed nodes survives.
 ///
+/// Later iterations reuse work: when no node of level 0 moves, the
+/// communities are unions of the previous iteration's level-1 nodes, so
+/// the iteration continues from that kept level 1 instead of refining and
+/// aggregating level 0 again; and on large levels, the local moving of
+/// their first two levels, which rarely moves a node, first runs as a
+/// parallel read-only check that no node would move.
+///
 /// The quality is [modularity](super::modularity) or [CPM](super::cpm)
 /// with a resolution, with self-loops counted as those functions count them.
 /// Refinement and aggregation run on the rayon pool on levels of at least
 /// [`parallel_threshold`](LeidenConfig::parallel_threshold) nodes; local
-/// moving is sequential. Randomness comes from one `Pcg64` seeded by
+/// moving is sequential (but for the check above). Randomness comes from one `Pcg64` seeded by
 /// [`seed`](LeidenConfig::seed), and each parallel task draws from its own
 /// stream derived from it, so the result is the same on any thread count.
 ///
