@@ -317,7 +317,7 @@ impl LeidenConfig {
 /// which can only raise the quality; components holding fixed nodes stay
 /// together, so a disconnected initial community of fixed nodes survives.
 ///
-/// Later iterations reuse work: when no node of level 0 moves, the
+/// Later iterations on large graphs reuse work: when no node of level 0 moves, the
 /// communities are unions of the previous iteration's level-1 nodes, so
 /// the iteration continues from that kept level 1 instead of refining and
 /// aggregating level 0 again; and on large levels, the local moving of
@@ -424,6 +424,11 @@ fn optimise<Q: QualityFunction>(
     // Level 0 renumbered by the first iteration's communities, and the new
     // id of each node; later iterations run on it.
     let mut renumbered: Option<Renumbered> = None;
+    // On large graphs, the level 1 of the last iteration that built one (see
+    // `FirstLevel`). Small graphs redraw the refinement of level 0 in every
+    // iteration: it is cheap there, and finds more (Zachary's karate club
+    // with seed 12 stops at 0.398 instead of 0.420 without).
+    let large = n >= config.renumber_threshold;
     let mut first_level: Option<FirstLevel> = None;
     let mut done = 0usize;
     while config.max_iterations.is_none_or(|max| done < max) {
@@ -431,9 +436,10 @@ fn optimise<Q: QualityFunction>(
         let started = std::time::Instant::now();
         let result = match renumbered.as_ref() {
             None => {
-                let slot = (n >= config.renumber_threshold).then_some(&mut renumbered);
+                let slot = large.then_some(&mut renumbered);
                 let membership = best.membership().to_vec();
-                iteration(&level0, config, quality, membership, slot, &mut first_level, &mut rng)
+                let kept = large.then_some(&mut first_level);
+                iteration(&level0, config, quality, membership, slot, kept, &mut rng)
             }
             Some((base, new_of)) => {
                 let mut membership = vec![0u32; n];
@@ -446,7 +452,7 @@ fn optimise<Q: QualityFunction>(
                     quality,
                     first_position_labels(membership),
                     None,
-                    &mut first_level,
+                    large.then_some(&mut first_level),
                     &mut rng,
                 );
                 let own = &result.membership;
@@ -569,7 +575,7 @@ struct FirstLevel {
 /// local moving and left in the slot for later iterations; the membership
 /// returned is still over the nodes of `base`.
 ///
-/// `first_level` holds the level 1 of the previous iteration, if any. When
+/// A `first_level` slot holds the level 1 of the previous iteration, if any. When
 /// no node of level 0 moves, the communities are those that level was
 /// built from, so refining and aggregating level 0 again would only redraw
 /// an equally valid refinement: the iteration goes straight to the kept
@@ -581,7 +587,7 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
     quality: &Q,
     membership: Vec<u32>,
     mut renumber: Option<&'b mut Option<Renumbered>>,
-    first_level: &'b mut Option<FirstLevel>,
+    first_level: Option<&'b mut Option<FirstLevel>>,
     rng: &mut Pcg64,
 ) -> IterationResult {
     let n = base.node_count();
@@ -589,8 +595,8 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
     let mut membership = membership;
     // Later iterations rarely move a node on their first levels: those
     // zero-move sweeps run as a parallel check.
-    let expect_stable = first_level.is_some();
-    let mut first_level = Some(first_level);
+    let expect_stable = matches!(first_level, Some(Some(_)));
+    let mut first_level = first_level;
     // The level-graph node each base node is in.
     let mut node_of: Vec<u32> = (0..n as u32).collect();
     let mut depth = 0usize;
