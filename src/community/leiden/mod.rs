@@ -317,20 +317,21 @@ impl LeidenConfig {
 /// which can only raise the quality; components holding fixed nodes stay
 /// together, so a disconnected initial community of fixed nodes survives.
 ///
-/// Later iterations on large graphs reuse work: when no node of level 0 moves, the
-/// communities are unions of the previous iteration's level-1 nodes, so
-/// the iteration continues from that kept level 1 instead of refining and
-/// aggregating level 0 again; and on large levels, the local moving of
-/// their first two levels, which rarely moves a node, first runs as a
-/// parallel read-only check that no node would move.
+/// Later iterations on large graphs reuse work: when no node of level 0
+/// moves, the communities are unions of the previous iteration's level-1
+/// nodes, so the iteration continues from that kept level 1 instead of
+/// refining and aggregating level 0 again; and on large levels, the local
+/// moving of their first two levels, which rarely moves a node, first runs
+/// as a parallel read-only check that no node would move.
 ///
 /// The quality is [modularity](super::modularity) or [CPM](super::cpm)
 /// with a resolution, with self-loops counted as those functions count them.
 /// Refinement and aggregation run on the rayon pool on levels of at least
 /// [`parallel_threshold`](LeidenConfig::parallel_threshold) nodes; local
-/// moving is sequential (but for the check above). Randomness comes from one `Pcg64` seeded by
-/// [`seed`](LeidenConfig::seed), and each parallel task draws from its own
-/// stream derived from it, so the result is the same on any thread count.
+/// moving is sequential (but for the check above). Randomness comes from
+/// one `Pcg64` seeded by [`seed`](LeidenConfig::seed), and each parallel
+/// task draws from its own stream derived from it, so the result is the
+/// same on any thread count.
 ///
 /// # Arguments
 ///
@@ -575,12 +576,13 @@ struct FirstLevel {
 /// local moving and left in the slot for later iterations; the membership
 /// returned is still over the nodes of `base`.
 ///
-/// A `first_level` slot holds the level 1 of the previous iteration, if any. When
-/// no node of level 0 moves, the communities are those that level was
-/// built from, so refining and aggregating level 0 again would only redraw
-/// an equally valid refinement: the iteration goes straight to the kept
-/// level 1 instead (on a 1M-node graph this saves about a tenth of the
-/// run). Otherwise the new level 1 replaces the kept one.
+/// A `first_level` slot (large graphs) holds the level 1 of the previous
+/// iteration, if any. When no node of level 0 moves, the communities are
+/// unions of that level's nodes, so refining and aggregating level 0 again
+/// would only redraw an equally valid refinement: the iteration goes
+/// straight to the kept level 1 instead (with the parallel check, 14 % less
+/// CPU for `hydra cluster` on a 1M-node LFR graph). Otherwise the new
+/// level 1 replaces the kept one.
 fn iteration<'b, 'a: 'b, Q: QualityFunction>(
     base: &'b LevelGraph<'a>,
     config: &LeidenConfig,
