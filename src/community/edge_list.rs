@@ -30,7 +30,9 @@
 //! allocation per line; above [`EdgeListConfig::parallel_threshold`] bytes it
 //! is cut at line ends into chunks parsed in parallel (rayon), and line
 //! numbers for errors are recovered by counting line ends only when an error
-//! is found. The result does not depend on the number of threads.
+//! is found. The parsed chunks go to the graph builder as they are, which
+//! fills the rows of each range of nodes in parallel. The result does not
+//! depend on the number of threads.
 
 use std::path::Path;
 
@@ -204,19 +206,8 @@ fn build_graph(parsed: ParsedEdges, config: &EdgeListConfig) -> Result<Graph> {
             config.max_node_count.min(MAX_NODE_ID as usize + 1)
         )));
     }
-    // One vector of exactly the right size, which `Graph::try_from_edges`
-    // takes over without copying; each chunk is freed once copied.
-    let mut chunks = parsed.chunks;
-    let edges = if chunks.len() == 1 {
-        chunks.pop().expect("one chunk")
-    } else {
-        let mut edges = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-        for chunk in chunks {
-            edges.extend(chunk);
-        }
-        edges
-    };
-    Graph::try_from_edges(node_count, edges)
+    // The chunks are read in place, in file order, without copying them into one.
+    Graph::try_from_edge_chunks(node_count, parsed.chunks)
 }
 
 /// Edges parsed from a whole input, still in per-chunk vectors (in file

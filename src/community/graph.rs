@@ -11,6 +11,12 @@ use crate::error::{Error, Result};
 /// overhead on small graphs.
 const PARALLEL_ENTRIES: usize = 1 << 16;
 
+/// An undirected edge `(u, v, weight)`, as the builders take it.
+type Edge = (u32, u32, f32);
+
+/// A row entry `(target, weight)`, as the builders fill it.
+type Entry = (u32, f32);
+
 /// An undirected graph with `f32` edge weights in compressed sparse row (CSR) form.
 ///
 /// Nodes are the dense ids `0..node_count()`. Every edge `{u, v}` with `u != v`
@@ -90,44 +96,119 @@ impl Graph {
         node_count: usize,
         edges: impl IntoIterator<Item = (u32, u32, f32)>,
     ) -> Result<Graph> {
+        Graph::try_from_edge_chunks(node_count, vec![edges.into_iter().collect()])
+    }
+
+    /// [`Graph::try_from_edges`] over edges given in consecutive chunks (the
+    /// edge-list reader's, in file order), which need not be copied into one
+    /// vector; they are freed before the rows are sorted.
+    ///
+    /// From [`PARALLEL_ENTRIES`] edges the build runs on the rayon pool:
+    /// edges are validated in parallel pieces (the first bad edge in order
+    /// is reported), and the nodes are cut into one range per thread, each
+    /// counting the degrees of, then filling, its own rows while reading all
+    /// edges in order. Every row is thus filled in edge order whatever the
+    /// number of ranges, and the graph is identical on any thread count,
+    /// and to the sequential build.
+    ///
+    /// # Complexity
+    ///
+    /// O(n + t·m + m log d) work for `t` threads (each reads every edge;
+    /// the random writes to the rows, which dominate, are shared out), O(n + m) space.
+    pub(crate) fn try_from_edge_chunks(node_count: usize, chunks: Vec<Vec<Edge>>) -> Result<Graph> {
         check_node_count(node_count)?;
-        let edges: Vec<(u32, u32, f32)> = edges.into_iter().collect();
-        let mut degree = vec![0usize; node_count];
-        for (i, &(u, v, w)) in edges.iter().enumerate() {
-            for x in [u, v] {
-                if x as usize >= node_count {
-                    return Err(Error::invalid_argument(format!(
-                        "edge {i} ({u}, {v}): node {x} is out of range (the graph has {node_count} nodes)"
-                    )));
-                }
-            }
-            check_weight(w, || format!("edge {i} ({u}, {v})"))?;
-            degree[u as usize] += 1;
-            if u != v {
-                degree[v as usize] += 1;
+        let edge_count: usize = chunks.iter().map(Vec::len).sum();
+        let parallel = edge_count >= PARALLEL_ENTRIES;
+        // Pieces of at most PARALLEL_ENTRIES edges, with the index of their first edge.
+        let mut pieces: Vec<(usize, &[Edge])> = Vec::new();
+        let mut first = 0usize;
+        for chunk in &chunks {
+            for piece in chunk.chunks(PARALLEL_ENTRIES) {
+                pieces.push((first, piece));
+                first += piece.len();
             }
         }
+        let check = |&(first, piece): &(usize, &[Edge])| -> Result<()> {
+            for (i, &(u, v, w)) in piece.iter().enumerate() {
+                let i = first + i;
+                for x in [u, v] {
+                    if x as usize >= node_count {
+                        return Err(Error::invalid_argument(format!(
+                            "edge {i} ({u}, {v}): node {x} is out of range (the graph has {node_count} nodes)"
+                        )));
+                    }
+                }
+                check_weight(w, || format!("edge {i} ({u}, {v})"))?;
+            }
+            Ok(())
+        };
+        if parallel {
+            // `find_first` keeps the reported error independent of scheduling.
+            pieces.par_iter().map(check).find_first(|r| r.is_err()).unwrap_or(Ok(()))?;
+        } else {
+            pieces.iter().try_for_each(check)?;
+        }
+        // Node ranges, one per thread; the rows do not depend on how many.
+        let parts = if parallel { rayon::current_num_threads().max(1) } else { 1 };
+        let bounds: Vec<usize> = (0..=parts).map(|k| node_count * k / parts).collect();
+        let count = |(lo, hi): (usize, usize)| -> Vec<usize> {
+            let mut degree = vec![0usize; hi - lo];
+            for &(u, v, _) in chunks.iter().flatten() {
+                if (lo..hi).contains(&(u as usize)) {
+                    degree[u as usize - lo] += 1;
+                }
+                if u != v && (lo..hi).contains(&(v as usize)) {
+                    degree[v as usize - lo] += 1;
+                }
+            }
+            degree
+        };
+        let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+        let degrees: Vec<Vec<usize>> = if parallel {
+            ranges.par_iter().copied().map(count).collect()
+        } else {
+            ranges.iter().copied().map(count).collect()
+        };
         let mut offsets = Vec::with_capacity(node_count + 1);
         let mut acc = 0usize;
         offsets.push(0);
-        for d in &degree {
+        for d in degrees.iter().flatten() {
             acc += d;
             offsets.push(acc);
         }
-        // Reuse `degree` as the fill cursor of each row.
-        let mut cursor = degree;
-        cursor.copy_from_slice(&offsets[..node_count]);
+        drop(degrees);
         let mut entries = vec![(0u32, 0f32); acc];
-        for &(u, v, w) in &edges {
-            entries[cursor[u as usize]] = (v, w);
-            cursor[u as usize] += 1;
-            if u != v {
-                entries[cursor[v as usize]] = (u, w);
-                cursor[v as usize] += 1;
-            }
+        // Each range's rows, as one slice of `entries`.
+        let mut blocks: Vec<(usize, &[usize], &mut [Entry])> = Vec::with_capacity(parts);
+        let mut rest = &mut entries[..];
+        for &(lo, hi) in &ranges {
+            let (block, tail) = std::mem::take(&mut rest).split_at_mut(offsets[hi] - offsets[lo]);
+            rest = tail;
+            blocks.push((lo, &offsets[lo..=hi], block));
         }
-        drop(edges);
-        drop(cursor);
+        let fill = |(lo, rows, block): (usize, &[usize], &mut [Entry])| {
+            let hi = lo + rows.len() - 1;
+            let mut cursor: Vec<usize> =
+                rows[..rows.len() - 1].iter().map(|&o| o - rows[0]).collect();
+            for &(u, v, w) in chunks.iter().flatten() {
+                if (lo..hi).contains(&(u as usize)) {
+                    let at = &mut cursor[u as usize - lo];
+                    block[*at] = (v, w);
+                    *at += 1;
+                }
+                if u != v && (lo..hi).contains(&(v as usize)) {
+                    let at = &mut cursor[v as usize - lo];
+                    block[*at] = (u, w);
+                    *at += 1;
+                }
+            }
+        };
+        if parallel {
+            blocks.into_par_iter().for_each(fill);
+        } else {
+            blocks.into_iter().for_each(fill);
+        }
+        drop(chunks);
         Ok(Graph::from_entries(offsets, entries))
     }
 
@@ -244,8 +325,11 @@ impl Graph {
             new_offsets.push(out);
         }
         entries.truncate(out);
-        entries.shrink_to_fit();
-        let (targets, weights) = entries.into_iter().unzip();
+        let (targets, weights) = if out >= PARALLEL_ENTRIES {
+            (entries.par_iter().map(|e| e.0).collect(), entries.par_iter().map(|e| e.1).collect())
+        } else {
+            entries.into_iter().unzip()
+        };
         Graph { offsets: new_offsets, targets, weights, self_loops, total_weight: total2 / 2.0 }
     }
 
@@ -469,6 +553,58 @@ pub(crate) fn ring_of_cliques(k: u32, size: u32, bridge: f32) -> Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunked_parallel_build_is_the_same_graph_on_any_thread_count() {
+        use rand::{Rng, SeedableRng};
+        // Seed 17; more edges than PARALLEL_ENTRIES, with repeats and self-loops.
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(17);
+        let n = 3000u32;
+        let edges: Vec<(u32, u32, f32)> = (0..PARALLEL_ENTRIES + 5000)
+            .map(|_| {
+                let u = rng.random_range(0..n);
+                let v = if rng.random_bool(0.01) { u } else { rng.random_range(0..n) };
+                (u, v, [0.5f32, 1.0, 2.25][rng.random_range(0..3)])
+            })
+            .collect();
+        // Reference: rows filled in another order (reversed), sorted and merged by `from_csr`.
+        let mut rows = vec![Vec::new(); n as usize];
+        for &(u, v, w) in &edges {
+            rows[u as usize].push((v, w));
+            if u != v {
+                rows[v as usize].push((u, w));
+            }
+        }
+        let mut offsets = vec![0usize];
+        let (mut targets, mut weights) = (Vec::new(), Vec::new());
+        for row in &rows {
+            for &(t, w) in row.iter().rev() {
+                targets.push(t);
+                weights.push(w);
+            }
+            offsets.push(targets.len());
+        }
+        let reference = Graph::from_csr(offsets, targets, weights).unwrap();
+        let chunks: Vec<Vec<(u32, u32, f32)>> = vec![
+            edges[..1000].to_vec(),
+            Vec::new(),
+            edges[1000..50_000].to_vec(),
+            edges[50_000..].to_vec(),
+        ];
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let chunked = pool.install(|| Graph::try_from_edge_chunks(n as usize, chunks.clone()));
+            assert_eq!(chunked.unwrap(), reference, "{threads} threads");
+            let whole = pool.install(|| Graph::from_edges(n as usize, edges.iter().copied()));
+            assert_eq!(whole, reference, "{threads} threads");
+        }
+        // The first bad edge in order is reported, by its index over all chunks.
+        let mut bad = chunks.clone();
+        bad[2][7].1 = n;
+        bad[3][3].2 = -1.0;
+        let e = Graph::try_from_edge_chunks(n as usize, bad).unwrap_err();
+        assert!(e.to_string().contains("edge 1007 ("), "{e}");
+    }
 
     #[test]
     fn from_edges_sums_duplicates_in_both_directions() {

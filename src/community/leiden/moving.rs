@@ -192,9 +192,10 @@ pub(crate) fn move_nodes<Q: QualityFunction>(
 enum Proposal {
     /// No move improves.
     Stay,
-    /// Move to community `to`, with edge weight `w_to` to it.
+    /// Move to community `to`, with edge weight `w_to` to it (or to an
+    /// empty community if that gains more, as in [`move_nodes`]).
     To { to: u32, w_to: f64 },
-    /// Move to an empty community.
+    /// Staying loses: move to an empty community.
     Empty,
 }
 
@@ -212,6 +213,132 @@ struct Evaluated {
 struct EvalScratch {
     to_comm: Vec<f64>,
     touched: Vec<u32>,
+}
+
+/// What the evaluation of a node against a partition that does not change
+/// reads.
+struct Frozen<'g> {
+    offsets: &'g [usize],
+    targets: &'g [u32],
+    weights: &'g [f32],
+    /// Node weights `x`.
+    x: &'g [f64],
+    /// `λ`.
+    lambda: f64,
+    membership: &'g [u32],
+    /// `X_c` of every community.
+    comm_weight: &'g [f64],
+}
+
+impl<'g> Frozen<'g> {
+    fn new<Q: QualityFunction>(
+        graph: &'g LevelGraph<'_>,
+        quality: &Q,
+        partition: &'g LevelPartition,
+    ) -> Frozen<'g> {
+        Frozen {
+            offsets: graph.offsets(),
+            targets: graph.targets(),
+            weights: graph.weights(),
+            x: quality.node_weights(graph),
+            lambda: quality.penalty(graph),
+            membership: partition.membership(),
+            comm_weight: partition.weights(),
+        }
+    }
+
+    /// The best move of `v`, with the gains and thresholds of [`move_nodes`]
+    /// (the same sums in the same order, so the same decisions).
+    fn evaluate(&self, v: u32, s: &mut EvalScratch) -> Evaluated {
+        let vi = v as usize;
+        let row = self.offsets[vi]..self.offsets[vi + 1];
+        let x_v = self.x[vi];
+        let lx = self.lambda * x_v;
+        let from = self.membership[vi];
+        let mut out_weight = 0f64;
+        for (&u, &w) in self.targets[row.clone()].iter().zip(&self.weights[row]) {
+            if u == v {
+                continue;
+            }
+            let c = self.membership[u as usize];
+            let w = w as f64;
+            out_weight += w;
+            let slot = &mut s.to_comm[c as usize];
+            if *slot == 0.0 {
+                s.touched.push(c);
+            }
+            *slot += w;
+        }
+        let w_from = s.to_comm[from as usize];
+        let stay = w_from - lx * (self.comm_weight[from as usize] - x_v);
+        let (mut best, mut best_w) = (from, w_from);
+        let mut best_gain = stay + 1e-12 * out_weight;
+        for &c in &s.touched {
+            let w = std::mem::replace(&mut s.to_comm[c as usize], 0.0);
+            let gain = w - lx * self.comm_weight[c as usize];
+            if c != from && gain > best_gain {
+                best = c;
+                best_w = w;
+                best_gain = gain;
+            }
+        }
+        s.to_comm[from as usize] = 0.0;
+        s.touched.clear();
+        let proposal = if best != from {
+            Proposal::To { to: best, w_to: best_w }
+        } else if best_gain < 0.0 {
+            Proposal::Empty
+        } else {
+            Proposal::Stay
+        };
+        Evaluated { v, proposal, w_from, out_weight }
+    }
+}
+
+/// Nodes are checked by [`is_stable`] in runs of at least this many.
+const STABLE_MIN_NODES: usize = 1 << 14;
+
+/// Whether [`move_nodes`] would make no move from `partition`: whether no
+/// node of `graph` has a move that its first visit would take.
+///
+/// Local moving that makes no move visits every node once against the
+/// unchanged partition, so that sweep can run as one parallel read-only
+/// pass instead, on the rayon pool, stopping at the first node that would
+/// move. Leiden runs it where a zero-move sweep is expected (the first
+/// levels of later iterations); the answer, and so the result, does not
+/// depend on the thread count.
+///
+/// # Complexity
+///
+/// O(m) time; O(n) scratch per parallel task, zeroed lazily.
+pub(crate) fn is_stable<Q: QualityFunction>(
+    graph: &LevelGraph<'_>,
+    quality: &Q,
+    partition: &LevelPartition,
+) -> bool {
+    let n = graph.node_count();
+    let frozen = Frozen::new(graph, quality, partition);
+    let would_move = |s: &mut EvalScratch, v: u32| -> bool {
+        if graph.is_fixed(v) {
+            return false;
+        }
+        match frozen.evaluate(v, s).proposal {
+            Proposal::Stay => false,
+            Proposal::To { .. } => true,
+            // As `move_nodes`: to an empty community, if it leaves one behind
+            // and one is free.
+            Proposal::Empty => {
+                let from = partition.community_of(v);
+                partition.nodes(from) > 1 && partition.community_count() < n
+            }
+        }
+    };
+    let new_scratch = || EvalScratch { to_comm: vec![0f64; n], touched: Vec::new() };
+    !(0..n as u32)
+        .into_par_iter()
+        .with_min_len(STABLE_MIN_NODES)
+        .map_init(new_scratch, would_move)
+        .any(|m| m)
 }
 
 /// The batched, parallel form of [`move_nodes`], for large levels.
@@ -241,7 +368,7 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
     let n = graph.node_count();
     let x = quality.node_weights(graph);
     let lambda = quality.penalty(graph);
-    let (offsets, targets, weights) = (graph.offsets(), graph.targets(), graph.weights());
+    let (offsets, targets) = (graph.offsets(), graph.targets());
     let mut queue = NodeQueue::new(n);
     for &v in order {
         if !graph.is_fixed(v) {
@@ -276,52 +403,7 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
         }
         batch_no += 1;
         let evaluated: Vec<Evaluated> = {
-            let membership = partition.membership();
-            let comm_weight = partition.weights();
-            let evaluate = |v: u32, s: &mut EvalScratch| -> Evaluated {
-                let vi = v as usize;
-                let row = offsets[vi]..offsets[vi + 1];
-                let x_v = x[vi];
-                let lx = lambda * x_v;
-                let from = membership[vi];
-                let mut out_weight = 0f64;
-                for (&u, &w) in targets[row.clone()].iter().zip(&weights[row]) {
-                    if u == v {
-                        continue;
-                    }
-                    let c = membership[u as usize];
-                    let w = w as f64;
-                    out_weight += w;
-                    let slot = &mut s.to_comm[c as usize];
-                    if *slot == 0.0 {
-                        s.touched.push(c);
-                    }
-                    *slot += w;
-                }
-                let w_from = s.to_comm[from as usize];
-                let stay = w_from - lx * (comm_weight[from as usize] - x_v);
-                let (mut best, mut best_w) = (from, w_from);
-                let mut best_gain = stay + 1e-12 * out_weight;
-                for &c in &s.touched {
-                    let w = std::mem::replace(&mut s.to_comm[c as usize], 0.0);
-                    let gain = w - lx * comm_weight[c as usize];
-                    if c != from && gain > best_gain {
-                        best = c;
-                        best_w = w;
-                        best_gain = gain;
-                    }
-                }
-                s.to_comm[from as usize] = 0.0;
-                s.touched.clear();
-                let proposal = if best_gain < 0.0 {
-                    Proposal::Empty
-                } else if best != from {
-                    Proposal::To { to: best, w_to: best_w }
-                } else {
-                    Proposal::Stay
-                };
-                Evaluated { v, proposal, w_from, out_weight }
-            };
+            let frozen = Frozen::new(graph, quality, partition);
             // One chunk per thread (the chunking does not change the result).
             batch
                 .par_chunks(batch.len().div_ceil(threads).max(16))
@@ -329,7 +411,7 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
                     let slot = rayon::current_thread_index().unwrap_or(0) % threads;
                     // The lock is never contended: one slot per pool thread.
                     let mut s = scratches[slot].lock().unwrap_or_else(|e| e.into_inner());
-                    chunk.iter().map(|&v| evaluate(v, &mut s)).collect::<Vec<_>>()
+                    chunk.iter().map(|&v| frozen.evaluate(v, &mut s)).collect::<Vec<_>>()
                 })
                 .collect()
         };
@@ -463,6 +545,35 @@ mod tests {
         move_nodes_batched(&level, &q, &mut p, &order);
         assert_eq!(p.community_count(), 8);
         assert_eq!(p.community_of(1), 0);
+    }
+
+    #[test]
+    fn stable_exactly_when_local_moving_makes_no_move() {
+        let g = two_cliques();
+        let order: Vec<u32> = (0..8).collect();
+        let level = LevelGraph::from_graph(&g, &[], usize::MAX);
+        let q = Modularity { resolution: 1.0 };
+        let x = q.node_weights(&level);
+        let sweep_moves =
+            |m: Vec<u32>| move_nodes(&level, &q, &mut LevelPartition::new(m, x), &order);
+        // Singletons, the cliques, the cliques with one node swapped, all together.
+        let cases = [
+            (0..8).collect(),
+            vec![0, 0, 0, 0, 4, 4, 4, 4],
+            vec![0, 0, 0, 4, 0, 4, 4, 4],
+            vec![0; 8],
+        ];
+        for m in cases {
+            let stable = is_stable(&level, &q, &LevelPartition::new(m.clone(), x));
+            assert_eq!(stable, sweep_moves(m.clone()) == 0, "{m:?}");
+        }
+        // Only a move to an empty community improves (CPM, high resolution);
+        // the fixed node alone has nowhere to go.
+        let q = Cpm { resolution: 5.0 };
+        let fixed = LevelGraph::from_graph(&g, &[1], usize::MAX);
+        assert!(!is_stable(&fixed, &q, &LevelPartition::new(vec![0; 8], q.node_weights(&fixed))));
+        let alone: Vec<u32> = (0..8).collect();
+        assert!(is_stable(&fixed, &q, &LevelPartition::new(alone, q.node_weights(&fixed))));
     }
 
     #[test]
