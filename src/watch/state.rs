@@ -7,10 +7,11 @@
 //! names accounts and indicators by their strings.
 //!
 //! Each string lives once, in its slot; the lookup tables ([`IdTable`]) hold
-//! ids with the string's length and first bytes, so interning hashes a string
-//! once and, for strings of at most [`HEAD`] bytes, decides in the table
-//! without reading the slot's string from the heap (the cache miss that
-//! dominated interning when the tables were keyed by a copy of each string).
+//! ids with the string's hash, length and first bytes, so interning hashes a
+//! string once and, for strings of at most [`HEAD`] bytes, decides in the
+//! table without reading the slot's string from the heap (the cache miss
+//! that dominated interning when the tables were keyed by a copy of each
+//! string), and a table grows without reading any slot.
 
 use ahash::{AHashMap, RandomState};
 use hashbrown::HashTable;
@@ -88,7 +89,11 @@ impl Account {
 }
 
 /// One indicator slot. A free slot has an empty `value`.
+///
+/// Aligned to a cache line (its size is one): scoring reads the slot of each
+/// of an account's indicators, and an unaligned slot straddles two lines.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[repr(align(64))]
 pub(crate) struct Indicator {
     pub(crate) kind: u16,
     pub(crate) value: Box<str>,
@@ -137,9 +142,9 @@ pub(crate) struct State {
     custom_kind_ids: AHashMap<Box<str>, u16>,
 }
 
-/// Leading bytes of a string held in its [`IdTable`] entry: enough for
-/// account ids, addresses, cards, devices, TLS fingerprints and most e-mails.
-const HEAD: usize = 24;
+/// Leading bytes of a string held in its [`IdTable`] entry (an entry is 32
+/// bytes): enough for account ids, addresses, cards, devices and phones.
+const HEAD: usize = 22;
 
 /// Fixed seeds: hashes never reach ids or output, but fixed seeds keep runs
 /// reproducible to the byte, probe sequences included.
@@ -150,19 +155,28 @@ const HASHER: RandomState = RandomState::with_seeds(
     0x082e_fa98_ec4e_6c89,
 );
 
-/// One [`IdTable`] entry: a slot id with its string's length and first
+/// One [`IdTable`] entry: a slot id with 32 bits of its string's hash, its
+/// length (saturated: longer strings are compared in full anyway) and first
 /// [`HEAD`] bytes (zero-padded).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     id: u32,
-    len: u32,
+    hash: u32,
+    len: u16,
     head: [u8; HEAD],
+}
+
+/// The table's 64-bit hash of a stored 32-bit hash: spread so that both the
+/// low bits (the bucket) and the top bits (the tag) vary.
+fn spread(hash: u32) -> u64 {
+    u64::from(hash).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// A string looked up in an [`IdTable`]: hashed once, its head copied once.
 struct Key<'k> {
     text: &'k str,
-    hash: u64,
+    hash: u32,
+    len: u16,
     head: [u8; HEAD],
 }
 
@@ -171,13 +185,15 @@ impl<'k> Key<'k> {
         let mut head = [0; HEAD];
         let n = text.len().min(HEAD);
         head[..n].copy_from_slice(&text.as_bytes()[..n]);
-        Self { text, hash: HASHER.hash_one(text), head }
+        let len = u16::try_from(text.len()).unwrap_or(u16::MAX);
+        Self { text, hash: (HASHER.hash_one(text) >> 32) as u32, len, head }
     }
 
     /// Whether `e` is this string; `name` reads a slot's string, needed only
     /// for strings longer than [`HEAD`].
     fn matches<'s>(&self, e: &Entry, name: impl Fn(u32) -> &'s str) -> bool {
-        e.len as usize == self.text.len()
+        e.hash == self.hash
+            && e.len == self.len
             && e.head == self.head
             && (self.text.len() <= HEAD || name(e.id) == self.text)
     }
@@ -190,19 +206,19 @@ struct IdTable(HashTable<Entry>);
 impl IdTable {
     /// The id of `key`; `name` reads a slot's string.
     fn find<'s>(&self, key: &Key<'_>, name: impl Fn(u32) -> &'s str) -> Option<u32> {
-        self.0.find(key.hash, |e| key.matches(e, &name)).map(|e| e.id)
+        self.0.find(spread(key.hash), |e| key.matches(e, &name)).map(|e| e.id)
     }
 
-    /// Adds `key` (not held) as slot `id`; `name` reads a slot's string, to
-    /// rehash the entries when the table grows.
-    fn insert<'s>(&mut self, key: &Key<'_>, id: u32, name: impl Fn(u32) -> &'s str) {
-        let entry = Entry { id, len: key.text.len() as u32, head: key.head };
-        self.0.insert_unique(key.hash, entry, |e| HASHER.hash_one(name(e.id)));
+    /// Adds `key` (not held) as slot `id`.
+    fn insert(&mut self, key: &Key<'_>, id: u32) {
+        let entry = Entry { id, hash: key.hash, len: key.len, head: key.head };
+        self.0.insert_unique(spread(key.hash), entry, |e| spread(e.hash));
     }
 
     /// Removes slot `id`, held under the string `text`.
     fn remove(&mut self, text: &str, id: u32) {
-        if let Ok(e) = self.0.find_entry(HASHER.hash_one(text), |e| e.id == id) {
+        let hash = spread(Key::new(text).hash);
+        if let Ok(e) = self.0.find_entry(hash, |e| e.id == id) {
             e.remove();
         }
     }
@@ -218,21 +234,15 @@ impl State {
 
     /// Rebuilds the lookup maps from the slots (after loading a snapshot).
     pub(crate) fn rebuild_maps(&mut self) {
-        let accounts = &self.accounts;
-        let mut account_ids = IdTable::default();
-        for (i, a) in accounts.iter().enumerate().filter(|(_, a)| !a.is_free()) {
-            account_ids.insert(&Key::new(&a.name), i as u32, |id| &accounts[id as usize].name);
+        self.account_ids = IdTable::default();
+        for (i, a) in self.accounts.iter().enumerate().filter(|(_, a)| !a.is_free()) {
+            self.account_ids.insert(&Key::new(&a.name), i as u32);
         }
-        self.account_ids = account_ids;
-        let indicators = &self.indicators;
         let kinds = BUILT_IN_KINDS as usize + self.custom_kinds.len();
-        let mut indicator_ids: Vec<IdTable> = (0..kinds).map(|_| IdTable::default()).collect();
-        for (i, ind) in indicators.iter().enumerate().filter(|(_, ind)| !ind.is_free()) {
-            indicator_ids[ind.kind as usize].insert(&Key::new(&ind.value), i as u32, |id| {
-                &indicators[id as usize].value
-            });
+        self.indicator_ids = (0..kinds).map(|_| IdTable::default()).collect();
+        for (i, ind) in self.indicators.iter().enumerate().filter(|(_, ind)| !ind.is_free()) {
+            self.indicator_ids[ind.kind as usize].insert(&Key::new(&ind.value), i as u32);
         }
-        self.indicator_ids = indicator_ids;
         self.custom_kind_ids = self
             .custom_kinds
             .iter()
@@ -268,8 +278,7 @@ impl State {
                 (self.accounts.len() - 1) as u32
             }
         };
-        let accounts = &self.accounts;
-        self.account_ids.insert(&key, id, |id| &accounts[id as usize].name);
+        self.account_ids.insert(&key, id);
         id
     }
 
@@ -331,8 +340,7 @@ impl State {
                 (self.indicators.len() - 1) as u32
             }
         };
-        let indicators = &self.indicators;
-        self.indicator_ids[kind as usize].insert(&key, id, |id| &indicators[id as usize].value);
+        self.indicator_ids[kind as usize].insert(&key, id);
         id
     }
 
@@ -490,6 +498,27 @@ mod tests {
         let c = s.intern_account("c", 1000);
         assert!(c == a || c == b);
         assert_eq!(s.account_id("c"), Some(c));
+    }
+
+    #[test]
+    fn strings_that_share_their_head_get_their_own_ids() {
+        let mut s = State::new();
+        let head = "x".repeat(HEAD);
+        let values = [format!("{head}a"), format!("{head}b"), head.clone(), head[1..].to_owned()];
+        let ids: Vec<u32> = values.iter().map(|v| s.intern_indicator(6, v)).collect();
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(s.intern_indicator(6, v), ids[i]);
+            assert_eq!(s.find_indicator(&IndicatorKind::Email, v), Some(ids[i]));
+            // Another kind is another table.
+            assert_eq!(s.find_indicator(&IndicatorKind::Device, v), None);
+        }
+        assert_eq!(s.indicator_count(), values.len());
+    }
+
+    #[test]
+    fn an_indicator_slot_is_one_cache_line_and_a_table_entry_half_of_one() {
+        assert_eq!(std::mem::size_of::<Indicator>(), 64);
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
     }
 
     #[test]
