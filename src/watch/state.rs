@@ -308,7 +308,8 @@ impl State {
             _ => kind.built_in_index()? as u16,
         };
         let indicators = &self.indicators;
-        self.indicator_ids[code as usize].find(&Key::new(value), |id| &indicators[id as usize].value)
+        self.indicator_ids[code as usize]
+            .find(&Key::new(value), |id| &indicators[id as usize].value)
     }
 
     /// The kind named by a code.
@@ -325,7 +326,8 @@ impl State {
     pub(crate) fn intern_indicator(&mut self, kind: u16, value: &str) -> u32 {
         let key = Key::new(value);
         let indicators = &self.indicators;
-        let found = self.indicator_ids[kind as usize].find(&key, |id| &indicators[id as usize].value);
+        let found =
+            self.indicator_ids[kind as usize].find(&key, |id| &indicators[id as usize].value);
         if let Some(id) = found {
             return id;
         }
