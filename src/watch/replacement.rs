@@ -113,8 +113,8 @@ pub(crate) struct Scratch {
     pub(crate) contributions: Vec<Contribution>,
     /// Banned accounts behind listed contributions, in no order and with
     /// repeats (one per indicator shared): sorting them on every evaluation
-    /// cost more than the rest of it, and only an announced flag needs them
-    /// distinct.
+    /// was a sixth of its instructions, and only an announced flag needs
+    /// them distinct (count distinct ids, not `len()`).
     pub(crate) banned: Vec<u32>,
     /// One entry per (specific indicator, banned account on it), to find the
     /// banned account whose own infrastructure the account took over most.
