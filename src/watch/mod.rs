@@ -467,6 +467,9 @@ impl Watcher {
         let st = &mut self.state;
         st.accounts[id as usize].bits |= ANNOUNCED_REPLACEMENT;
         st.set_suspect(id, true);
+        // The evaluation lists a banned account once per indicator shared.
+        self.scratch.banned.sort_unstable();
+        self.scratch.banned.dedup();
         for &b in &self.scratch.banned {
             st.accounts[b as usize].dependents.push(id);
         }
@@ -524,6 +527,7 @@ impl Watcher {
         let mut linked: Vec<String> =
             self.scratch.banned.iter().map(|&b| st.accounts[b as usize].name.to_string()).collect();
         linked.sort_unstable();
+        linked.dedup();
         linked.truncate(self.config.max_linked_banned);
         WatchFlag {
             schema: FLAG_SCHEMA.to_owned(),

@@ -5,8 +5,16 @@
 //! Ids are handed out in arrival order and reused (LIFO) after eviction, so
 //! they depend only on the events; they never reach the output, which always
 //! names accounts and indicators by their strings.
+//!
+//! Each string lives once, in its slot; the lookup tables ([`IdTable`]) hold
+//! ids with the string's hash, length and first bytes, so interning hashes a
+//! string once and, for strings of at most [`HEAD`] bytes, decides in the
+//! table without reading the slot's string from the heap (the cache miss
+//! that dominated interning when the tables were keyed by a copy of each
+//! string), and a table grows without reading any slot.
 
-use ahash::AHashMap;
+use ahash::{AHashMap, RandomState};
+use hashbrown::HashTable;
 
 use crate::event::{IndicatorKind, Timestamp};
 
@@ -81,7 +89,11 @@ impl Account {
 }
 
 /// One indicator slot. A free slot has an empty `value`.
+///
+/// Aligned to a cache line (its size is one): scoring reads the slot of each
+/// of an account's indicators, and an unaligned slot straddles two lines.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[repr(align(64))]
 pub(crate) struct Indicator {
     pub(crate) kind: u16,
     pub(crate) value: Box<str>,
@@ -122,36 +134,114 @@ pub(crate) struct State {
     /// Events applied (including bootstrap), drives schedules.
     pub(crate) events: u64,
     pub(crate) live_links: u64,
-    // Lookup maps, rebuilt from the slots when a snapshot is loaded.
-    account_ids: AHashMap<Box<str>, u32>,
-    /// Per kind code: value -> indicator id.
-    indicator_ids: Vec<AHashMap<Box<str>, u32>>,
+    // Lookup tables, rebuilt from the slots when a snapshot is loaded.
+    /// Name -> id of the live accounts.
+    account_ids: IdTable,
+    /// Per kind code: value -> id of the live indicators.
+    indicator_ids: Vec<IdTable>,
     custom_kind_ids: AHashMap<Box<str>, u16>,
+}
+
+/// Leading bytes of a string held in its [`IdTable`] entry (an entry is 32
+/// bytes): enough for account ids, addresses, cards, devices and phones.
+const HEAD: usize = 22;
+
+/// Fixed seeds: hashes never reach ids or output, but fixed seeds keep runs
+/// reproducible to the byte, probe sequences included.
+const HASHER: RandomState = RandomState::with_seeds(
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+);
+
+/// One [`IdTable`] entry: a slot id with 32 bits of its string's hash, its
+/// length (saturated: longer strings are compared in full anyway) and first
+/// [`HEAD`] bytes (zero-padded).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    id: u32,
+    hash: u32,
+    len: u16,
+    head: [u8; HEAD],
+}
+
+/// The table's 64-bit hash of a stored 32-bit hash: spread so that both the
+/// low bits (the bucket) and the top bits (the tag) vary.
+fn spread(hash: u32) -> u64 {
+    u64::from(hash).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// A string looked up in an [`IdTable`]: hashed once, its head copied once.
+struct Key<'k> {
+    text: &'k str,
+    hash: u32,
+    len: u16,
+    head: [u8; HEAD],
+}
+
+impl<'k> Key<'k> {
+    fn new(text: &'k str) -> Self {
+        let mut head = [0; HEAD];
+        let n = text.len().min(HEAD);
+        head[..n].copy_from_slice(&text.as_bytes()[..n]);
+        let len = u16::try_from(text.len()).unwrap_or(u16::MAX);
+        Self { text, hash: (HASHER.hash_one(text) >> 32) as u32, len, head }
+    }
+
+    /// Whether `e` is this string; `name` reads a slot's string, needed only
+    /// for strings longer than [`HEAD`].
+    fn matches<'s>(&self, e: &Entry, name: impl Fn(u32) -> &'s str) -> bool {
+        e.hash == self.hash
+            && e.len == self.len
+            && e.head == self.head
+            && (self.text.len() <= HEAD || name(e.id) == self.text)
+    }
+}
+
+/// Ids of live slots by their strings, which live in the slots only.
+#[derive(Debug, Default)]
+struct IdTable(HashTable<Entry>);
+
+impl IdTable {
+    /// The id of `key`; `name` reads a slot's string.
+    fn find<'s>(&self, key: &Key<'_>, name: impl Fn(u32) -> &'s str) -> Option<u32> {
+        self.0.find(spread(key.hash), |e| key.matches(e, &name)).map(|e| e.id)
+    }
+
+    /// Adds `key` (not held) as slot `id`.
+    fn insert(&mut self, key: &Key<'_>, id: u32) {
+        let entry = Entry { id, hash: key.hash, len: key.len, head: key.head };
+        self.0.insert_unique(spread(key.hash), entry, |e| spread(e.hash));
+    }
+
+    /// Removes slot `id`, held under the string `text`.
+    fn remove(&mut self, text: &str, id: u32) {
+        let hash = spread(Key::new(text).hash);
+        if let Ok(e) = self.0.find_entry(hash, |e| e.id == id) {
+            e.remove();
+        }
+    }
 }
 
 impl State {
     pub(crate) fn new() -> Self {
         Self {
-            indicator_ids: (0..BUILT_IN_KINDS).map(|_| AHashMap::new()).collect(),
+            indicator_ids: (0..BUILT_IN_KINDS).map(|_| IdTable::default()).collect(),
             ..Self::default()
         }
     }
 
     /// Rebuilds the lookup maps from the slots (after loading a snapshot).
     pub(crate) fn rebuild_maps(&mut self) {
-        self.account_ids = self
-            .accounts
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| !a.is_free())
-            .map(|(i, a)| (a.name.clone(), i as u32))
-            .collect();
+        self.account_ids = IdTable::default();
+        for (i, a) in self.accounts.iter().enumerate().filter(|(_, a)| !a.is_free()) {
+            self.account_ids.insert(&Key::new(&a.name), i as u32);
+        }
         let kinds = BUILT_IN_KINDS as usize + self.custom_kinds.len();
-        self.indicator_ids = (0..kinds).map(|_| AHashMap::new()).collect();
-        for (i, ind) in self.indicators.iter().enumerate() {
-            if !ind.is_free() {
-                self.indicator_ids[ind.kind as usize].insert(ind.value.clone(), i as u32);
-            }
+        self.indicator_ids = (0..kinds).map(|_| IdTable::default()).collect();
+        for (i, ind) in self.indicators.iter().enumerate().filter(|(_, ind)| !ind.is_free()) {
+            self.indicator_ids[ind.kind as usize].insert(&Key::new(&ind.value), i as u32);
         }
         self.custom_kind_ids = self
             .custom_kinds
@@ -162,12 +252,13 @@ impl State {
     }
 
     pub(crate) fn account_id(&self, name: &str) -> Option<u32> {
-        self.account_ids.get(name).copied()
+        self.account_ids.find(&Key::new(name), |id| &self.accounts[id as usize].name)
     }
 
     /// The id of `name`, creating the account (signed up implicitly at `ts`).
     pub(crate) fn intern_account(&mut self, name: &str, ts: Timestamp) -> u32 {
-        if let Some(&id) = self.account_ids.get(name) {
+        let key = Key::new(name);
+        if let Some(id) = self.account_ids.find(&key, |id| &self.accounts[id as usize].name) {
             return id;
         }
         let account = Account {
@@ -187,7 +278,7 @@ impl State {
                 (self.accounts.len() - 1) as u32
             }
         };
-        self.account_ids.insert(name.into(), id);
+        self.account_ids.insert(&key, id);
         id
     }
 
@@ -200,7 +291,7 @@ impl State {
             let code = BUILT_IN_KINDS + self.custom_kinds.len() as u16;
             self.custom_kinds.push(name.clone());
             self.custom_kind_ids.insert(name.clone(), code);
-            self.indicator_ids.push(AHashMap::new());
+            self.indicator_ids.push(IdTable::default());
             return code;
         }
         // Built-in kinds: their position in `IndicatorKind::BUILT_IN`.
@@ -216,7 +307,9 @@ impl State {
             IndicatorKind::Custom(name) => *self.custom_kind_ids.get(&**name)?,
             _ => kind.built_in_index()? as u16,
         };
-        self.indicator_ids[code as usize].get(value).copied()
+        let indicators = &self.indicators;
+        self.indicator_ids[code as usize]
+            .find(&Key::new(value), |id| &indicators[id as usize].value)
     }
 
     /// The kind named by a code.
@@ -231,7 +324,11 @@ impl State {
 
     /// The id of indicator `kind`=`value`, creating it if needed.
     pub(crate) fn intern_indicator(&mut self, kind: u16, value: &str) -> u32 {
-        if let Some(&id) = self.indicator_ids[kind as usize].get(value) {
+        let key = Key::new(value);
+        let indicators = &self.indicators;
+        let found =
+            self.indicator_ids[kind as usize].find(&key, |id| &indicators[id as usize].value);
+        if let Some(id) = found {
             return id;
         }
         let ind = Indicator { kind, value: value.into(), ..Indicator::default() };
@@ -245,7 +342,7 @@ impl State {
                 (self.indicators.len() - 1) as u32
             }
         };
-        self.indicator_ids[kind as usize].insert(value.into(), id);
+        self.indicator_ids[kind as usize].insert(&key, id);
         id
     }
 
@@ -347,7 +444,7 @@ impl State {
             }
             self.live_links -= 1;
             if ind.accounts == 0 {
-                self.indicator_ids[ind.kind as usize].remove(&*ind.value);
+                self.indicator_ids[ind.kind as usize].remove(&ind.value, l.indicator);
                 *ind = Indicator::default();
                 self.free_indicators.push(l.indicator);
             }
@@ -359,7 +456,7 @@ impl State {
             && a.bits & (ANNOUNCED_REPLACEMENT | ANNOUNCED_HYDRA) == 0
             && a.dependents.is_empty();
         if forgettable {
-            self.account_ids.remove(&*a.name);
+            self.account_ids.remove(&a.name, id);
             self.free_accounts.push(id);
             // The slot stays free (empty name) until reused.
         } else {
@@ -403,6 +500,27 @@ mod tests {
         let c = s.intern_account("c", 1000);
         assert!(c == a || c == b);
         assert_eq!(s.account_id("c"), Some(c));
+    }
+
+    #[test]
+    fn strings_that_share_their_head_get_their_own_ids() {
+        let mut s = State::new();
+        let head = "x".repeat(HEAD);
+        let values = [format!("{head}a"), format!("{head}b"), head.clone(), head[1..].to_owned()];
+        let ids: Vec<u32> = values.iter().map(|v| s.intern_indicator(6, v)).collect();
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(s.intern_indicator(6, v), ids[i]);
+            assert_eq!(s.find_indicator(&IndicatorKind::Email, v), Some(ids[i]));
+            // Another kind is another table.
+            assert_eq!(s.find_indicator(&IndicatorKind::Device, v), None);
+        }
+        assert_eq!(s.indicator_count(), values.len());
+    }
+
+    #[test]
+    fn an_indicator_slot_is_one_cache_line_and_a_table_entry_half_of_one() {
+        assert_eq!(std::mem::size_of::<Indicator>(), 64);
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
     }
 
     #[test]
