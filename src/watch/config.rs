@@ -47,8 +47,8 @@ impl KindWeight {
 /// | `strong_score` | 0.9 | score that flags without two specific links to one banned account |
 /// | `takeover_secs` | 2 hours | signing up from the signup IP of an account banned this recently is an identity takeover |
 /// | `takeover_weight` | 0.5 | evidence of an identity takeover (flags alone only on a quiet address; 0 turns takeovers off) |
-/// | `quiet_takeover_secs` | 6 hours | a takeover this soon after an abuse ban flags alone when the signup address is quiet (0 turns the rule off) |
-/// | `quiet_secs` | 24 hours | a signup address is quiet when no account other than the new one that is neither banned nor flagged was seen on it in this long before the signup (or since) |
+/// | `quiet_takeover_secs` | 3 hours | a takeover this soon after an abuse ban flags alone when the signup address is quiet (0 turns the rule off) |
+/// | `quiet_secs` | 24 hours | a signup address is quiet when no account other than the new one that is neither banned nor flagged was seen on it from this long before the ban on |
 /// | `recluster` | `Off` | re-clustering for hydra-membership flags: `Off`, `Sync(n)` inline every n events, `Background(n)` |
 /// | `hydra_threshold` | 0.8 | strength of a new account's links to one hydra's shared indicators that makes it a member |
 /// | `takeover_behavior_min` | 0.45 | template evidence that corroborates a takeover like shared infrastructure (a card, device, ...) does |
@@ -138,7 +138,7 @@ impl Default for WatchConfig {
             takeover_secs: 2 * HOUR,
             takeover_weight: 0.5,
             takeover_behavior_min: 0.45,
-            quiet_takeover_secs: 6 * HOUR,
+            quiet_takeover_secs: 3 * HOUR,
             quiet_secs: DAY,
             recluster: super::Recluster::Off,
             hydra_threshold: 0.8,
@@ -233,7 +233,7 @@ impl WatchConfig {
         quiet_takeover_secs, get_quiet_takeover_secs: i64
     );
     knob!(
-        /// Seconds before a signup during which no other account that is
+        /// Seconds before the ban from which on no other account that is
         /// neither banned nor flagged may have been seen on the signup IP for
         /// the address to be quiet (a household still living there was).
         quiet_secs, get_quiet_secs: i64

@@ -31,11 +31,15 @@
 //! unbanned accounts on the indicator. Families of related kinds combine by
 //! noisy-or with caps; a flag needs the score threshold and corroboration (one
 //! hard link, or two families of which one is not the network): IP evidence
-//! never flags alone. The evidence must also be concentrated on one banned
-//! account (two specific links to it), unless the account took over a
-//! banned account's network identity (signed up from its signup IP within
-//! `takeover_secs` of the ban) and shares other infrastructure with banned
-//! accounts. Replacement flags depend only on the events.
+//! never flags alone, save for a quiet takeover (below). The evidence must
+//! also be concentrated on one banned account (two specific links to it),
+//! unless the account took over a banned account's network identity (signed
+//! up from its signup IP within `takeover_secs` of the ban) and shares other
+//! infrastructure with banned accounts. A *quiet takeover* flags on the signup IP alone: it is the
+//! signup IP of an account banned for abuse at most `quiet_takeover_secs`
+//! before, and nobody else who is neither banned nor flagged was seen on it
+//! from `quiet_secs` before that ban on. Replacement flags depend only on
+//! the events.
 //!
 //! # Memory
 //!
@@ -249,7 +253,13 @@ impl Watcher {
                 }
                 let a = &st.accounts[id as usize];
                 if candidate && a.ban.is_none() && a.bits & ANNOUNCED_REPLACEMENT == 0 {
-                    let verdict = replacement::evaluate(st, &self.config, &self.visitors, id, &mut self.scratch);
+                    let verdict = replacement::evaluate(
+                        st,
+                        &self.config,
+                        &self.visitors,
+                        id,
+                        &mut self.scratch,
+                    );
                     if verdict.flag {
                         self.announce_replacement(seq, ts, id, verdict, flags);
                     }
@@ -492,7 +502,13 @@ impl Watcher {
             if a.bits & RETRACTED != 0 || a.bits & ANNOUNCED_REPLACEMENT == 0 || a.ban.is_some() {
                 continue;
             }
-            let verdict = replacement::evaluate(&self.state, &self.config, &self.visitors, d, &mut self.scratch);
+            let verdict = replacement::evaluate(
+                &self.state,
+                &self.config,
+                &self.visitors,
+                d,
+                &mut self.scratch,
+            );
             if !verdict.flag {
                 self.state.accounts[d as usize].bits |= RETRACTED;
                 self.state.set_suspect(d, false);
@@ -547,7 +563,8 @@ impl Watcher {
     /// held in memory. For explaining decisions and tuning thresholds.
     pub fn explain(&mut self, account: &str) -> Option<WatchFlag> {
         let id = self.state.account_id(account)?;
-        let verdict = replacement::evaluate(&self.state, &self.config, &self.visitors, id, &mut self.scratch);
+        let verdict =
+            replacement::evaluate(&self.state, &self.config, &self.visitors, id, &mut self.scratch);
         let ts = self.state.now;
         Some(self.flag(0, ts, id, WatchFlagKind::Replacement, verdict.score))
     }

@@ -25,7 +25,7 @@
 //! the evidence is corroborated: either one hard link (payment, phone, e-mail,
 //! device) gives at least `hard_link_min` alone, or at least two families give
 //! `min_family_evidence` each, one of which is not the network family — so
-//! IP evidence alone never flags. Finally the evidence must be concentrated:
+//! IP evidence alone never flags, save for a quiet takeover (below). Finally the evidence must be concentrated:
 //! at least two *specific* indicators (an IP, card, device, phone or e-mail
 //! shared by at most `specific_max` accounts) shared with one and the same
 //! banned account, unless the score reaches `strong_score`. A replacement
@@ -46,11 +46,25 @@
 //! while a household planted on a proxy address shares no card, device or
 //! operator template with the banned accounts.
 //!
+//! A *quiet takeover* flags on the signup IP alone, at the account's first
+//! event: the banned account was banned for an abuse reason at most
+//! `quiet_takeover_secs` before the signup, and nobody else who is neither
+//! banned nor flagged was seen on the address from `quiet_secs` before that
+//! ban on (judged from the [`VISITORS`] accounts seen there last, see
+//! [`Visitors`]; more recent visitors than are kept make it unknown, hence
+//! not quiet). The address was the operator's, and someone came back to it
+//! minutes after the ban; a household on a proxy exit, whose members use
+//! their address, is not quiet. What it cannot tell apart is a household
+//! that has not used its address in that time, or has just been given it
+//! (a dynamic lease): the windows keep that rare (see BENCHMARKS.md).
+//!
 //! # Complexity
 //!
 //! `O(L × min(B, max_banned_scan))` per evaluation for an account with `L`
 //! links and `B` banned accounts per indicator, and evaluations happen only
 //! when the account gains a link to an indicator that has banned accounts.
+//! Keeping the visitors costs `O(VISITORS)` per IP observation and
+//! `VISITORS` entries per indicator.
 
 use super::config::WatchConfig;
 use super::state::{BUILT_IN_KINDS, SUSPECT, State};
@@ -250,7 +264,7 @@ struct Takeover {
     recent: bool,
     /// Banned for an abuse reason, within `quiet_takeover_secs`, and no
     /// account other than the new one that is neither banned nor flagged was
-    /// seen on the address in the `quiet_secs` before the signup.
+    /// seen on the address from `quiet_secs` before the ban on.
     quiet: bool,
 }
 
@@ -307,15 +321,20 @@ fn takeover(
             banned: entry.account,
             evidence,
             recent: age <= config.takeover_secs,
-            quiet: entry.weight >= 1.0 && age <= config.quiet_takeover_secs,
+            quiet: config.quiet_takeover_secs > 0
+                && entry.weight >= 1.0
+                && age <= config.quiet_takeover_secs,
         };
         if best.is_none_or(|(b, b_age)| (evidence, -age) > (b.evidence, -b_age)) {
             best = Some((t, age));
         }
     }
-    let (mut t, _) = best?;
-    t.quiet = t.quiet
-        && visitors.quiet_since(state, ip, account, signup.saturating_sub(config.quiet_secs));
+    let (mut t, age) = best?;
+    // Quiet from `quiet_secs` before the ban on: the address was the banned
+    // account's while it lasted, and nobody else has used it since.
+    let ban = signup.saturating_sub(age);
+    t.quiet =
+        t.quiet && visitors.quiet_since(state, ip, account, ban.saturating_sub(config.quiet_secs));
     Some(t)
 }
 
