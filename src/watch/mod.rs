@@ -35,11 +35,11 @@
 //! also be concentrated on one banned account (two specific links to it),
 //! unless the account took over a banned account's network identity (signed
 //! up from its signup IP within `takeover_secs` of the ban) and shares other
-//! infrastructure with banned accounts. A *quiet takeover* flags on the signup IP alone: it is the
-//! signup IP of an account banned for abuse at most `quiet_takeover_secs`
-//! before, and nobody else who is neither banned nor flagged was seen on it
-//! from `quiet_secs` before that ban on. Replacement flags depend only on
-//! the events.
+//! infrastructure with banned accounts. A *quiet takeover* (off by default)
+//! flags on the signup IP alone: it is the signup IP of an account banned
+//! for abuse at most `quiet_takeover_secs` before, and nobody else who is
+//! neither banned nor flagged was seen on it from `quiet_secs` before that
+//! ban on. Replacement flags depend only on the events.
 //!
 //! # Memory
 //!
@@ -152,7 +152,9 @@ impl Watcher {
     ) -> Result<Self> {
         let mut w = Self::new(config)?;
         w.state = loaded.state;
-        w.visitors = Visitors::rebuild(&w.state);
+        if w.config.quiet_takeover_secs > 0 {
+            w.visitors = Visitors::rebuild(&w.state);
+        }
         w.last_recluster = w.state.events;
         if !loaded.extra.is_empty() {
             let hydras = recluster::decode(&loaded.extra)
@@ -231,7 +233,7 @@ impl Watcher {
                 let code = st.kind_code(&indicator.kind);
                 let ind = st.intern_indicator(code, &indicator.value);
                 let new_link = st.link(id, ind, ts);
-                if indicator.kind == IndicatorKind::Ip {
+                if indicator.kind == IndicatorKind::Ip && self.config.quiet_takeover_secs > 0 {
                     self.visitors.touch(st, ind, id, ts, new_link);
                 }
                 let cfg = &self.config;
@@ -646,7 +648,8 @@ mod tests {
 
     #[test]
     fn a_quiet_takeover_flags_at_event_one_and_retracts_on_unban() {
-        let mut w = Watcher::new(WatchConfig::new()).unwrap();
+        let config = WatchConfig::new().quiet_takeover_secs(3 * 3600);
+        let mut w = Watcher::new(config).unwrap();
         let events = [
             Event::signup(0, "h1"),
             obs(0, "h1", IndicatorKind::Ip, "203.0.113.9"),

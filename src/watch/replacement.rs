@@ -564,9 +564,14 @@ mod tests {
         assert!(!v.flag, "{v:?}");
     }
 
+    /// The default configuration with quiet takeovers on (3 hours).
+    fn quiet_config() -> WatchConfig {
+        WatchConfig::new().quiet_takeover_secs(3 * 3600)
+    }
+
     #[test]
     fn ip_evidence_alone_never_flags_on_a_lived_in_address() {
-        let config = WatchConfig::new().threshold(0.0);
+        let config = quiet_config().threshold(0.0);
         let mut s = State::new();
         for i in 0..5 {
             let b = account(&mut s, &format!("b{i}"), 0, &[(0, "1.1.1.1"), (1, "1.1.1.0/24")]);
@@ -599,7 +604,7 @@ mod tests {
 
     #[test]
     fn a_quiet_takeover_flags_at_the_first_event() {
-        let config = WatchConfig::new();
+        let config = quiet_config();
         let mut scratch = Scratch::default();
         let (s, b, n) = operator_address(&[]);
         let v = evaluate(&s, &config, &Visitors::rebuild(&s), n, &mut scratch);
@@ -610,7 +615,7 @@ mod tests {
         let ip = &s.indicators[scratch.contributions[0].indicator as usize];
         assert_eq!((ip.kind, &*ip.value), (IP, "7.7.7.7"));
         // The rule can be turned off, and its window is a knob.
-        let off = WatchConfig::new().quiet_takeover_secs(0);
+        let off = WatchConfig::new();
         assert!(!evaluate(&s, &off, &Visitors::rebuild(&s), n, &mut scratch).flag);
         let short = WatchConfig::new().quiet_takeover_secs(600);
         assert!(!evaluate(&s, &short, &Visitors::rebuild(&s), n, &mut scratch).flag);
@@ -618,7 +623,7 @@ mod tests {
 
     #[test]
     fn a_family_member_on_the_banned_accounts_address_is_not_flagged() {
-        let config = WatchConfig::new();
+        let config = quiet_config();
         let mut scratch = Scratch::default();
         // A relative used the address an hour before the signup.
         let (s, _, n) = operator_address(&[("mum", 1000)]);
@@ -637,7 +642,7 @@ mod tests {
 
     #[test]
     fn visitors_beyond_the_kept_few_make_an_address_unknown_not_quiet() {
-        let config = WatchConfig::new();
+        let config = quiet_config();
         let mut scratch = Scratch::default();
         // Banned accounts only, but more of them than are kept: whoever was
         // pushed out may have been a resident, so the address is not quiet.
@@ -685,8 +690,8 @@ mod tests {
 
     #[test]
     fn a_takeover_of_the_signup_ip_needs_shared_infrastructure() {
-        // Without the quiet-address rule (see the next tests).
-        let config = WatchConfig::new().quiet_takeover_secs(0);
+        // Without the quiet-address rule (off by default; see the next tests).
+        let config = WatchConfig::new();
         let mut scratch = Scratch::default();
         // The banned account signed up on 7.7.7.7; the new account comes back
         // from there 20 minutes after the ban.
