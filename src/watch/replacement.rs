@@ -25,12 +25,13 @@
 //! the evidence is corroborated: either one hard link (payment, phone, e-mail,
 //! device) gives at least `hard_link_min` alone, or at least two families give
 //! `min_family_evidence` each, one of which is not the network family — so
-//! IP evidence alone never flags, save for a quiet takeover (below). Finally the evidence must be concentrated:
-//! at least two *specific* indicators (an IP, card, device, phone or e-mail
-//! shared by at most `specific_max` accounts) shared with one and the same
-//! banned account, unless the score reaches `strong_score`. A replacement
-//! takes over a banned account's own infrastructure; the operator's other
-//! accounts share its pools with many banned accounts, one link each.
+//! IP evidence alone never flags, save for a quiet takeover (below).
+//! Finally the evidence must be concentrated: at least two *specific*
+//! indicators (an IP, card, device, phone or e-mail shared by at most
+//! `specific_max` accounts) shared with one and the same banned account,
+//! unless the score reaches `strong_score`. A replacement takes over a
+//! banned account's own infrastructure; the operator's other accounts share
+//! its pools with many banned accounts, one link each.
 //!
 //! An *identity takeover* is the one exception to concentration: the
 //! account's signup IP (its first IP) is the signup IP of an account banned
@@ -46,8 +47,9 @@
 //! while a household planted on a proxy address shares no card, device or
 //! operator template with the banned accounts.
 //!
-//! A *quiet takeover* flags on the signup IP alone, at the account's first
-//! event: the banned account was banned for an abuse reason at most
+//! A *quiet takeover* (off by default: `quiet_takeover_secs` = 0) flags on
+//! the signup IP alone, at the account's first event: the account's signup
+//! IP is the signup IP of an account banned for an abuse reason at most
 //! `quiet_takeover_secs` before the signup, and nobody else who is neither
 //! banned nor flagged was seen on the address from `quiet_secs` before that
 //! ban on (judged from the [`VISITORS`] accounts seen there last, see
@@ -56,7 +58,9 @@
 //! minutes after the ban; a household on a proxy exit, whose members use
 //! their address, is not quiet. What it cannot tell apart is a household
 //! that has not used its address in that time, or has just been given it
-//! (a dynamic lease): the windows keep that rare (see BENCHMARKS.md).
+//! (a dynamic lease), hence off by default (see BENCHMARKS.md: on the
+//! simulator's `medium` preset, 3 hours turns a median time-to-flag of 8
+//! events into 3, with one such household on one of two seeds).
 //!
 //! # Complexity
 //!
@@ -146,7 +150,7 @@ struct Visitor {
 const NO_VISITOR: Visitor = Visitor { account: u32::MAX, last: i64::MIN };
 
 /// Per IP indicator, the [`VISITORS`] accounts most recently seen on it
-/// (largest `(last seen, id)`), so that [`quiet_takeover`] can tell a signup
+/// (largest `(last seen, id)`), so that a quiet takeover can tell a signup
 /// address used lately only by banned accounts from one a household still
 /// lives on, without a list of every account on the IP.
 ///
@@ -330,8 +334,9 @@ fn takeover(
         }
     }
     let (mut t, age) = best?;
-    // Quiet from `quiet_secs` before the ban on: the address was the banned
-    // account's while it lasted, and nobody else has used it since.
+    // Quiet from `quiet_secs` before the ban on: in the day before the ban
+    // and since, nobody but banned or flagged accounts used the address (a
+    // household living there would have).
     let ban = signup.saturating_sub(age);
     t.quiet =
         t.quiet && visitors.quiet_since(state, ip, account, ban.saturating_sub(config.quiet_secs));
