@@ -247,34 +247,41 @@ fn stale_links_are_evicted_and_memory_stays_bounded() {
 #[test]
 fn replacement_flags_do_not_depend_on_batching_or_restarts() {
     // The same stream through one watcher and through a durable watcher
-    // reopened every 7 events gives the same flags.
+    // reopened every 7 events gives the same flags, with quiet takeovers
+    // off (the default) and on (their per-IP visitors are rebuilt from the
+    // links after a snapshot is loaded).
     let events = scenario(3);
-    let (_, expected) = run(&events);
-    assert!(expected.len() >= 5, "scenario too weak: {} flags", expected.len());
-    let dir = tempfile::tempdir().unwrap();
-    let out = SharedBuf::default();
-    let durability = DurabilityConfig::new().snapshot_every(50);
-    let mut seq = 0;
-    while seq < events.len() {
-        let mut w = DurableWatcher::open(
-            dir.path(),
-            WatchConfig::new(),
-            durability.clone(),
-            Box::new(out.clone()),
-        )
-        .unwrap();
-        assert_eq!(w.applied(), seq as u64);
-        let end = (seq + 7).min(events.len());
-        // Resend from the start: already applied events are skipped.
-        for (i, e) in events[..end].iter().enumerate() {
-            w.apply(i as u64 + 1, e).unwrap();
+    let quiet = WatchConfig::new().quiet_takeover_secs(3 * HOUR);
+    // Quiet takeovers flag some replacements at their signup IP's event.
+    assert_ne!(run(&events).1, run_with(quiet.clone(), &events).1);
+    for config in [WatchConfig::new(), quiet] {
+        let (_, expected) = run_with(config.clone(), &events);
+        assert!(expected.len() >= 5, "scenario too weak: {} flags", expected.len());
+        let dir = tempfile::tempdir().unwrap();
+        let out = SharedBuf::default();
+        let durability = DurabilityConfig::new().snapshot_every(50);
+        let mut seq = 0;
+        while seq < events.len() {
+            let mut w = DurableWatcher::open(
+                dir.path(),
+                config.clone(),
+                durability.clone(),
+                Box::new(out.clone()),
+            )
+            .unwrap();
+            assert_eq!(w.applied(), seq as u64);
+            let end = (seq + 7).min(events.len());
+            // Resend from the start: already applied events are skipped.
+            for (i, e) in events[..end].iter().enumerate() {
+                w.apply(i as u64 + 1, e).unwrap();
+            }
+            w.close().unwrap();
+            seq = end;
         }
-        w.close().unwrap();
-        seq = end;
+        let got = out.lines();
+        let want: Vec<String> = expected.iter().map(WatchFlag::to_json).collect();
+        assert_eq!(got, want);
     }
-    let got = out.lines();
-    let want: Vec<String> = expected.iter().map(WatchFlag::to_json).collect();
-    assert_eq!(got, want);
 }
 
 #[test]
