@@ -257,31 +257,36 @@ fn replacement_flags_do_not_depend_on_batching_or_restarts() {
     for config in [WatchConfig::new(), quiet] {
         let (_, expected) = run_with(config.clone(), &events);
         assert!(expected.len() >= 5, "scenario too weak: {} flags", expected.len());
-        let dir = tempfile::tempdir().unwrap();
-        let out = SharedBuf::default();
-        let durability = DurabilityConfig::new().snapshot_every(50);
-        let mut seq = 0;
-        while seq < events.len() {
-            let mut w = DurableWatcher::open(
-                dir.path(),
-                config.clone(),
-                durability.clone(),
-                Box::new(out.clone()),
-            )
-            .unwrap();
-            assert_eq!(w.applied(), seq as u64);
-            let end = (seq + 7).min(events.len());
-            // Resend from the start: already applied events are skipped.
-            for (i, e) in events[..end].iter().enumerate() {
-                w.apply(i as u64 + 1, e).unwrap();
-            }
-            w.close().unwrap();
-            seq = end;
-        }
-        let got = out.lines();
         let want: Vec<String> = expected.iter().map(WatchFlag::to_json).collect();
-        assert_eq!(got, want);
+        assert_eq!(run_with_restarts(&config, 50, &events), want);
     }
+}
+
+/// The flags (JSON lines) of a durable watcher reopened every 7 events,
+/// with a snapshot every `snapshot_every` events.
+fn run_with_restarts(config: &WatchConfig, snapshot_every: u64, events: &[Event]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = SharedBuf::default();
+    let durability = DurabilityConfig::new().snapshot_every(snapshot_every);
+    let mut seq = 0;
+    while seq < events.len() {
+        let mut w = DurableWatcher::open(
+            dir.path(),
+            config.clone(),
+            durability.clone(),
+            Box::new(out.clone()),
+        )
+        .unwrap();
+        assert_eq!(w.applied(), seq as u64);
+        let end = (seq + 7).min(events.len());
+        // Resend from the start: already applied events are skipped.
+        for (i, e) in events[..end].iter().enumerate() {
+            w.apply(i as u64 + 1, e).unwrap();
+        }
+        w.close().unwrap();
+        seq = end;
+    }
+    out.lines()
 }
 
 #[test]
@@ -305,28 +310,8 @@ fn hydra_flags_with_sync_reclustering_do_not_depend_on_restarts() {
         assert!(f.cluster.is_some() && !f.evidence.is_empty(), "{}", f.to_json());
     }
 
-    let dir = tempfile::tempdir().unwrap();
-    let out = SharedBuf::default();
-    let durability = DurabilityConfig::new().snapshot_every(40);
-    let mut seq = 0;
-    while seq < events.len() {
-        let mut w = DurableWatcher::open(
-            dir.path(),
-            config.clone(),
-            durability.clone(),
-            Box::new(out.clone()),
-        )
-        .unwrap();
-        assert_eq!(w.applied(), seq as u64);
-        let end = (seq + 7).min(events.len());
-        for (i, e) in events[..end].iter().enumerate() {
-            w.apply(i as u64 + 1, e).unwrap();
-        }
-        w.close().unwrap();
-        seq = end;
-    }
     let want: Vec<String> = expected.iter().map(WatchFlag::to_json).collect();
-    assert_eq!(out.lines(), want);
+    assert_eq!(run_with_restarts(&config, 40, &events), want);
 }
 
 #[test]
