@@ -320,6 +320,8 @@ fn apply_override(config: WatchConfig, o: &str) -> hydra_detect::Result<WatchCon
         "specific_max" => config.specific_max(num(value)? as usize),
         "strong_score" => config.strong_score(num(value)?),
         "takeover_hours" => config.takeover_secs((num(value)? * 3600.0) as i64),
+        "quiet_takeover_hours" => config.quiet_takeover_secs((num(value)? * 3600.0) as i64),
+        "quiet_hours" => config.quiet_secs((num(value)? * 3600.0) as i64),
         "takeover_weight" => config.takeover_weight(num(value)?),
         "threshold" => config.threshold(num(value)?),
         "takeover_behavior_min" => config.takeover_behavior_min(num(value)?),

@@ -46,7 +46,9 @@ impl KindWeight {
 /// | `specific_max` | 40 | an IP, card, device, phone or e-mail shared by at most this many accounts ties two accounts individually |
 /// | `strong_score` | 0.9 | score that flags without two specific links to one banned account |
 /// | `takeover_secs` | 2 hours | signing up from the signup IP of an account banned this recently is an identity takeover |
-/// | `takeover_weight` | 0.5 | evidence of an identity takeover (never flags alone; 0 turns it off) |
+/// | `takeover_weight` | 0.5 | evidence of an identity takeover (flags alone only on a quiet address; 0 turns takeovers off) |
+/// | `quiet_takeover_secs` | 0 (off) | a takeover this soon after an abuse ban flags alone when the signup address is quiet; off by default because it can flag a household given a proxy exit's address as a new lease (see BENCHMARKS.md: 3 hours halves the median time-to-flag on the simulator, with one such household among 150,000 legitimate accounts on one of two seeds) |
+/// | `quiet_secs` | 24 hours | a signup address is quiet when no account other than the new one that is neither banned nor flagged was seen on it from this long before the ban on |
 /// | `recluster` | `Off` | re-clustering for hydra-membership flags: `Off`, `Sync(n)` inline every n events, `Background(n)` |
 /// | `hydra_threshold` | 0.8 | strength of a new account's links to one hydra's shared indicators that makes it a member |
 /// | `takeover_behavior_min` | 0.45 | template evidence that corroborates a takeover like shared infrastructure (a card, device, ...) does |
@@ -73,6 +75,8 @@ pub struct WatchConfig {
     pub(crate) takeover_secs: i64,
     pub(crate) takeover_weight: f64,
     pub(crate) takeover_behavior_min: f64,
+    pub(crate) quiet_takeover_secs: i64,
+    pub(crate) quiet_secs: i64,
     pub(crate) recluster: super::Recluster,
     pub(crate) hydra_threshold: f64,
     pub(crate) horizon_secs: i64,
@@ -134,6 +138,8 @@ impl Default for WatchConfig {
             takeover_secs: 2 * HOUR,
             takeover_weight: 0.5,
             takeover_behavior_min: 0.45,
+            quiet_takeover_secs: 0,
+            quiet_secs: DAY,
             recluster: super::Recluster::Off,
             hydra_threshold: 0.8,
             horizon_secs: 90 * DAY,
@@ -219,6 +225,18 @@ impl WatchConfig {
         /// Template (behavior) evidence that corroborates an identity takeover
         /// like shared infrastructure does (above 1: never).
         takeover_behavior_min, get_takeover_behavior_min: f64
+    );
+    knob!(
+        /// Seconds after an abuse ban during which signing up from the banned
+        /// account's signup IP flags alone when that address is quiet (see
+        /// `quiet_secs`); 0, the default, turns the rule off.
+        quiet_takeover_secs, get_quiet_takeover_secs: i64
+    );
+    knob!(
+        /// Seconds before the ban from which on no other account that is
+        /// neither banned nor flagged may have been seen on the signup IP for
+        /// the address to be quiet (a household still living there was).
+        quiet_secs, get_quiet_secs: i64
     );
     knob!(
         /// When re-clustering for hydra-membership flags happens (see [`Recluster`](super::Recluster)).
@@ -322,11 +340,14 @@ impl WatchConfig {
                 self.takeover_behavior_min
             )));
         }
-        if self.takeover_secs < 0 {
-            return Err(Error::config(format!(
-                "watch.takeover_secs = {} must be >= 0",
-                self.takeover_secs
-            )));
+        for (name, v) in [
+            ("takeover_secs", self.takeover_secs),
+            ("quiet_takeover_secs", self.quiet_takeover_secs),
+            ("quiet_secs", self.quiet_secs),
+        ] {
+            if v < 0 {
+                return Err(Error::config(format!("watch.{name} = {v} must be >= 0")));
+            }
         }
         for (i, w) in self.kind_weights.iter().enumerate() {
             let name = IndicatorKind::BUILT_IN.get(i).map_or("custom", |k| k.as_str());

@@ -31,11 +31,15 @@
 //! unbanned accounts on the indicator. Families of related kinds combine by
 //! noisy-or with caps; a flag needs the score threshold and corroboration (one
 //! hard link, or two families of which one is not the network): IP evidence
-//! never flags alone. The evidence must also be concentrated on one banned
-//! account (two specific links to it), unless the account took over a
-//! banned account's network identity (signed up from its signup IP within
-//! `takeover_secs` of the ban) and shares other infrastructure with banned
-//! accounts. Replacement flags depend only on the events.
+//! never flags alone, save for a quiet takeover (below). The evidence must
+//! also be concentrated on one banned account (two specific links to it),
+//! unless the account took over a banned account's network identity (signed
+//! up from its signup IP within `takeover_secs` of the ban) and shares other
+//! infrastructure with banned accounts. A *quiet takeover* (off by default)
+//! flags on the signup IP alone: it is the signup IP of an account banned
+//! for abuse at most `quiet_takeover_secs` before, and nobody else who is
+//! neither banned nor flagged was seen on it from `quiet_secs` before that
+//! ban on. Replacement flags depend only on the events.
 //!
 //! # Memory
 //!
@@ -92,7 +96,7 @@ pub use flag::{FLAG_SCHEMA, WatchFlag, WatchFlagKind};
 pub use recluster::Recluster;
 
 use recluster::{Hydras, Pending};
-use replacement::{Scratch, Verdict};
+use replacement::{Scratch, Verdict, Visitors};
 use state::{ANNOUNCED_HYDRA, ANNOUNCED_REPLACEMENT, EXPLICIT_SIGNUP, RETRACTED, State};
 
 /// The streaming detector: apply events in arrival order, collect flags.
@@ -103,6 +107,8 @@ pub struct Watcher {
     config: WatchConfig,
     state: State,
     scratch: Scratch,
+    /// The accounts seen last on each IP (for quiet takeovers).
+    visitors: Visitors,
     /// Reused buffer for derived `ip_prefix` values.
     prefix: String,
     /// The clustering in force for hydra-membership flags.
@@ -129,6 +135,7 @@ impl Watcher {
             config,
             state: State::new(),
             scratch: Scratch::default(),
+            visitors: Visitors::default(),
             prefix: String::new(),
             hydras: Hydras::default(),
             marked: Vec::new(),
@@ -147,6 +154,9 @@ impl Watcher {
     ) -> Result<Self> {
         let mut w = Self::new(config)?;
         w.state = loaded.state;
+        if w.config.quiet_takeover_secs > 0 {
+            w.visitors = Visitors::rebuild(&w.state);
+        }
         w.last_recluster = w.state.events;
         if !loaded.extra.is_empty() {
             let hydras = recluster::decode(&loaded.extra)
@@ -225,6 +235,9 @@ impl Watcher {
                 let code = st.kind_code(&indicator.kind);
                 let ind = st.intern_indicator(code, &indicator.value);
                 let new_link = st.link(id, ind, ts);
+                if indicator.kind == IndicatorKind::Ip && self.config.quiet_takeover_secs > 0 {
+                    self.visitors.touch(st, ind, id, ts, new_link);
+                }
                 let cfg = &self.config;
                 let mut candidate = new_link
                     && st.has_ban_before(ind, id, grace)
@@ -244,7 +257,13 @@ impl Watcher {
                 }
                 let a = &st.accounts[id as usize];
                 if candidate && a.ban.is_none() && a.bits & ANNOUNCED_REPLACEMENT == 0 {
-                    let verdict = replacement::evaluate(st, &self.config, id, &mut self.scratch);
+                    let verdict = replacement::evaluate(
+                        st,
+                        &self.config,
+                        &self.visitors,
+                        id,
+                        &mut self.scratch,
+                    );
                     if verdict.flag {
                         self.announce_replacement(seq, ts, id, verdict, flags);
                     }
@@ -491,7 +510,13 @@ impl Watcher {
             if a.bits & RETRACTED != 0 || a.bits & ANNOUNCED_REPLACEMENT == 0 || a.ban.is_some() {
                 continue;
             }
-            let verdict = replacement::evaluate(&self.state, &self.config, d, &mut self.scratch);
+            let verdict = replacement::evaluate(
+                &self.state,
+                &self.config,
+                &self.visitors,
+                d,
+                &mut self.scratch,
+            );
             if !verdict.flag {
                 self.state.accounts[d as usize].bits |= RETRACTED;
                 self.state.set_suspect(d, false);
@@ -547,7 +572,8 @@ impl Watcher {
     /// held in memory. For explaining decisions and tuning thresholds.
     pub fn explain(&mut self, account: &str) -> Option<WatchFlag> {
         let id = self.state.account_id(account)?;
-        let verdict = replacement::evaluate(&self.state, &self.config, id, &mut self.scratch);
+        let verdict =
+            replacement::evaluate(&self.state, &self.config, &self.visitors, id, &mut self.scratch);
         let ts = self.state.now;
         Some(self.flag(0, ts, id, WatchFlagKind::Replacement, verdict.score))
     }
@@ -625,6 +651,27 @@ mod tests {
         assert_eq!(kinds, [(3, WatchFlagKind::Replacement), (6, WatchFlagKind::Retract)]);
         assert_eq!(flags[0].evidence[0].kind, IndicatorKind::Payment);
         assert_eq!(flags[0].evidence[0].shared_with, 1);
+    }
+
+    #[test]
+    fn a_quiet_takeover_flags_at_event_one_and_retracts_on_unban() {
+        let config = WatchConfig::new().quiet_takeover_secs(3 * 3600);
+        let mut w = Watcher::new(config).unwrap();
+        let events = [
+            Event::signup(0, "h1"),
+            obs(0, "h1", IndicatorKind::Ip, "203.0.113.9"),
+            Event::ban(1000, "h1", Some("hydra".into())),
+            Event::signup(1900, "h2"),
+            obs(1900, "h2", IndicatorKind::Ip, "203.0.113.9"),
+            obs(1900, "h2", IndicatorKind::Asn, "64500"),
+            Event::unban(3000, "h1"),
+        ];
+        let flags = run(&mut w, &events);
+        let kinds: Vec<_> = flags.iter().map(|f| (f.seq, f.flag)).collect();
+        assert_eq!(kinds, [(5, WatchFlagKind::Replacement), (7, WatchFlagKind::Retract)]);
+        assert_eq!(flags[0].linked_banned, ["h1"]);
+        assert_eq!(flags[0].evidence[0].kind, IndicatorKind::Ip);
+        assert_eq!(flags[0].evidence[0].value, "203.0.113.9");
     }
 
     #[test]

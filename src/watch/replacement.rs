@@ -25,12 +25,13 @@
 //! the evidence is corroborated: either one hard link (payment, phone, e-mail,
 //! device) gives at least `hard_link_min` alone, or at least two families give
 //! `min_family_evidence` each, one of which is not the network family — so
-//! IP evidence alone never flags. Finally the evidence must be concentrated:
-//! at least two *specific* indicators (an IP, card, device, phone or e-mail
-//! shared by at most `specific_max` accounts) shared with one and the same
-//! banned account, unless the score reaches `strong_score`. A replacement
-//! takes over a banned account's own infrastructure; the operator's other
-//! accounts share its pools with many banned accounts, one link each.
+//! IP evidence alone never flags, save for a quiet takeover (below).
+//! Finally the evidence must be concentrated: at least two *specific*
+//! indicators (an IP, card, device, phone or e-mail shared by at most
+//! `specific_max` accounts) shared with one and the same banned account,
+//! unless the score reaches `strong_score`. A replacement takes over a
+//! banned account's own infrastructure; the operator's other accounts share
+//! its pools with many banned accounts, one link each.
 //!
 //! An *identity takeover* is the one exception to concentration: the
 //! account's signup IP (its first IP) is the signup IP of an account banned
@@ -46,11 +47,28 @@
 //! while a household planted on a proxy address shares no card, device or
 //! operator template with the banned accounts.
 //!
+//! A *quiet takeover* (off by default: `quiet_takeover_secs` = 0) flags on
+//! the signup IP alone, at the account's first event: the account's signup
+//! IP is the signup IP of an account banned for an abuse reason at most
+//! `quiet_takeover_secs` before the signup, and nobody else who is neither
+//! banned nor flagged was seen on the address from `quiet_secs` before that
+//! ban on (judged from the [`VISITORS`] accounts seen there last, see
+//! [`Visitors`]; more recent visitors than are kept make it unknown, hence
+//! not quiet). The address was the operator's, and someone came back to it
+//! minutes after the ban; a household on a proxy exit, whose members use
+//! their address, is not quiet. What it cannot tell apart is a household
+//! that has not used its address in that time, or has just been given it
+//! (a dynamic lease), hence off by default (see BENCHMARKS.md: on the
+//! simulator's `medium` preset, 3 hours turns a median time-to-flag of 8
+//! events into 3, with one such household on one of two seeds).
+//!
 //! # Complexity
 //!
 //! `O(L × min(B, max_banned_scan))` per evaluation for an account with `L`
 //! links and `B` banned accounts per indicator, and evaluations happen only
 //! when the account gains a link to an indicator that has banned accounts.
+//! Keeping the visitors costs `O(VISITORS)` per IP observation and
+//! `VISITORS` entries per indicator.
 
 use super::config::WatchConfig;
 use super::state::{BUILT_IN_KINDS, SUSPECT, State};
@@ -121,6 +139,117 @@ pub(crate) struct Scratch {
     pub(crate) pairs: Vec<u32>,
 }
 
+/// Most recent distinct accounts kept per IP by [`Visitors`].
+const VISITORS: usize = 4;
+
+/// One account seen on an IP, with the last time it was seen there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Visitor {
+    account: u32,
+    last: i64,
+}
+
+/// An empty [`Visitor`] slot.
+const NO_VISITOR: Visitor = Visitor { account: u32::MAX, last: i64::MIN };
+
+/// Per IP indicator, the [`VISITORS`] accounts most recently seen on it
+/// (largest `(last seen, id)`), so that a quiet takeover can tell a signup
+/// address used lately only by banned accounts from one a household still
+/// lives on, without a list of every account on the IP.
+///
+/// It is derived from the links alone: [`Visitors::rebuild`] after loading a
+/// snapshot holds the same accounts as live tracking for every decision
+/// (entries whose link was evicted are ignored when read, and a freed and
+/// reused indicator starts empty).
+#[derive(Debug, Default)]
+pub(crate) struct Visitors {
+    /// Indexed by indicator id; grown on demand.
+    slots: Vec<[Visitor; VISITORS]>,
+}
+
+impl Visitors {
+    /// Records that `account` was seen on IP `indicator` at `ts`; `new_link`
+    /// says whether the link was just made.
+    ///
+    /// # Complexity
+    ///
+    /// `O(VISITORS)`.
+    pub(crate) fn touch(
+        &mut self,
+        state: &State,
+        indicator: u32,
+        account: u32,
+        ts: i64,
+        new_link: bool,
+    ) {
+        let i = indicator as usize;
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, [NO_VISITOR; VISITORS]);
+        }
+        let slots = &mut self.slots[i];
+        // The first live link of a (possibly reused) indicator slot: forget
+        // whoever was seen on its previous value.
+        if new_link && state.indicators[i].accounts == 1 {
+            *slots = [NO_VISITOR; VISITORS];
+        }
+        Self::offer(slots, Visitor { account, last: ts });
+    }
+
+    /// Puts `v` in `slots` if it is among the most recent (or raises its time).
+    fn offer(slots: &mut [Visitor; VISITORS], v: Visitor) {
+        if let Some(s) = slots.iter_mut().find(|s| s.account == v.account) {
+            s.last = s.last.max(v.last);
+            return;
+        }
+        let key = |s: &Visitor| (s.last, s.account);
+        let oldest = slots.iter_mut().min_by_key(|s| key(s)).expect("VISITORS > 0");
+        if oldest.account == u32::MAX || key(oldest) < key(&v) {
+            *oldest = v;
+        }
+    }
+
+    /// The visitors of every IP, from the links (after loading a snapshot).
+    pub(crate) fn rebuild(state: &State) -> Self {
+        let mut visitors = Self::default();
+        for (a, account) in state.accounts.iter().enumerate() {
+            for l in &account.links {
+                if state.indicators[l.indicator as usize].kind != IP {
+                    continue;
+                }
+                let i = l.indicator as usize;
+                if visitors.slots.len() <= i {
+                    visitors.slots.resize(i + 1, [NO_VISITOR; VISITORS]);
+                }
+                Self::offer(&mut visitors.slots[i], Visitor { account: a as u32, last: l.last });
+            }
+        }
+        visitors
+    }
+
+    /// Whether no account other than `account` that is neither banned nor
+    /// flagged was seen on IP `indicator` at or after `since`. `false` when
+    /// every kept visitor was seen since then (there may be more, unknown).
+    fn quiet_since(&self, state: &State, indicator: u32, account: u32, since: i64) -> bool {
+        let Some(slots) = self.slots.get(indicator as usize) else {
+            return true;
+        };
+        // Empty slots hold `i64::MIN`: a slot to spare means all are kept.
+        let oldest = slots.iter().map(|v| v.last).min().unwrap_or(i64::MIN);
+        for v in slots {
+            if v.account == u32::MAX || v.account == account {
+                continue;
+            }
+            let a = &state.accounts[v.account as usize];
+            // Read the link itself: the slot may name an evicted link.
+            let seen = a.link_position(indicator).is_ok_and(|p| a.links[p].last >= since);
+            if seen && a.ban.is_none() && a.bits & SUSPECT == 0 {
+                return false;
+            }
+        }
+        oldest < since
+    }
+}
+
 /// The outcome of one evaluation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Verdict {
@@ -137,6 +266,13 @@ struct Takeover {
     /// The banned account whose signup IP it was.
     banned: u32,
     evidence: f64,
+    /// Within `takeover_secs` of the ban (else only within
+    /// `quiet_takeover_secs`, which counts only if the address is quiet).
+    recent: bool,
+    /// Banned for an abuse reason, within `quiet_takeover_secs`, and no
+    /// account other than the new one that is neither banned nor flagged was
+    /// seen on the address from `quiet_secs` before the ban on.
+    quiet: bool,
 }
 
 /// The account's signup IP: its IP link seen first (ties: lowest id).
@@ -151,41 +287,63 @@ fn signup_ip(state: &State, account: u32) -> Option<(u32, i64)> {
 
 /// Whether `account` took over a banned account's network identity: its
 /// signup IP is the signup IP of an account banned at most `takeover_secs`
-/// before its signup (and before `limit`). Evidence `takeover_weight ×
-/// reason weight` of the most recent such ban. A replacement account is
+/// (or, on a quiet address, `quiet_takeover_secs`) before its signup (and
+/// before `limit`). Evidence `takeover_weight × reason weight` of the
+/// strongest, then most recent, such ban. A replacement account is
 /// typically started from where the banned one lived; an unrelated account
 /// landing on the same address within the hour is rare, and a shared
-/// household or proxy address is filtered by the corroboration rule (this
-/// evidence never flags alone).
+/// household or proxy address is told apart either by the corroboration
+/// rule or by its other recent users (see [`Takeover::quiet`]).
 ///
 /// # Complexity
 ///
-/// `O(min(B, max_banned_scan) × L)` for `B` banned accounts on the IP with
-/// `L` links each.
-fn takeover(state: &State, config: &WatchConfig, account: u32, limit: i64) -> Option<Takeover> {
+/// `O(min(B, max_banned_scan) × L + VISITORS × log L)` for `B` banned
+/// accounts on the IP with `L` links each.
+fn takeover(
+    state: &State,
+    config: &WatchConfig,
+    visitors: &Visitors,
+    account: u32,
+    limit: i64,
+) -> Option<Takeover> {
     if config.takeover_weight <= 0.0 {
         return None;
     }
     let signup = state.accounts[account as usize].signup;
+    let window = config.takeover_secs.max(config.quiet_takeover_secs);
     let (ip, _) = signup_ip(state, account)?;
     let ind = &state.indicators[ip as usize];
-    let mut best: Option<Takeover> = None;
+    let mut best: Option<(Takeover, i64)> = None;
     for entry in ind.banned.iter().rev().take(config.max_banned_scan) {
-        if entry.account == account
-            || entry.ts > limit
-            || signup.saturating_sub(entry.ts) > config.takeover_secs
-        {
+        let age = signup.saturating_sub(entry.ts);
+        if entry.account == account || entry.ts > limit || age > window {
             continue;
         }
         if signup_ip(state, entry.account).map(|(i, _)| i) != Some(ip) {
             continue;
         }
         let evidence = config.takeover_weight * f64::from(entry.weight);
-        if best.is_none_or(|b| evidence > b.evidence) {
-            best = Some(Takeover { indicator: ip, banned: entry.account, evidence });
+        let t = Takeover {
+            indicator: ip,
+            banned: entry.account,
+            evidence,
+            recent: age <= config.takeover_secs,
+            quiet: config.quiet_takeover_secs > 0
+                && entry.weight >= 1.0
+                && age <= config.quiet_takeover_secs,
+        };
+        if best.is_none_or(|(b, b_age)| (evidence, -age) > (b.evidence, -b_age)) {
+            best = Some((t, age));
         }
     }
-    best
+    let (mut t, age) = best?;
+    // Quiet from `quiet_secs` before the ban on: in the day before the ban
+    // and since, nobody but banned or flagged accounts used the address (a
+    // household living there would have).
+    let ban = signup.saturating_sub(age);
+    t.quiet =
+        t.quiet && visitors.quiet_since(state, ip, account, ban.saturating_sub(config.quiet_secs));
+    Some(t)
 }
 
 /// `recency(dt)`: 1 right after the ban, decaying to `floor`.
@@ -278,6 +436,7 @@ pub(crate) fn worth_scoring(
 pub(crate) fn evaluate(
     state: &State,
     config: &WatchConfig,
+    visitors: &Visitors,
     account: u32,
     scratch: &mut Scratch,
 ) -> Verdict {
@@ -316,7 +475,8 @@ pub(crate) fn evaluate(
     }
     // Identity takeover: the account signed up from the very address a
     // banned account had signed up from, shortly after that ban.
-    let takeover = takeover(state, config, account, limit);
+    let takeover =
+        takeover(state, config, visitors, account, limit).filter(|t| t.recent || t.quiet);
     if let Some(t) = takeover {
         doubt[TAKEOVER] *= 1.0 - t.evidence;
         scratch.banned.push(t.banned);
@@ -366,9 +526,13 @@ pub(crate) fn evaluate(
     // the account also shares other infrastructure (card, device, phone,
     // e-mail, client fingerprints, organization) with banned accounts:
     // behavior (templates) is what a household near a proxy shares too.
-    let took_over = takeover.is_some() && infrastructure >= 1;
+    let took_over = takeover.is_some_and(|t| t.recent) && infrastructure >= 1;
     let concentrated = concentration >= 2 || took_over || score >= config.strong_score;
-    Verdict { score, flag: score >= config.threshold && corroborated && concentrated }
+    // A quiet takeover needs neither: the address was used lately only by
+    // banned (or flagged) accounts, one of which signed up there and was
+    // banned for abuse just before.
+    let quiet = takeover.is_some_and(|t| t.quiet);
+    Verdict { score, flag: score >= config.threshold && (quiet || (corroborated && concentrated)) }
 }
 
 #[cfg(test)]
@@ -394,7 +558,7 @@ mod tests {
         bans::ban(&mut s, banned, 100, 1.0);
         let new = account(&mut s, "h2", 200, &[(3, "card")]);
         let mut scratch = Scratch::default();
-        let v = evaluate(&s, &config, new, &mut scratch);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), new, &mut scratch);
         assert!(v.flag, "{v:?}");
         assert_eq!(scratch.banned, vec![banned]);
 
@@ -402,23 +566,120 @@ mod tests {
         let spammer = account(&mut s, "mum", 0, &[(3, "family-card")]);
         bans::ban(&mut s, spammer, 100, config.reason_weight(Some("spam")) as f32);
         let kid = account(&mut s, "kid", 200, &[(3, "family-card")]);
-        let v = evaluate(&s, &config, kid, &mut scratch);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), kid, &mut scratch);
         assert!(!v.flag, "{v:?}");
     }
 
+    /// The default configuration with quiet takeovers on (3 hours).
+    fn quiet_config() -> WatchConfig {
+        WatchConfig::new().quiet_takeover_secs(3 * 3600)
+    }
+
     #[test]
-    fn ip_evidence_alone_never_flags() {
-        let config = WatchConfig::new().threshold(0.0);
+    fn ip_evidence_alone_never_flags_on_a_lived_in_address() {
+        let config = quiet_config().threshold(0.0);
         let mut s = State::new();
         for i in 0..5 {
             let b = account(&mut s, &format!("b{i}"), 0, &[(0, "1.1.1.1"), (1, "1.1.1.0/24")]);
             bans::ban(&mut s, b, 10, 1.0);
         }
+        // Someone not banned still uses the address: it is lived in.
+        account(&mut s, "resident", 15, &[(0, "1.1.1.1")]);
         let new = account(&mut s, "n", 20, &[(0, "1.1.1.1"), (1, "1.1.1.0/24")]);
         let mut scratch = Scratch::default();
-        let v = evaluate(&s, &config, new, &mut scratch);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), new, &mut scratch);
         assert!(v.score > 0.0);
         assert!(!v.flag, "{v:?}");
+    }
+
+    /// An operator's address: `b` signed up on 7.7.7.7 and was banned for
+    /// abuse at 1000; another operator account used it and was banned too.
+    /// `extra` adds accounts before the new one signs up at 2000 from there.
+    fn operator_address(extra: &[(&str, i64)]) -> (State, u32, u32) {
+        let mut s = State::new();
+        let b = account(&mut s, "b", 0, &[(0, "7.7.7.7"), (4, "dev-b")]);
+        let o = account(&mut s, "o", 500, &[(0, "7.7.7.7")]);
+        bans::ban(&mut s, b, 1000, 1.0);
+        bans::ban(&mut s, o, 1000, 1.0);
+        for &(name, ts) in extra {
+            account(&mut s, name, ts, &[(0, "7.7.7.7")]);
+        }
+        let n = account(&mut s, "n", 2000, &[(0, "7.7.7.7")]);
+        (s, b, n)
+    }
+
+    #[test]
+    fn a_quiet_takeover_flags_at_the_first_event() {
+        let config = quiet_config();
+        let mut scratch = Scratch::default();
+        let (s, b, n) = operator_address(&[]);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), n, &mut scratch);
+        assert!(v.flag, "{v:?}");
+        assert!(v.score >= 0.5, "{v:?}");
+        assert_eq!(scratch.banned, vec![0, 1]);
+        assert!(scratch.banned.contains(&b));
+        let ip = &s.indicators[scratch.contributions[0].indicator as usize];
+        assert_eq!((ip.kind, &*ip.value), (IP, "7.7.7.7"));
+        // The rule can be turned off, and its window is a knob.
+        let off = WatchConfig::new();
+        assert!(!evaluate(&s, &off, &Visitors::rebuild(&s), n, &mut scratch).flag);
+        let short = WatchConfig::new().quiet_takeover_secs(600);
+        assert!(!evaluate(&s, &short, &Visitors::rebuild(&s), n, &mut scratch).flag);
+    }
+
+    #[test]
+    fn a_family_member_on_the_banned_accounts_address_is_not_flagged() {
+        let config = quiet_config();
+        let mut scratch = Scratch::default();
+        // A relative used the address an hour before the signup.
+        let (s, _, n) = operator_address(&[("mum", 1000)]);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), n, &mut scratch);
+        assert!(!v.flag, "{v:?}");
+        // Seen only two days before, the address counts as quiet again.
+        let (s, _, n) = operator_address(&[("mum", 2000 - 2 * 86_400)]);
+        assert!(evaluate(&s, &config, &Visitors::rebuild(&s), n, &mut scratch).flag);
+        // A ban for a non-abuse reason is no takeover to flag on.
+        let mut s = State::new();
+        let b = account(&mut s, "kid", 0, &[(0, "7.7.7.7")]);
+        bans::ban(&mut s, b, 1000, config.reason_weight(Some("chargeback")) as f32);
+        let n = account(&mut s, "sibling", 2000, &[(0, "7.7.7.7")]);
+        assert!(!evaluate(&s, &config, &Visitors::rebuild(&s), n, &mut scratch).flag);
+    }
+
+    #[test]
+    fn visitors_beyond_the_kept_few_make_an_address_unknown_not_quiet() {
+        let config = quiet_config();
+        let mut scratch = Scratch::default();
+        // Banned accounts only, but more of them than are kept: whoever was
+        // pushed out may have been a resident, so the address is not quiet.
+        let mut s = State::new();
+        let b = account(&mut s, "b", 0, &[(0, "7.7.7.7")]);
+        bans::ban(&mut s, b, 1000, 1.0);
+        for i in 0..VISITORS {
+            let x = account(&mut s, &format!("x{i}"), 1100 + i as i64, &[(0, "7.7.7.7")]);
+            bans::ban(&mut s, x, 1500, 1.0);
+        }
+        let n = account(&mut s, "n", 2000, &[(0, "7.7.7.7")]);
+        assert!(!evaluate(&s, &config, &Visitors::rebuild(&s), n, &mut scratch).flag);
+    }
+
+    #[test]
+    fn live_visitors_match_the_rebuilt_ones() {
+        let mut s = State::new();
+        let mut live = Visitors::default();
+        let ip = s.intern_indicator(IP, "7.7.7.7");
+        for (k, name) in ["a", "b", "c", "d", "e", "f", "b", "a"].into_iter().enumerate() {
+            let a = s.intern_account(name, k as i64);
+            let new_link = s.link(a, ip, k as i64 * 10);
+            live.touch(&s, ip, a, k as i64 * 10, new_link);
+        }
+        let rebuilt = Visitors::rebuild(&s);
+        let sorted = |v: &Visitors| {
+            let mut x = v.slots[ip as usize].to_vec();
+            x.sort_by_key(|v| v.account);
+            x
+        };
+        assert_eq!(sorted(&live), sorted(&rebuilt));
     }
 
     #[test]
@@ -429,12 +690,13 @@ mod tests {
         let other = account(&mut s, "other", 50, &[(3, "card")]);
         bans::ban(&mut s, other, 100, 1.0);
         let mut scratch = Scratch::default();
-        let v = evaluate(&s, &config, old, &mut scratch);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), old, &mut scratch);
         assert_eq!(v.score, 0.0);
     }
 
     #[test]
     fn a_takeover_of_the_signup_ip_needs_shared_infrastructure() {
+        // Without the quiet-address rule (off by default; see the next tests).
         let config = WatchConfig::new();
         let mut scratch = Scratch::default();
         // The banned account signed up on 7.7.7.7; the new account comes back
@@ -454,18 +716,18 @@ mod tests {
             (s, n)
         };
         let (s, n) = build(None);
-        let v = evaluate(&s, &config, n, &mut scratch);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), n, &mut scratch);
         assert!(!v.flag, "an IP alone never flags: {v:?}");
         let (s, n) = build(Some((7, "operator-mail.net")));
-        let v = evaluate(&s, &config, n, &mut scratch);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), n, &mut scratch);
         assert!(v.flag, "{v:?}");
         assert!(scratch.banned.iter().all(|&b| b == 0), "{:?}", scratch.banned);
         // Without the takeover rule the same evidence is not concentrated.
-        let off = WatchConfig::new().takeover_weight(0.0);
-        assert!(!evaluate(&s, &off, n, &mut scratch).flag);
+        let off = config.clone().takeover_weight(0.0);
+        assert!(!evaluate(&s, &off, &Visitors::rebuild(&s), n, &mut scratch).flag);
         // Three hours after the ban it is no takeover.
-        let late = WatchConfig::new().takeover_secs(1000);
-        assert!(!evaluate(&s, &late, n, &mut scratch).flag);
+        let late = config.clone().takeover_secs(1000);
+        assert!(!evaluate(&s, &late, &Visitors::rebuild(&s), n, &mut scratch).flag);
     }
 
     #[test]
@@ -479,7 +741,7 @@ mod tests {
         }
         let new = account(&mut s, "n", 20, &[(3, "corp-card")]);
         let mut scratch = Scratch::default();
-        let v = evaluate(&s, &config, new, &mut scratch);
+        let v = evaluate(&s, &config, &Visitors::rebuild(&s), new, &mut scratch);
         assert!(v.score < 0.2, "{v:?}");
     }
 }

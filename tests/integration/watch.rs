@@ -22,7 +22,11 @@ fn obs(ts: i64, account: &str, kind: IndicatorKind, value: &str) -> Event {
 }
 
 fn run(events: &[Event]) -> (Watcher, Vec<WatchFlag>) {
-    let mut watcher = Watcher::new(WatchConfig::new()).unwrap();
+    run_with(WatchConfig::new(), events)
+}
+
+fn run_with(config: WatchConfig, events: &[Event]) -> (Watcher, Vec<WatchFlag>) {
+    let mut watcher = Watcher::new(config).unwrap();
     let mut flags = Vec::new();
     for (i, e) in events.iter().enumerate() {
         watcher.apply_into(i as u64 + 1, e, &mut flags).unwrap();
@@ -66,6 +70,11 @@ fn family_member_after_a_spam_ban_is_not_flagged() {
 /// used it and was banned; a family member signs up on it minutes later.
 #[test]
 fn family_member_on_a_banned_proxy_users_ip_is_not_flagged() {
+    let (_, flags) = run(&family_on_a_banned_proxy_users_ip());
+    assert_eq!(flags, []);
+}
+
+fn family_on_a_banned_proxy_users_ip() -> Vec<Event> {
     let mut ev = Vec::new();
     for m in ["a", "b"] {
         ev.push(Event::signup(0, m));
@@ -83,8 +92,38 @@ fn family_member_on_a_banned_proxy_users_ip_is_not_flagged() {
     ev.push(obs(t + 1, "c", IndicatorKind::Ip, "73.1.1.1"));
     ev.push(obs(t + 2, "c", IndicatorKind::Device, "c-laptop"));
     ev.push(obs(t + 3, "c", IndicatorKind::Template, "tpl-popular"));
-    let (_, flags) = run(&ev);
-    assert_eq!(flags, []);
+    ev
+}
+
+/// The quiet-takeover rule (off by default) flags on the signup IP alone;
+/// the family members and colleagues of the hard-negative scenarios, who
+/// sign up on an address their household or office uses, stay unflagged.
+#[test]
+fn hard_negatives_stay_unflagged_with_quiet_takeovers() {
+    let config = WatchConfig::new().quiet_takeover_secs(3 * HOUR);
+    for events in [household_after_spam_ban(), family_on_a_banned_proxy_users_ip()] {
+        let (_, flags) = run_with(config.clone(), &events);
+        assert_eq!(flags, []);
+    }
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios");
+    for (name, legit) in [
+        ("family_after_ban", "fam"),
+        ("household_family_card", "home"),
+        ("company_corp_card", "acme"),
+        ("proxy_neighbours", "hh"),
+        ("campus", "stud"),
+        ("cgnat_crowd", "mob"),
+    ] {
+        let path = scenarios.join(name).join("events.csv");
+        let (events, _) = hydra_detect::read_events(&path, &hydra_detect::IngestConfig::new())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, flags) = run_with(config.clone(), &events);
+        let wrong: Vec<&str> = flagged(&flags, WatchFlagKind::Replacement)
+            .into_iter()
+            .filter(|a| a.starts_with(legit))
+            .collect();
+        assert!(wrong.is_empty(), "{name}: {wrong:?} flagged as replacements");
+    }
 }
 
 /// An operator's pool: accounts share a few cards, devices and proxy IPs and
@@ -208,18 +247,32 @@ fn stale_links_are_evicted_and_memory_stays_bounded() {
 #[test]
 fn replacement_flags_do_not_depend_on_batching_or_restarts() {
     // The same stream through one watcher and through a durable watcher
-    // reopened every 7 events gives the same flags.
+    // reopened every 7 events gives the same flags, with quiet takeovers
+    // off (the default) and on (their per-IP visitors are rebuilt from the
+    // links after a snapshot is loaded).
     let events = scenario(3);
-    let (_, expected) = run(&events);
-    assert!(expected.len() >= 5, "scenario too weak: {} flags", expected.len());
+    let quiet = WatchConfig::new().quiet_takeover_secs(3 * HOUR);
+    // Quiet takeovers flag some replacements at their signup IP's event.
+    assert_ne!(run(&events).1, run_with(quiet.clone(), &events).1);
+    for config in [WatchConfig::new(), quiet] {
+        let (_, expected) = run_with(config.clone(), &events);
+        assert!(expected.len() >= 5, "scenario too weak: {} flags", expected.len());
+        let want: Vec<String> = expected.iter().map(WatchFlag::to_json).collect();
+        assert_eq!(run_with_restarts(&config, 50, &events), want);
+    }
+}
+
+/// The flags (JSON lines) of a durable watcher reopened every 7 events,
+/// with a snapshot every `snapshot_every` events.
+fn run_with_restarts(config: &WatchConfig, snapshot_every: u64, events: &[Event]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let out = SharedBuf::default();
-    let durability = DurabilityConfig::new().snapshot_every(50);
+    let durability = DurabilityConfig::new().snapshot_every(snapshot_every);
     let mut seq = 0;
     while seq < events.len() {
         let mut w = DurableWatcher::open(
             dir.path(),
-            WatchConfig::new(),
+            config.clone(),
             durability.clone(),
             Box::new(out.clone()),
         )
@@ -233,9 +286,7 @@ fn replacement_flags_do_not_depend_on_batching_or_restarts() {
         w.close().unwrap();
         seq = end;
     }
-    let got = out.lines();
-    let want: Vec<String> = expected.iter().map(WatchFlag::to_json).collect();
-    assert_eq!(got, want);
+    out.lines()
 }
 
 #[test]
@@ -259,28 +310,8 @@ fn hydra_flags_with_sync_reclustering_do_not_depend_on_restarts() {
         assert!(f.cluster.is_some() && !f.evidence.is_empty(), "{}", f.to_json());
     }
 
-    let dir = tempfile::tempdir().unwrap();
-    let out = SharedBuf::default();
-    let durability = DurabilityConfig::new().snapshot_every(40);
-    let mut seq = 0;
-    while seq < events.len() {
-        let mut w = DurableWatcher::open(
-            dir.path(),
-            config.clone(),
-            durability.clone(),
-            Box::new(out.clone()),
-        )
-        .unwrap();
-        assert_eq!(w.applied(), seq as u64);
-        let end = (seq + 7).min(events.len());
-        for (i, e) in events[..end].iter().enumerate() {
-            w.apply(i as u64 + 1, e).unwrap();
-        }
-        w.close().unwrap();
-        seq = end;
-    }
     let want: Vec<String> = expected.iter().map(WatchFlag::to_json).collect();
-    assert_eq!(out.lines(), want);
+    assert_eq!(run_with_restarts(&config, 40, &events), want);
 }
 
 #[test]

@@ -50,6 +50,13 @@ pub(crate) struct Args {
     /// Replacement score at which an account is flagged.
     #[arg(long, value_name = "SCORE")]
     threshold: Option<f64>,
+    /// Flag an account at its signup IP alone when that IP is the signup IP
+    /// of an account banned for abuse at most SECS before and nobody else
+    /// (neither banned nor flagged) has used it since a day before that ban
+    /// (`WatchConfig::quiet_takeover_secs`; 0: off, the default). Faster
+    /// flags, at the risk of a household given such an address as a new lease.
+    #[arg(long, value_name = "SECS")]
+    quiet_takeover: Option<i64>,
     /// Events between snapshots of the state.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     snapshot_every: u64,
@@ -74,6 +81,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     });
     if let Some(t) = args.threshold {
         config = config.threshold(t);
+    }
+    if let Some(secs) = args.quiet_takeover {
+        config = config.quiet_takeover_secs(secs);
     }
     config.validate()?;
     let format = match args.format {
