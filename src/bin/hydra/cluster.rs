@@ -46,10 +46,11 @@ pub(crate) struct Args {
     /// Leiden: at most N iterations (default: as the tolerance allows).
     #[arg(long, value_name = "N")]
     max_iterations: Option<usize>,
-    /// Leiden: local moving in parallel batches on large levels (same
-    /// result on any thread count, different from the default loop).
+    /// Leiden: local moving one node at a time on every level, instead of
+    /// in parallel batches on large levels (the default; both give the same
+    /// result on any thread count, but not the same as each other).
     #[arg(long)]
-    parallel_moving: bool,
+    sequential_moving: bool,
     /// The graph has at least N nodes (isolated nodes after the largest id).
     #[arg(long, value_name = "N")]
     nodes: Option<usize>,
@@ -128,7 +129,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 .seed(args.seed)
                 .tolerance(args.tolerance)
                 .max_iterations(args.max_iterations)
-                .parallel_moving(args.parallel_moving);
+                .parallel_moving(!args.sequential_moving);
             config.validate(&graph)?;
             leiden(&graph, &config)
         }
