@@ -62,6 +62,10 @@ pub struct LeidenConfig {
     parallel_threshold: usize,
     /// Level-0 graphs of at least this many nodes are renumbered by community.
     renumber_threshold: usize,
+    /// With `parallel_moving`, levels of at least this many nodes move in
+    /// batches (a size of the algorithm, not of the machine: the result
+    /// must not depend on `parallel_threshold`).
+    batched_threshold: usize,
     parallel_moving: bool,
     initial: Option<Partition>,
     /// Sorted, without repeats.
@@ -78,6 +82,7 @@ impl Default for LeidenConfig {
             randomness: 0.01,
             parallel_threshold: 50_000,
             renumber_threshold: RENUMBER_NODES,
+            batched_threshold: BATCHED_NODES,
             parallel_moving: true,
             initial: None,
             fixed: Vec::new(),
@@ -140,11 +145,13 @@ impl LeidenConfig {
     /// the start of the batch, then applied in order, each re-checked in
     /// O(1) and applied only if it still improves the quality (a node whose
     /// neighbor moved earlier in the batch is queued again instead). The
-    /// result is the same on any number of threads, but not the same as
-    /// with this off. On by default: on an otherwise idle 2-core machine it
+    /// result is the same on any number of threads and whatever the
+    /// [parallel threshold](LeidenConfig::parallel_threshold) (levels of
+    /// 50,000 nodes or more move in batches, evaluated in parallel when the
+    /// level also reaches that threshold), but not the same as with this
+    /// off. On by default: on an otherwise idle 2-core machine it
     /// cut the whole detection on 1M-node LFR graphs by 11–16 % at equal
-    /// modularity (BENCHMARKS.md); levels under the parallel threshold
-    /// always move one node at a time.
+    /// modularity (BENCHMARKS.md).
     pub fn parallel_moving(mut self, on: bool) -> Self {
         self.parallel_moving = on;
         self
@@ -165,6 +172,15 @@ impl LeidenConfig {
     #[cfg(test)]
     pub(crate) fn renumber_threshold(mut self, nodes: usize) -> Self {
         self.renumber_threshold = nodes;
+        self
+    }
+
+    /// Moves levels of at least `nodes` nodes in batches when
+    /// [`parallel_moving`](LeidenConfig::parallel_moving) is on (tests reach
+    /// the batched path on small graphs with it).
+    #[cfg(test)]
+    pub(crate) fn batched_threshold(mut self, nodes: usize) -> Self {
+        self.batched_threshold = nodes;
         self
     }
 
@@ -417,6 +433,11 @@ const TOLERANCE_MIN_NODES: usize = 10_000;
 /// the per-node arrays fit in a core's cache anyway.
 const RENUMBER_NODES: usize = 1 << 15;
 
+/// Levels of at least this many nodes move in batches (with
+/// `parallel_moving`); smaller levels keep the one-node-at-a-time loop,
+/// which is as fast there.
+const BATCHED_NODES: usize = 50_000;
+
 /// The iteration loop: keep running [`iteration`] while it improves.
 fn optimise<Q: QualityFunction>(
     graph: &Graph,
@@ -623,8 +644,8 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
             let _span = tracing::debug_span!("leiden_move", depth, nodes = level_n).entered();
             if expect_stable && depth <= 1 && parallel && is_stable(&level, quality, &partition) {
                 0
-            } else if parallel && config.parallel_moving {
-                move_nodes_batched(&level, quality, &mut partition, &order)
+            } else if config.parallel_moving && level_n >= config.batched_threshold {
+                move_nodes_batched(&level, quality, &mut partition, &order, parallel)
             } else {
                 move_nodes(&level, quality, &mut partition, &order)
             }
@@ -989,16 +1010,17 @@ mod tests {
     }
 
     #[test]
-    fn parallel_moving_is_the_same_on_one_and_two_threads() {
+    fn parallel_moving_is_the_same_on_any_threads_and_parallel_threshold() {
         let g = planted(10, 30, 11);
-        let config = LeidenConfig::new().parallel_threshold(0).parallel_moving(true);
-        let run = |threads: usize| {
+        let batched = LeidenConfig::new().batched_threshold(0).parallel_moving(true);
+        let run = |threads: usize, config: &LeidenConfig| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| leiden(&g, &config))
+            pool.install(|| leiden(&g, config))
         };
-        let one = run(1);
+        let one = run(1, &batched.clone().parallel_threshold(0));
         assert_eq!(one.community_count(), 10);
-        assert_eq!(run(2), one);
+        assert_eq!(run(2, &batched.clone().parallel_threshold(0)), one);
+        assert_eq!(run(2, &batched.parallel_threshold(usize::MAX)), one);
         let sequential = leiden(&g, &LeidenConfig::new());
         assert!((modularity(&g, &one, 1.0) - modularity(&g, &sequential, 1.0)).abs() < 1e-9);
     }

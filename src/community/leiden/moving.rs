@@ -352,7 +352,8 @@ pub(crate) fn is_stable<Q: QualityFunction>(
 /// neighbor that moved earlier in the same batch has stale edge weights:
 /// it goes back to the queue instead. So every move applied improves the
 /// quality exactly as a sequential move would, and the result is a pure
-/// function of the queue order: the same on any number of threads.
+/// function of the queue order: the same on any number of threads, and
+/// with `parallel` off (each batch then evaluated on this thread).
 ///
 /// Returns the number of moves made.
 ///
@@ -364,6 +365,7 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
     quality: &Q,
     partition: &mut LevelPartition,
     order: &[u32],
+    parallel: bool,
 ) -> usize {
     let n = graph.node_count();
     let x = quality.node_weights(graph);
@@ -379,7 +381,7 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
     // batch when every node moves: batch * degree ≈ n / 16.
     let degree = (graph.entry_count() / n.max(1)).max(1);
     let batch_size = (n / (16 * degree)).clamp(64, 8192);
-    let threads = rayon::current_num_threads().max(1);
+    let threads = if parallel { rayon::current_num_threads().max(1) } else { 1 };
     let scratches: Vec<Mutex<EvalScratch>> = (0..threads)
         .map(|_| Mutex::new(EvalScratch { to_comm: vec![0f64; n], touched: Vec::new() }))
         .collect();
@@ -404,16 +406,21 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
         batch_no += 1;
         let evaluated: Vec<Evaluated> = {
             let frozen = Frozen::new(graph, quality, partition);
-            // One chunk per thread (the chunking does not change the result).
-            batch
-                .par_chunks(batch.len().div_ceil(threads).max(16))
-                .flat_map_iter(|chunk| {
-                    let slot = rayon::current_thread_index().unwrap_or(0) % threads;
-                    // The lock is never contended: one slot per pool thread.
-                    let mut s = scratches[slot].lock().unwrap_or_else(|e| e.into_inner());
-                    chunk.iter().map(|&v| frozen.evaluate(v, &mut s)).collect::<Vec<_>>()
-                })
-                .collect()
+            if parallel {
+                // One chunk per thread (the chunking does not change the result).
+                batch
+                    .par_chunks(batch.len().div_ceil(threads).max(16))
+                    .flat_map_iter(|chunk| {
+                        let slot = rayon::current_thread_index().unwrap_or(0) % threads;
+                        // The lock is never contended: one slot per pool thread.
+                        let mut s = scratches[slot].lock().unwrap_or_else(|e| e.into_inner());
+                        chunk.iter().map(|&v| frozen.evaluate(v, &mut s)).collect::<Vec<_>>()
+                    })
+                    .collect()
+            } else {
+                let mut s = scratches[0].lock().unwrap_or_else(|e| e.into_inner());
+                batch.iter().map(|&v| frozen.evaluate(v, &mut s)).collect()
+            }
         };
         for e in evaluated {
             if matches!(e.proposal, Proposal::Stay) {
@@ -528,7 +535,11 @@ mod tests {
         let q = Modularity { resolution: 1.0 };
         let mut p = LevelPartition::new((0..8).collect(), q.node_weights(&level));
         let order: Vec<u32> = (0..8).rev().collect();
-        assert!(move_nodes_batched(&level, &q, &mut p, &order) > 0);
+        let mut serial = LevelPartition::new((0..8).collect(), q.node_weights(&level));
+        assert!(move_nodes_batched(&level, &q, &mut p, &order, true) > 0);
+        // Evaluating each batch on this thread gives the same moves.
+        move_nodes_batched(&level, &q, &mut serial, &order, false);
+        assert_eq!(serial.membership(), p.membership());
         let m = p.membership();
         assert!(m[..4].iter().all(|&c| c == m[0]) && m[4..].iter().all(|&c| c == m[4]));
         assert_ne!(m[0], m[4]);
@@ -542,7 +553,7 @@ mod tests {
         let level = LevelGraph::from_graph(&g, &[1], usize::MAX);
         let q = Cpm { resolution: 5.0 };
         let mut p = LevelPartition::new(vec![0; 8], q.node_weights(&level));
-        move_nodes_batched(&level, &q, &mut p, &order);
+        move_nodes_batched(&level, &q, &mut p, &order, true);
         assert_eq!(p.community_count(), 8);
         assert_eq!(p.community_of(1), 0);
     }
