@@ -210,9 +210,105 @@ struct Evaluated {
 }
 
 /// Per-thread scratch of the parallel evaluation.
+#[derive(Default)]
 struct EvalScratch {
-    to_comm: Vec<f64>,
+    to_comm: CommTable,
     touched: Vec<u32>,
+}
+
+/// The weight from the node being evaluated to each neighboring community:
+/// an open-addressing table (linear probing) sized for the node's row.
+///
+/// A dense array indexed by community would cost a cache miss per entry on
+/// a large level (8 bytes per node, per thread); the few communities of one
+/// row fit in a table that stays in the first-level cache (1M-node LFR
+/// graph: evaluation 15-25 % faster, the same moves). [`CommTable::reserve`]
+/// sizes it for a row, [`CommTable::clear`] empties it: it is empty
+/// between nodes.
+#[derive(Default)]
+struct CommTable {
+    keys: Vec<u32>,
+    values: Vec<f64>,
+    /// `slots in use - 1`; the slots in use are the first `mask + 1`.
+    mask: usize,
+}
+
+impl CommTable {
+    const EMPTY: u32 = u32::MAX;
+
+    /// Makes room for the communities of a row of `len` entries (at most
+    /// half full). The table must be empty.
+    fn reserve(&mut self, len: usize) {
+        let slots = (2 * len).next_power_of_two().max(64);
+        if self.keys.len() < slots {
+            self.keys = vec![Self::EMPTY; slots];
+            self.values = vec![0.0; slots];
+        }
+        self.mask = slots - 1;
+    }
+
+    #[inline]
+    fn home(&self, c: u32) -> usize {
+        // Fibonacci hashing: the high half of the product mixes every bit
+        // of `c`, so regular ids (multiples of a power of two) spread too.
+        ((c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & self.mask
+    }
+
+    /// The slot of `c`, inserted with weight 0 if absent.
+    #[inline]
+    fn slot(&mut self, c: u32) -> &mut f64 {
+        let mut i = self.home(c);
+        loop {
+            let k = self.keys[i];
+            if k == c {
+                break;
+            }
+            if k == Self::EMPTY {
+                self.keys[i] = c;
+                break;
+            }
+            i = (i + 1) & self.mask;
+        }
+        &mut self.values[i]
+    }
+
+    /// The weight to `c` (0 if absent).
+    #[inline]
+    fn get(&self, c: u32) -> f64 {
+        let mut i = self.home(c);
+        loop {
+            let k = self.keys[i];
+            if k == c {
+                return self.values[i];
+            }
+            if k == Self::EMPTY {
+                return 0.0;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The weight to `c`, leaving 0 in its place (0 if absent).
+    #[inline]
+    fn take(&mut self, c: u32) -> f64 {
+        let mut i = self.home(c);
+        loop {
+            let k = self.keys[i];
+            if k == c {
+                return std::mem::replace(&mut self.values[i], 0.0);
+            }
+            if k == Self::EMPTY {
+                return 0.0;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Empties the slots in use.
+    fn clear(&mut self) {
+        self.keys[..=self.mask].fill(Self::EMPTY);
+        self.values[..=self.mask].fill(0.0);
+    }
 }
 
 /// What the evaluation of a node against a partition that does not change
@@ -256,6 +352,7 @@ impl<'g> Frozen<'g> {
         let lx = self.lambda * x_v;
         let from = self.membership[vi];
         let mut out_weight = 0f64;
+        s.to_comm.reserve(row.len());
         for (&u, &w) in self.targets[row.clone()].iter().zip(&self.weights[row]) {
             if u == v {
                 continue;
@@ -263,18 +360,18 @@ impl<'g> Frozen<'g> {
             let c = self.membership[u as usize];
             let w = w as f64;
             out_weight += w;
-            let slot = &mut s.to_comm[c as usize];
+            let slot = s.to_comm.slot(c);
             if *slot == 0.0 {
                 s.touched.push(c);
             }
             *slot += w;
         }
-        let w_from = s.to_comm[from as usize];
+        let w_from = s.to_comm.get(from);
         let stay = w_from - lx * (self.comm_weight[from as usize] - x_v);
         let (mut best, mut best_w) = (from, w_from);
         let mut best_gain = stay + 1e-12 * out_weight;
         for &c in &s.touched {
-            let w = std::mem::replace(&mut s.to_comm[c as usize], 0.0);
+            let w = s.to_comm.take(c);
             let gain = w - lx * self.comm_weight[c as usize];
             if c != from && gain > best_gain {
                 best = c;
@@ -282,7 +379,7 @@ impl<'g> Frozen<'g> {
                 best_gain = gain;
             }
         }
-        s.to_comm[from as usize] = 0.0;
+        s.to_comm.clear();
         s.touched.clear();
         let proposal = if best != from {
             Proposal::To { to: best, w_to: best_w }
@@ -333,7 +430,7 @@ pub(crate) fn is_stable<Q: QualityFunction>(
             }
         }
     };
-    let new_scratch = || EvalScratch { to_comm: vec![0f64; n], touched: Vec::new() };
+    let new_scratch = EvalScratch::default;
     !(0..n as u32)
         .into_par_iter()
         .with_min_len(STABLE_MIN_NODES)
@@ -382,9 +479,8 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
     let degree = (graph.entry_count() / n.max(1)).max(1);
     let batch_size = (n / (16 * degree)).clamp(64, 8192);
     let threads = if parallel { rayon::current_num_threads().max(1) } else { 1 };
-    let scratches: Vec<Mutex<EvalScratch>> = (0..threads)
-        .map(|_| Mutex::new(EvalScratch { to_comm: vec![0f64; n], touched: Vec::new() }))
-        .collect();
+    let scratches: Vec<Mutex<EvalScratch>> =
+        (0..threads).map(|_| Mutex::new(EvalScratch::default())).collect();
     // The batch in which a neighbor of each node last moved.
     let mut stamp = vec![0u32; n];
     let mut batch_no = 0u32;
@@ -484,6 +580,8 @@ mod tests {
     use super::*;
     use crate::community::graph::Graph;
     use crate::community::leiden::quality::{Cpm, Modularity};
+    use rand::{Rng, SeedableRng};
+    use rand_pcg::Pcg64;
 
     fn two_cliques() -> Graph {
         let mut edges = vec![(3, 4, 0.5)];
@@ -495,6 +593,38 @@ mod tests {
             }
         }
         Graph::from_edges(8, edges)
+    }
+
+    #[test]
+    fn comm_table_sums_like_a_map_and_is_empty_after_clear() {
+        let mut table = CommTable::default();
+        let mut rng = Pcg64::seed_from_u64(3);
+        for round in 0..200usize {
+            let len = 1 + round % 150;
+            table.reserve(len);
+            // Regular ids (multiples of 64 or 1024) as well as random ones.
+            let stride = [1u32, 64, 1024, 65_536][round % 4];
+            let mut expected = std::collections::BTreeMap::new();
+            let mut keys = Vec::new();
+            for _ in 0..len {
+                let c = rng.random_range(0..len as u32 * 2) * stride;
+                let w = rng.random_range(1..4) as f64;
+                *table.slot(c) += w;
+                *expected.entry(c).or_insert(0.0) += w;
+                keys.push(c);
+            }
+            for (&c, &w) in &expected {
+                assert_eq!(table.get(c), w);
+            }
+            assert_eq!(table.get(u32::MAX - 1), 0.0);
+            let c = keys[0];
+            assert_eq!(table.take(c), expected[&c]);
+            assert_eq!(table.take(c), 0.0);
+            table.clear();
+            for &c in &keys {
+                assert_eq!(table.get(c), 0.0);
+            }
+        }
     }
 
     #[test]
