@@ -254,20 +254,25 @@ impl CommTable {
         ((c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & self.mask
     }
 
-    /// The slot of `c`, inserted with weight 0 if absent.
+    /// The slot holding `c`, or the empty slot where it would go.
     #[inline]
-    fn slot(&mut self, c: u32) -> &mut f64 {
+    fn probe(&self, c: u32) -> (usize, bool) {
         let mut i = self.home(c);
         loop {
-            let k = self.keys[i];
-            if k == c {
-                break;
+            match self.keys[i] {
+                k if k == c => return (i, true),
+                Self::EMPTY => return (i, false),
+                _ => i = (i + 1) & self.mask,
             }
-            if k == Self::EMPTY {
-                self.keys[i] = c;
-                break;
-            }
-            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The weight to `c`, inserted with weight 0 if absent.
+    #[inline]
+    fn slot(&mut self, c: u32) -> &mut f64 {
+        let (i, found) = self.probe(c);
+        if !found {
+            self.keys[i] = c;
         }
         &mut self.values[i]
     }
@@ -275,32 +280,18 @@ impl CommTable {
     /// The weight to `c` (0 if absent).
     #[inline]
     fn get(&self, c: u32) -> f64 {
-        let mut i = self.home(c);
-        loop {
-            let k = self.keys[i];
-            if k == c {
-                return self.values[i];
-            }
-            if k == Self::EMPTY {
-                return 0.0;
-            }
-            i = (i + 1) & self.mask;
+        match self.probe(c) {
+            (i, true) => self.values[i],
+            _ => 0.0,
         }
     }
 
     /// The weight to `c`, leaving 0 in its place (0 if absent).
     #[inline]
     fn take(&mut self, c: u32) -> f64 {
-        let mut i = self.home(c);
-        loop {
-            let k = self.keys[i];
-            if k == c {
-                return std::mem::replace(&mut self.values[i], 0.0);
-            }
-            if k == Self::EMPTY {
-                return 0.0;
-            }
-            i = (i + 1) & self.mask;
+        match self.probe(c) {
+            (i, true) => std::mem::replace(&mut self.values[i], 0.0),
+            _ => 0.0,
         }
     }
 
