@@ -222,7 +222,7 @@ struct EvalScratch {
 /// A dense array indexed by community would cost a cache miss per entry on
 /// a large level (8 bytes per node, per thread); the few communities of one
 /// row fit in a table that stays in the first-level cache (1M-node LFR
-/// graph: evaluation 15-25 % faster, the same moves). [`CommTable::reserve`]
+/// graph: evaluation 11-25 % faster, the same moves). [`CommTable::reserve`]
 /// sizes it for a row, [`CommTable::clear`] empties it: it is empty
 /// between nodes.
 #[derive(Default)]
