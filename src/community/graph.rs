@@ -17,6 +17,21 @@ type Edge = (u32, u32, f32);
 /// A row entry `(target, weight)`, as the builders fill it.
 type Entry = (u32, f32);
 
+/// Calls `f(u - lo, (v, w))` for every end `u` in `lo..hi` of every edge
+/// `(u, v, w)` of `chunks`, in edge order (a self-loop once): the entries of
+/// rows `lo..hi` as the builders fill them.
+#[inline]
+fn for_each_end(chunks: &[Vec<Edge>], lo: usize, hi: usize, mut f: impl FnMut(usize, Entry)) {
+    for &(u, v, w) in chunks.iter().flatten() {
+        if (lo..hi).contains(&(u as usize)) {
+            f(u as usize - lo, (v, w));
+        }
+        if u != v && (lo..hi).contains(&(v as usize)) {
+            f(v as usize - lo, (u, w));
+        }
+    }
+}
+
 /// An undirected graph with `f32` edge weights in compressed sparse row (CSR) form.
 ///
 /// Nodes are the dense ids `0..node_count()`. Every edge `{u, v}` with `u != v`
@@ -150,20 +165,13 @@ impl Graph {
         }
         // Node ranges, one per thread; the rows do not depend on how many.
         let parts = if parallel { rayon::current_num_threads().max(1) } else { 1 };
-        let bounds: Vec<usize> = (0..=parts).map(|k| node_count * k / parts).collect();
+        let ranges: Vec<(usize, usize)> =
+            (0..parts).map(|k| (node_count * k / parts, node_count * (k + 1) / parts)).collect();
         let count = |(lo, hi): (usize, usize)| -> Vec<usize> {
             let mut degree = vec![0usize; hi - lo];
-            for &(u, v, _) in chunks.iter().flatten() {
-                if (lo..hi).contains(&(u as usize)) {
-                    degree[u as usize - lo] += 1;
-                }
-                if u != v && (lo..hi).contains(&(v as usize)) {
-                    degree[v as usize - lo] += 1;
-                }
-            }
+            for_each_end(&chunks, lo, hi, |row, _| degree[row] += 1);
             degree
         };
-        let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
         let degrees: Vec<Vec<usize>> = if parallel {
             ranges.par_iter().copied().map(count).collect()
         } else {
@@ -190,18 +198,10 @@ impl Graph {
             let hi = lo + rows.len() - 1;
             let mut cursor: Vec<usize> =
                 rows[..rows.len() - 1].iter().map(|&o| o - rows[0]).collect();
-            for &(u, v, w) in chunks.iter().flatten() {
-                if (lo..hi).contains(&(u as usize)) {
-                    let at = &mut cursor[u as usize - lo];
-                    block[*at] = (v, w);
-                    *at += 1;
-                }
-                if u != v && (lo..hi).contains(&(v as usize)) {
-                    let at = &mut cursor[v as usize - lo];
-                    block[*at] = (u, w);
-                    *at += 1;
-                }
-            }
+            for_each_end(&chunks, lo, hi, |row, entry| {
+                block[cursor[row]] = entry;
+                cursor[row] += 1;
+            });
         };
         if parallel {
             blocks.into_par_iter().for_each(fill);
