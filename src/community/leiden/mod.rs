@@ -136,9 +136,9 @@ impl LeidenConfig {
         self
     }
 
-    /// Runs the local moving of levels above the
-    /// [parallel threshold](LeidenConfig::parallel_threshold) in parallel
-    /// batches (default off).
+    /// Runs the local moving of levels of 50,000 nodes or more in batches,
+    /// evaluated in parallel (default on; off: one node at a time on every
+    /// level).
     ///
     /// The queue is taken in batches of a size fixed by the graph; each
     /// batch's best moves are found in parallel against the partition at
@@ -354,8 +354,10 @@ impl LeidenConfig {
 /// The quality is [modularity](super::modularity) or [CPM](super::cpm)
 /// with a resolution, with self-loops counted as those functions count them.
 /// Refinement and aggregation run on the rayon pool on levels of at least
-/// [`parallel_threshold`](LeidenConfig::parallel_threshold) nodes; local
-/// moving is sequential (but for the check above). Randomness comes from
+/// [`parallel_threshold`](LeidenConfig::parallel_threshold) nodes, and so
+/// does the evaluation of local moving's batches on levels of 50,000 nodes
+/// or more (see [`parallel_moving`](LeidenConfig::parallel_moving)); smaller
+/// levels move one node at a time. Randomness comes from
 /// one `Pcg64` seeded by [`seed`](LeidenConfig::seed), and each parallel
 /// task draws from its own stream derived from it, so the result is the
 /// same on any thread count.
