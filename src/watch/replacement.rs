@@ -182,17 +182,22 @@ impl Visitors {
         ts: i64,
         new_link: bool,
     ) {
+        let slots = self.slots_mut(indicator);
+        // The first live link of a (possibly reused) indicator slot: forget
+        // whoever was seen on its previous value.
+        if new_link && state.indicators[indicator as usize].accounts == 1 {
+            *slots = [NO_VISITOR; VISITORS];
+        }
+        Self::offer(slots, Visitor { account, last: ts });
+    }
+
+    /// The visitors of `indicator`, grown to hold it.
+    fn slots_mut(&mut self, indicator: u32) -> &mut [Visitor; VISITORS] {
         let i = indicator as usize;
         if self.slots.len() <= i {
             self.slots.resize(i + 1, [NO_VISITOR; VISITORS]);
         }
-        let slots = &mut self.slots[i];
-        // The first live link of a (possibly reused) indicator slot: forget
-        // whoever was seen on its previous value.
-        if new_link && state.indicators[i].accounts == 1 {
-            *slots = [NO_VISITOR; VISITORS];
-        }
-        Self::offer(slots, Visitor { account, last: ts });
+        &mut self.slots[i]
     }
 
     /// Puts `v` in `slots` if it is among the most recent (or raises its time).
@@ -216,11 +221,8 @@ impl Visitors {
                 if state.indicators[l.indicator as usize].kind != IP {
                     continue;
                 }
-                let i = l.indicator as usize;
-                if visitors.slots.len() <= i {
-                    visitors.slots.resize(i + 1, [NO_VISITOR; VISITORS]);
-                }
-                Self::offer(&mut visitors.slots[i], Visitor { account: a as u32, last: l.last });
+                let slots = visitors.slots_mut(l.indicator);
+                Self::offer(slots, Visitor { account: a as u32, last: l.last });
             }
         }
         visitors

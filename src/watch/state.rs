@@ -252,13 +252,23 @@ impl State {
     }
 
     pub(crate) fn account_id(&self, name: &str) -> Option<u32> {
-        self.account_ids.find(&Key::new(name), |id| &self.accounts[id as usize].name)
+        self.find_account(&Key::new(name))
+    }
+
+    /// The id of the live account named by `key`.
+    fn find_account(&self, key: &Key<'_>) -> Option<u32> {
+        self.account_ids.find(key, |id| &self.accounts[id as usize].name)
+    }
+
+    /// The id of the live indicator of kind `code` whose value is `key`.
+    fn find_indicator_key(&self, code: u16, key: &Key<'_>) -> Option<u32> {
+        self.indicator_ids[code as usize].find(key, |id| &self.indicators[id as usize].value)
     }
 
     /// The id of `name`, creating the account (signed up implicitly at `ts`).
     pub(crate) fn intern_account(&mut self, name: &str, ts: Timestamp) -> u32 {
         let key = Key::new(name);
-        if let Some(id) = self.account_ids.find(&key, |id| &self.accounts[id as usize].name) {
+        if let Some(id) = self.find_account(&key) {
             return id;
         }
         let account = Account {
@@ -307,9 +317,7 @@ impl State {
             IndicatorKind::Custom(name) => *self.custom_kind_ids.get(&**name)?,
             _ => kind.built_in_index()? as u16,
         };
-        let indicators = &self.indicators;
-        self.indicator_ids[code as usize]
-            .find(&Key::new(value), |id| &indicators[id as usize].value)
+        self.find_indicator_key(code, &Key::new(value))
     }
 
     /// The kind named by a code.
@@ -325,10 +333,7 @@ impl State {
     /// The id of indicator `kind`=`value`, creating it if needed.
     pub(crate) fn intern_indicator(&mut self, kind: u16, value: &str) -> u32 {
         let key = Key::new(value);
-        let indicators = &self.indicators;
-        let found =
-            self.indicator_ids[kind as usize].find(&key, |id| &indicators[id as usize].value);
-        if let Some(id) = found {
+        if let Some(id) = self.find_indicator_key(kind, &key) {
             return id;
         }
         let ind = Indicator { kind, value: value.into(), ..Indicator::default() };
