@@ -41,6 +41,14 @@ impl<'a> Encoder<'a> {
         self.u32(v.len() as u32);
         self.buf.extend_from_slice(v.as_bytes());
     }
+
+    /// A list of strings: its length, then each string.
+    pub(crate) fn strs<S: AsRef<str>>(&mut self, items: &[S]) {
+        self.u64(items.len() as u64);
+        for s in items {
+            self.str(s.as_ref());
+        }
+    }
 }
 
 /// Reads values back; errors name what was being read.
@@ -105,6 +113,13 @@ impl<'a> Decoder<'a> {
         std::str::from_utf8(bytes).map_err(|_| format!("{what} is not UTF-8"))
     }
 
+    /// A list of strings written by [`Encoder::strs`].
+    pub(crate) fn strs(&mut self, what: &str) -> Result<Vec<&'a str>, String> {
+        // A string takes at least its 4-byte length.
+        let n = self.len(what, 4)?;
+        (0..n).map(|_| self.str(what)).collect()
+    }
+
     /// A length for a collection whose elements take at least `min_size`
     /// bytes each: rejects lengths the remaining input cannot hold, so a
     /// corrupted count cannot make us allocate gigabytes.
@@ -147,5 +162,17 @@ mod tests {
         assert_eq!(d.u32("count").unwrap_err(), "truncated count at byte 1");
         let mut d = Decoder::new(&[255, 255, 255, 255, 255, 255, 255, 255]);
         assert!(d.len("links", 8).is_err());
+    }
+
+    #[test]
+    fn string_lists_round_trip_and_bad_counts_are_reported() {
+        let mut buf = Vec::new();
+        Encoder::new(&mut buf).strs(&["a", "", "ccc"]);
+        assert_eq!(Decoder::new(&buf).strs("names").unwrap(), ["a", "", "ccc"]);
+        // A count the input cannot hold is refused before any allocation.
+        buf[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(Decoder::new(&buf).strs("names").unwrap_err().starts_with("names count"));
+        buf[..8].copy_from_slice(&4u64.to_le_bytes());
+        assert!(Decoder::new(&buf).strs("names").unwrap_err().contains("names"));
     }
 }

@@ -200,10 +200,7 @@ pub(crate) fn encode(hydras: &Hydras, out: &mut Vec<u8>) {
     for c in &hydras.clusters {
         e.str(&c.id);
         e.u64(c.score.to_bits());
-        e.u64(c.members.len() as u64);
-        for m in &c.members {
-            e.str(m);
-        }
+        e.strs(&c.members);
     }
     e.u64(hydras.marks.len() as u64);
     for m in &hydras.marks {
@@ -216,10 +213,7 @@ pub(crate) fn encode(hydras: &Hydras, out: &mut Vec<u8>) {
     let communities = hydras.start.communities();
     e.u64(communities.len() as u64);
     for c in &communities {
-        e.u64(c.len() as u64);
-        for name in c {
-            e.str(name);
-        }
+        e.strs(c);
     }
 }
 
@@ -232,12 +226,7 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Hydras, String> {
     for _ in 0..n {
         let id = d.str("cluster id")?.to_owned();
         let score = f64::from_bits(d.u64("cluster score")?);
-        // A name is a u32 length and at least one byte.
-        let k = d.len("cluster members", 5)?;
-        let mut members = Vec::with_capacity(k);
-        for _ in 0..k {
-            members.push(d.str("cluster member")?.into());
-        }
+        let members = d.strs("cluster members")?.into_iter().map(Into::into).collect();
         clusters.push(HydraCluster { id, score, members });
     }
     let n = d.len("cluster marks", 16)?;
@@ -259,12 +248,7 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Hydras, String> {
         let n = d.len("warm-start communities", 8)?;
         communities.reserve(n);
         for _ in 0..n {
-            let k = d.len("warm-start community members", 5)?;
-            let mut members = Vec::with_capacity(k);
-            for _ in 0..k {
-                members.push(d.str("warm-start member")?);
-            }
-            communities.push(members);
+            communities.push(d.strs("warm-start community members")?);
         }
     }
     if !d.is_empty() {

@@ -48,10 +48,7 @@ pub(crate) fn encode(state: &State, applied: u64, extra: &[u8]) -> Vec<u8> {
     e.u64(state.events);
     e.u64(state.sweep_cursor as u64);
     e.u64(state.live_links);
-    e.u64(state.custom_kinds.len() as u64);
-    for k in &state.custom_kinds {
-        e.str(k);
-    }
+    e.strs(&state.custom_kinds);
     for free in [&state.free_accounts, &state.free_indicators] {
         e.u64(free.len() as u64);
         for &id in free {
@@ -170,10 +167,7 @@ fn decode_payload(payload: &[u8]) -> std::result::Result<Loaded, String> {
     state.events = d.u64("event count")?;
     state.sweep_cursor = d.u64("sweep cursor")? as usize;
     state.live_links = d.u64("link count")?;
-    let n = d.len("custom kinds", 4)?;
-    for _ in 0..n {
-        state.custom_kinds.push(d.str("custom kind")?.into());
-    }
+    state.custom_kinds = d.strs("custom kinds")?.into_iter().map(Into::into).collect();
     for free in [&mut state.free_accounts, &mut state.free_indicators] {
         let n = d.len("free slots", 4)?;
         for _ in 0..n {
