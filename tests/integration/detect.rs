@@ -158,7 +158,7 @@ fn a_warm_start_from_an_earlier_run_keeps_the_verdicts() {
     let flags =
         |d: &Detection| d.accounts.iter().map(|v| (v.account.clone(), v.flag)).collect::<Vec<_>>();
     assert_eq!(flags(&warm), flags(&cold));
-    assert!(warm.account("hy00").unwrap().flag == Some(Flag::Hydra));
+    assert_eq!(warm.account("hy00").unwrap().flag, Some(Flag::Hydra));
     // Same input, same warm start: same result.
     let again =
         Detector::new(config).warm_start(start).detect_events(events("small_hydra")).unwrap();
