@@ -1,7 +1,5 @@
 //! Fast local moving: greedy node moves driven by a queue of unstable nodes.
 
-use std::sync::Mutex;
-
 use rayon::prelude::*;
 
 use super::aggregate::LevelGraph;
@@ -119,8 +117,12 @@ pub(crate) fn move_nodes<Q: QualityFunction>(
     let mut touched: Vec<u32> = Vec::with_capacity(256);
     let mut moves = 0usize;
     let has_fixed = graph.has_fixed();
+    let mut visits = 0usize;
+    let mut entries = 0usize;
     while let Some(v) = queue.pop() {
+        visits += 1;
         let vi = v as usize;
+        entries += offsets[vi + 1] - offsets[vi];
         let row = offsets[vi]..offsets[vi + 1];
         let (row_t, row_w) = (&targets[row.clone()], &weights[row]);
         let x_v = x[vi];
@@ -184,11 +186,12 @@ pub(crate) fn move_nodes<Q: QualityFunction>(
             }
         }
     }
+    tracing::debug!(nodes = n, visits, entries, "sequential local moving");
     moves
 }
 
 /// What the parallel evaluation of one node proposes.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Proposal {
     /// No move improves.
     Stay,
@@ -200,20 +203,28 @@ enum Proposal {
 }
 
 /// One evaluated node: its proposal, its edge weight to the rest of its
-/// community, and to all neighbors.
+/// community, and to all neighbors; in a batch, also where its lists are.
 #[derive(Clone, Copy, Debug)]
 struct Evaluated {
     v: u32,
     proposal: Proposal,
     w_from: f64,
     out_weight: f64,
+    /// Its position in the batch.
+    pos: u32,
+    /// Its lists in the chunk's buffer: `lists[start..mid]` the batch
+    /// positions of its neighbors visited before it in the batch, and
+    /// `lists[mid..end]` the neighbors to queue again if it moves to
+    /// the proposed community. Empty ranges for `Stay`, and outside a batch.
+    start: u32,
+    mid: u32,
+    end: u32,
 }
 
 /// Per-thread scratch of the parallel evaluation.
 #[derive(Default)]
 struct EvalScratch {
     to_comm: CommTable,
-    touched: Vec<u32>,
 }
 
 /// The weight from the node being evaluated to each neighboring community:
@@ -222,13 +233,17 @@ struct EvalScratch {
 /// A dense array indexed by community would cost a cache miss per entry on
 /// a large level (8 bytes per node, per thread); the few communities of one
 /// row fit in a table that stays in the first-level cache (1M-node LFR
-/// graph: evaluation 11-25 % faster, the same moves). [`CommTable::reserve`]
-/// sizes it for a row, [`CommTable::clear`] empties it: it is empty
-/// between nodes.
+/// graph: evaluation 11-25 % faster, the same moves). The table keeps the
+/// slots it filled, in the order their communities were first added:
+/// [`CommTable::drain`] visits them in that order and empties exactly them,
+/// so nothing is probed twice and nothing else is cleared.
+/// [`CommTable::reserve`] sizes it for a row; it is empty between nodes.
 #[derive(Default)]
 struct CommTable {
     keys: Vec<u32>,
     values: Vec<f64>,
+    /// The slots in use, in the order their keys were added.
+    used: Vec<u32>,
     /// `slots in use - 1`; the slots in use are the first `mask + 1`.
     mask: usize,
 }
@@ -267,14 +282,15 @@ impl CommTable {
         }
     }
 
-    /// The weight to `c`, inserted with weight 0 if absent.
+    /// Adds `w` to the weight to `c` (inserted with weight 0 if absent).
     #[inline]
-    fn slot(&mut self, c: u32) -> &mut f64 {
+    fn add(&mut self, c: u32, w: f64) {
         let (i, found) = self.probe(c);
         if !found {
             self.keys[i] = c;
+            self.used.push(i as u32);
         }
-        &mut self.values[i]
+        self.values[i] += w;
     }
 
     /// The weight to `c` (0 if absent).
@@ -286,19 +302,16 @@ impl CommTable {
         }
     }
 
-    /// The weight to `c`, leaving 0 in its place (0 if absent).
+    /// Calls `f(c, weight to c)` for every community added, in the order
+    /// they were first added, and empties the table.
     #[inline]
-    fn take(&mut self, c: u32) -> f64 {
-        match self.probe(c) {
-            (i, true) => std::mem::replace(&mut self.values[i], 0.0),
-            _ => 0.0,
+    fn drain(&mut self, mut f: impl FnMut(u32, f64)) {
+        for &i in &self.used {
+            let i = i as usize;
+            f(self.keys[i], std::mem::replace(&mut self.values[i], 0.0));
+            self.keys[i] = Self::EMPTY;
         }
-    }
-
-    /// Empties the slots in use.
-    fn clear(&mut self) {
-        self.keys[..=self.mask].fill(Self::EMPTY);
-        self.values[..=self.mask].fill(0.0);
+        self.used.clear();
     }
 }
 
@@ -315,11 +328,36 @@ struct Frozen<'g> {
     membership: &'g [u32],
     /// `X_c` of every community.
     comm_weight: &'g [f64],
+    /// Fixed nodes, if any: they are never queued again.
+    fixed: Option<&'g LevelGraph<'g>>,
+}
+
+/// The nodes of the batch being evaluated: which nodes, and where.
+struct BatchPlaces<'a> {
+    /// Bit `v` is set when node `v` is in the batch.
+    in_batch: &'a [u64],
+    /// The position in the batch of each node in it (stale for others).
+    pos: &'a [u32],
+}
+
+impl BatchPlaces<'_> {
+    /// The position of `u` in the batch, if it is in it.
+    #[inline]
+    fn of(&self, u: u32) -> Option<u32> {
+        let (word, bit) = (u as usize / 64, u % 64);
+        (self.in_batch[word] >> bit & 1 == 1).then(|| self.pos[u as usize])
+    }
+}
+
+/// Where the evaluation of a batch writes its lists (see [`Evaluated`]).
+struct Lists<'a> {
+    places: &'a BatchPlaces<'a>,
+    buffer: &'a mut Vec<u32>,
 }
 
 impl<'g> Frozen<'g> {
     fn new<Q: QualityFunction>(
-        graph: &'g LevelGraph<'_>,
+        graph: &'g LevelGraph<'g>,
         quality: &Q,
         partition: &'g LevelPartition,
     ) -> Frozen<'g> {
@@ -331,47 +369,54 @@ impl<'g> Frozen<'g> {
             lambda: quality.penalty(graph),
             membership: partition.membership(),
             comm_weight: partition.weights(),
+            fixed: graph.has_fixed().then_some(graph),
         }
     }
 
     /// The best move of `v`, with the gains and thresholds of [`move_nodes`]
     /// (the same sums in the same order, so the same decisions).
-    fn evaluate(&self, v: u32, s: &mut EvalScratch) -> Evaluated {
+    ///
+    /// With `lists` (`v` in the batch), it also writes the two lists of [`Evaluated`] unless the proposal is
+    /// `Stay`. Both are what the sequential apply of
+    /// [`move_nodes_batched`] would otherwise gather with a random access
+    /// per neighbor: it reads them instead.
+    fn evaluate(&self, v: u32, s: &mut EvalScratch, mut lists: Option<Lists<'_>>) -> Evaluated {
         let vi = v as usize;
         let row = self.offsets[vi]..self.offsets[vi + 1];
+        let (row_t, row_w) = (&self.targets[row.clone()], &self.weights[row]);
         let x_v = self.x[vi];
         let lx = self.lambda * x_v;
         let from = self.membership[vi];
+        let pos = lists.as_ref().and_then(|l| l.places.of(v)).unwrap_or(0);
         let mut out_weight = 0f64;
-        s.to_comm.reserve(row.len());
-        for (&u, &w) in self.targets[row.clone()].iter().zip(&self.weights[row]) {
+        let start = lists.as_ref().map_or(0, |l| l.buffer.len());
+        s.to_comm.reserve(row_t.len());
+        for (&u, &w) in row_t.iter().zip(row_w) {
             if u == v {
                 continue;
             }
-            let c = self.membership[u as usize];
             let w = w as f64;
             out_weight += w;
-            let slot = s.to_comm.slot(c);
-            if *slot == 0.0 {
-                s.touched.push(c);
+            s.to_comm.add(self.membership[u as usize], w);
+            if let Some(l) = lists.as_mut() {
+                // A neighbor visited earlier in this batch.
+                if let Some(p) = l.places.of(u).filter(|&p| p < pos) {
+                    l.buffer.push(p);
+                }
             }
-            *slot += w;
         }
         let w_from = s.to_comm.get(from);
         let stay = w_from - lx * (self.comm_weight[from as usize] - x_v);
         let (mut best, mut best_w) = (from, w_from);
         let mut best_gain = stay + 1e-12 * out_weight;
-        for &c in &s.touched {
-            let w = s.to_comm.take(c);
+        s.to_comm.drain(|c, w| {
             let gain = w - lx * self.comm_weight[c as usize];
             if c != from && gain > best_gain {
                 best = c;
                 best_w = w;
                 best_gain = gain;
             }
-        }
-        s.to_comm.clear();
-        s.touched.clear();
+        });
         let proposal = if best != from {
             Proposal::To { to: best, w_to: best_w }
         } else if best_gain < 0.0 {
@@ -379,7 +424,38 @@ impl<'g> Frozen<'g> {
         } else {
             Proposal::Stay
         };
-        Evaluated { v, proposal, w_from, out_weight }
+        let (mut mid, mut end) = (start, start);
+        if let Some(l) = lists {
+            match proposal {
+                Proposal::Stay => l.buffer.truncate(start),
+                Proposal::To { to, .. } => {
+                    mid = l.buffer.len();
+                    // What the apply queues after moving `v` to `to`: the
+                    // communities of its neighbors are then still these
+                    // (see `move_nodes_batched`).
+                    l.buffer.extend(row_t.iter().copied().filter(|&u| {
+                        u != v
+                            && self.membership[u as usize] != to
+                            && !self.fixed.is_some_and(|g| g.is_fixed(u))
+                    }));
+                    end = l.buffer.len();
+                }
+                Proposal::Empty => {
+                    mid = l.buffer.len();
+                    end = mid;
+                }
+            }
+        }
+        Evaluated {
+            v,
+            proposal,
+            w_from,
+            out_weight,
+            pos,
+            start: start as u32,
+            mid: mid as u32,
+            end: end as u32,
+        }
     }
 }
 
@@ -398,7 +474,7 @@ const STABLE_MIN_NODES: usize = 1 << 14;
 ///
 /// # Complexity
 ///
-/// O(m) time; O(n) scratch per parallel task, zeroed lazily.
+/// O(m) time; a small table per parallel task.
 pub(crate) fn is_stable<Q: QualityFunction>(
     graph: &LevelGraph<'_>,
     quality: &Q,
@@ -410,7 +486,7 @@ pub(crate) fn is_stable<Q: QualityFunction>(
         if graph.is_fixed(v) {
             return false;
         }
-        match frozen.evaluate(v, s).proposal {
+        match frozen.evaluate(v, s, None).proposal {
             Proposal::Stay => false,
             Proposal::To { .. } => true,
             // As `move_nodes`: to an empty community, if it leaves one behind
@@ -429,6 +505,27 @@ pub(crate) fn is_stable<Q: QualityFunction>(
         .any(|m| m)
 }
 
+/// One chunk of a batch, evaluated by one task: its nodes' evaluations and
+/// their lists, and the task's scratch.
+#[derive(Default)]
+struct ChunkOut {
+    evaluated: Vec<Evaluated>,
+    lists: Vec<u32>,
+    scratch: EvalScratch,
+}
+
+impl ChunkOut {
+    fn evaluate(&mut self, frozen: &Frozen<'_>, chunk: &[u32], places: &BatchPlaces<'_>) {
+        self.evaluated.clear();
+        self.lists.clear();
+        for &v in chunk {
+            let lists = Lists { places, buffer: &mut self.lists };
+            let e = frozen.evaluate(v, &mut self.scratch, Some(lists));
+            self.evaluated.push(e);
+        }
+    }
+}
+
 /// The batched, parallel form of [`move_nodes`], for large levels.
 ///
 /// The queue is the same; it is taken in batches whose size depends only
@@ -443,11 +540,20 @@ pub(crate) fn is_stable<Q: QualityFunction>(
 /// function of the queue order: the same on any number of threads, and
 /// with `parallel` off (each batch then evaluated on this thread).
 ///
+/// No neighbor of a node that moves moves in the same batch (an earlier
+/// one would have sent it back to the queue, and it sends back a later
+/// one), so its neighbors' communities when it moves are those the
+/// evaluation saw. The evaluation therefore lists, per node, its neighbors
+/// earlier in the batch and those to queue again if it moves, in parallel;
+/// the sequential apply reads these short lists instead of touching every
+/// neighbor.
+///
 /// Returns the number of moves made.
 ///
 /// # Complexity
 ///
-/// O(m) time per sweep of the queue; O(n) space per thread.
+/// O(m) time per sweep of the queue; O(n) space, and O(batch · degree)
+/// per thread.
 pub(crate) fn move_nodes_batched<Q: QualityFunction>(
     graph: &LevelGraph<'_>,
     quality: &Q,
@@ -470,12 +576,12 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
     let degree = (graph.entry_count() / n.max(1)).max(1);
     let batch_size = (n / (16 * degree)).clamp(64, 8192);
     let threads = if parallel { rayon::current_num_threads().max(1) } else { 1 };
-    let scratches: Vec<Mutex<EvalScratch>> =
-        (0..threads).map(|_| Mutex::new(EvalScratch::default())).collect();
-    // The batch in which a neighbor of each node last moved.
-    let mut stamp = vec![0u32; n];
-    let mut batch_no = 0u32;
+    let mut outs: Vec<ChunkOut> = (0..threads).map(|_| ChunkOut::default()).collect();
+    let mut in_batch = vec![0u64; n.div_ceil(64)];
+    let mut pos = vec![0u32; n];
+    let mut moved: Vec<bool> = Vec::with_capacity(batch_size);
     let mut batch: Vec<u32> = Vec::with_capacity(batch_size);
+    let mut batches = 0usize;
     let mut moves = 0usize;
     let mut deferred = 0usize;
     let has_fixed = graph.has_fixed();
@@ -490,79 +596,100 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
         if batch.is_empty() {
             break;
         }
-        batch_no += 1;
-        let evaluated: Vec<Evaluated> = {
+        batches += 1;
+        for (i, &v) in batch.iter().enumerate() {
+            in_batch[v as usize / 64] |= 1 << (v % 64);
+            pos[v as usize] = i as u32;
+        }
+        {
+            let places = BatchPlaces { in_batch: &in_batch, pos: &pos };
+            let places = &places;
             let frozen = Frozen::new(graph, quality, partition);
+            // One chunk per task (the chunking does not change the result).
+            let chunk_len = batch.len().div_ceil(threads).max(16);
+            outs.iter_mut().for_each(|out| out.evaluated.clear());
+            let tasks = batch.chunks(chunk_len).zip(outs.iter_mut());
             if parallel {
-                // One chunk per thread (the chunking does not change the result).
-                batch
-                    .par_chunks(batch.len().div_ceil(threads).max(16))
-                    .flat_map_iter(|chunk| {
-                        let slot = rayon::current_thread_index().unwrap_or(0) % threads;
-                        // The lock is never contended: one slot per pool thread.
-                        let mut s = scratches[slot].lock().unwrap_or_else(|e| e.into_inner());
-                        chunk.iter().map(|&v| frozen.evaluate(v, &mut s)).collect::<Vec<_>>()
-                    })
-                    .collect()
+                let tasks: Vec<_> = tasks.collect();
+                tasks.into_par_iter().for_each(|(chunk, out)| out.evaluate(&frozen, chunk, places));
             } else {
-                let mut s = scratches[0].lock().unwrap_or_else(|e| e.into_inner());
-                batch.iter().map(|&v| frozen.evaluate(v, &mut s)).collect()
+                tasks.for_each(|(chunk, out)| out.evaluate(&frozen, chunk, places));
             }
-        };
-        for e in evaluated {
-            if matches!(e.proposal, Proposal::Stay) {
-                continue;
-            }
-            let v = e.v;
-            let vi = v as usize;
-            if stamp[vi] == batch_no {
-                // A neighbor moved since the evaluation: evaluate again later.
-                queue.push(v);
-                deferred += 1;
-                continue;
-            }
-            let x_v = x[vi];
-            let lx = lambda * x_v;
-            let from = partition.community_of(v);
-            let stay = e.w_from - lx * (partition.weight(from) - x_v);
-            let threshold = stay + 1e-12 * e.out_weight;
-            let mut to = match e.proposal {
-                Proposal::To { to, w_to } => {
-                    let gain = w_to - lx * partition.weight(to);
-                    if gain <= threshold {
-                        queue.push(v);
-                        deferred += 1;
-                        continue;
-                    }
-                    (gain >= 0.0).then_some(to)
-                }
-                _ => None,
-            };
-            if to.is_none() {
-                // An empty community (gain 0) beats every neighbor.
-                if threshold >= 0.0 || partition.nodes(from) <= 1 {
+        }
+        for &v in &batch {
+            in_batch[v as usize / 64] &= !(1 << (v % 64));
+        }
+        moved.clear();
+        moved.resize(batch.len(), false);
+        for out in &outs {
+            for e in &out.evaluated {
+                if e.proposal == Proposal::Stay {
                     continue;
                 }
-                to = partition.take_empty();
-            }
-            let Some(to) = to else { continue };
-            debug_assert!(
-                quality.diff_move(graph, partition, v, to)
-                    >= -1e-9 * quality.norm(graph) * (e.out_weight + lx * partition.weight(from)),
-                "move of {v} to {to} lowers the quality"
-            );
-            partition.move_node(v, to, x_v);
-            moves += 1;
-            let membership = partition.membership();
-            for &u in &targets[offsets[vi]..offsets[vi + 1]] {
-                stamp[u as usize] = batch_no;
-                if u != v && membership[u as usize] != to && !(has_fixed && graph.is_fixed(u)) {
-                    queue.push(u);
+                let v = e.v;
+                let vi = v as usize;
+                let earlier = &out.lists[e.start as usize..e.mid as usize];
+                if earlier.iter().any(|&p| moved[p as usize]) {
+                    // A neighbor moved since the evaluation: evaluate again later.
+                    queue.push(v);
+                    deferred += 1;
+                    continue;
+                }
+                let x_v = x[vi];
+                let lx = lambda * x_v;
+                let from = partition.community_of(v);
+                let stay = e.w_from - lx * (partition.weight(from) - x_v);
+                let threshold = stay + 1e-12 * e.out_weight;
+                let mut to = match e.proposal {
+                    Proposal::To { to, w_to } => {
+                        let gain = w_to - lx * partition.weight(to);
+                        if gain <= threshold {
+                            queue.push(v);
+                            deferred += 1;
+                            continue;
+                        }
+                        (gain >= 0.0).then_some(to)
+                    }
+                    _ => None,
+                };
+                let proposed = to.is_some();
+                if to.is_none() {
+                    // An empty community (gain 0) beats every neighbor.
+                    if threshold >= 0.0 || partition.nodes(from) <= 1 {
+                        continue;
+                    }
+                    to = partition.take_empty();
+                }
+                let Some(to) = to else { continue };
+                debug_assert!(
+                    quality.diff_move(graph, partition, v, to)
+                        >= -1e-9
+                            * quality.norm(graph)
+                            * (e.out_weight + lx * partition.weight(from)),
+                    "move of {v} to {to} lowers the quality"
+                );
+                partition.move_node(v, to, x_v);
+                moved[e.pos as usize] = true;
+                moves += 1;
+                if proposed {
+                    for &u in &out.lists[e.mid as usize..e.end as usize] {
+                        queue.push(u);
+                    }
+                } else {
+                    let membership = partition.membership();
+                    for &u in &targets[offsets[vi]..offsets[vi + 1]] {
+                        if u != v
+                            && membership[u as usize] != to
+                            && !(has_fixed && graph.is_fixed(u))
+                        {
+                            queue.push(u);
+                        }
+                    }
                 }
             }
         }
     }
-    tracing::debug!(nodes = n, batch_size, batches = batch_no, deferred, "batched local moving");
+    tracing::debug!(nodes = n, batch_size, batches, deferred, "batched local moving");
     moves
 }
 
@@ -571,6 +698,7 @@ mod tests {
     use super::*;
     use crate::community::graph::Graph;
     use crate::community::leiden::quality::{Cpm, Modularity};
+    use rand::seq::SliceRandom;
     use rand::{Rng, SeedableRng};
     use rand_pcg::Pcg64;
 
@@ -587,7 +715,7 @@ mod tests {
     }
 
     #[test]
-    fn comm_table_sums_like_a_map_and_is_empty_after_clear() {
+    fn comm_table_sums_like_a_map_and_drains_in_first_added_order() {
         let mut table = CommTable::default();
         let mut rng = Pcg64::seed_from_u64(3);
         for round in 0..200usize {
@@ -596,25 +724,30 @@ mod tests {
             // Regular ids (multiples of 64 or 1024) as well as random ones.
             let stride = [1u32, 64, 1024, 65_536][round % 4];
             let mut expected = std::collections::BTreeMap::new();
-            let mut keys = Vec::new();
+            let mut first_added = Vec::new();
             for _ in 0..len {
                 let c = rng.random_range(0..len as u32 * 2) * stride;
-                let w = rng.random_range(1..4) as f64;
-                *table.slot(c) += w;
+                // Zero weights too: an added community is drained even at 0.
+                let w = rng.random_range(0..4) as f64;
+                table.add(c, w);
+                if !expected.contains_key(&c) {
+                    first_added.push(c);
+                }
                 *expected.entry(c).or_insert(0.0) += w;
-                keys.push(c);
             }
             for (&c, &w) in &expected {
                 assert_eq!(table.get(c), w);
             }
             assert_eq!(table.get(u32::MAX - 1), 0.0);
-            let c = keys[0];
-            assert_eq!(table.take(c), expected[&c]);
-            assert_eq!(table.take(c), 0.0);
-            table.clear();
-            for &c in &keys {
+            let mut drained = Vec::new();
+            table.drain(|c, w| drained.push((c, w)));
+            let want: Vec<(u32, f64)> = first_added.iter().map(|&c| (c, expected[&c])).collect();
+            assert_eq!(drained, want);
+            // Empty again: nothing left to read or drain.
+            for &c in &first_added {
                 assert_eq!(table.get(c), 0.0);
             }
+            table.drain(|c, _| panic!("{c} left after drain"));
         }
     }
 
@@ -646,6 +779,108 @@ mod tests {
             for to in 0..8 {
                 assert!(q.diff_move(&level, &p, v, to) <= 1e-12);
             }
+        }
+    }
+
+    /// Batched moving as first written: every neighbor of a mover is
+    /// stamped, a stamped node goes back to the queue, and a mover queues
+    /// its neighbors by their current communities. [`move_nodes_batched`]
+    /// must make exactly these moves from its precomputed lists.
+    fn batched_by_stamps<Q: QualityFunction>(
+        graph: &LevelGraph<'_>,
+        quality: &Q,
+        partition: &mut LevelPartition,
+        order: &[u32],
+    ) {
+        let n = graph.node_count();
+        let x = quality.node_weights(graph);
+        let lambda = quality.penalty(graph);
+        let degree = (graph.entry_count() / n.max(1)).max(1);
+        let batch_size = (n / (16 * degree)).clamp(64, 8192);
+        let mut queue = NodeQueue::new(n);
+        order.iter().filter(|&&v| !graph.is_fixed(v)).for_each(|&v| queue.push(v));
+        let (mut stamp, mut batch_no) = (vec![0u32; n], 0u32);
+        let mut scratch = EvalScratch::default();
+        loop {
+            let batch: Vec<u32> = std::iter::from_fn(|| queue.pop()).take(batch_size).collect();
+            if batch.is_empty() {
+                return;
+            }
+            batch_no += 1;
+            let frozen = Frozen::new(graph, quality, partition);
+            let evaluated: Vec<Evaluated> =
+                batch.iter().map(|&v| frozen.evaluate(v, &mut scratch, None)).collect();
+            for e in evaluated {
+                let v = e.v;
+                if e.proposal == Proposal::Stay {
+                    continue;
+                }
+                if stamp[v as usize] == batch_no {
+                    queue.push(v);
+                    continue;
+                }
+                let lx = lambda * x[v as usize];
+                let from = partition.community_of(v);
+                let threshold =
+                    e.w_from - lx * (partition.weight(from) - x[v as usize]) + 1e-12 * e.out_weight;
+                let mut to = None;
+                if let Proposal::To { to: c, w_to } = e.proposal {
+                    let gain = w_to - lx * partition.weight(c);
+                    if gain <= threshold {
+                        queue.push(v);
+                        continue;
+                    }
+                    to = (gain >= 0.0).then_some(c);
+                }
+                if to.is_none() {
+                    if threshold >= 0.0 || partition.nodes(from) <= 1 {
+                        continue;
+                    }
+                    to = partition.take_empty();
+                }
+                let Some(to) = to else { continue };
+                partition.move_node(v, to, x[v as usize]);
+                let row = graph.offsets()[v as usize]..graph.offsets()[v as usize + 1];
+                for &u in &graph.targets()[row] {
+                    stamp[u as usize] = batch_no;
+                    if u != v && partition.community_of(u) != to && !graph.is_fixed(u) {
+                        queue.push(u);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn batched_moving_makes_the_moves_of_the_stamped_apply() {
+        let mut rng = Pcg64::seed_from_u64(11);
+        for round in 0..24u32 {
+            // Dense enough that many batch nodes neighbor earlier ones.
+            let n = 200 + 40 * (round % 5);
+            let mut edges = Vec::new();
+            for _ in 0..n * 6 {
+                let (a, b) = (rng.random_range(0..n), rng.random_range(0..n));
+                edges.push((a, b, rng.random_range(1..4) as f32));
+            }
+            let g = Graph::from_edges(n as usize, edges);
+            let fixed: Vec<u32> = if round % 3 == 0 { vec![0, 7, 19] } else { Vec::new() };
+            let level = LevelGraph::from_graph(&g, &fixed, usize::MAX);
+            let mut order: Vec<u32> = (0..n).collect();
+            order.shuffle(&mut rng);
+            let start: Vec<u32> = (0..n).map(|v| if round % 2 == 0 { v } else { v % 7 }).collect();
+            let m = Modularity { resolution: 0.5 + (round % 4) as f64 * 0.5 };
+            let mut want = LevelPartition::new(start.clone(), m.node_weights(&level));
+            batched_by_stamps(&level, &m, &mut want, &order);
+            let mut got = LevelPartition::new(start.clone(), m.node_weights(&level));
+            move_nodes_batched(&level, &m, &mut got, &order, true);
+            assert_eq!(got.membership(), want.membership(), "modularity, round {round}");
+            // CPM at a high resolution sends nodes to empty communities.
+            let c = Cpm { resolution: [0.05, 0.5, 3.0][round as usize % 3] };
+            let mut want = LevelPartition::new(start.clone(), c.node_weights(&level));
+            batched_by_stamps(&level, &c, &mut want, &order);
+            let mut got = LevelPartition::new(start, c.node_weights(&level));
+            move_nodes_batched(&level, &c, &mut got, &order, false);
+            assert_eq!(got.membership(), want.membership(), "CPM, round {round}");
         }
     }
 
