@@ -493,27 +493,55 @@ fn aggregate_with(
         chunks.iter().map(|c| build(&mut scratch, c)).collect()
     };
 
-    let total: usize = built.iter().map(|c| c.targets.len()).sum();
+    assemble(built, graph.has_fixed(), graph.total_weight(), parallel)
+}
+
+/// The level graph made of `chunks` of consecutive nodes, in order; the
+/// rows are copied into place in parallel when `parallel` is set.
+fn assemble(
+    chunks: Vec<Chunk>,
+    has_fixed: bool,
+    total_weight: f64,
+    parallel: bool,
+) -> LevelGraph<'static> {
+    let count: usize = chunks.iter().map(|c| c.row_len.len()).sum();
     let mut out_offsets = Vec::with_capacity(count + 1);
     out_offsets.push(0usize);
-    let mut targets = Vec::with_capacity(total);
-    let mut weights = Vec::with_capacity(total);
     let mut self_weight = Vec::with_capacity(count);
     let mut strength = Vec::with_capacity(count);
     let mut size = Vec::with_capacity(count);
-    let mut fixed = Vec::with_capacity(if graph.has_fixed() { count } else { 0 });
-    for chunk in built {
-        for len in chunk.row_len {
-            let last = *out_offsets.last().unwrap_or(&0);
-            out_offsets.push(last + len);
+    let mut fixed = Vec::with_capacity(if has_fixed { count } else { 0 });
+    let mut acc = 0usize;
+    for chunk in &chunks {
+        for &len in &chunk.row_len {
+            acc += len;
+            out_offsets.push(acc);
         }
-        targets.extend_from_slice(&chunk.targets);
-        weights.extend_from_slice(&chunk.weights);
         self_weight.extend_from_slice(&chunk.self_weight);
         strength.extend_from_slice(&chunk.strength);
         size.extend_from_slice(&chunk.size);
         fixed.extend_from_slice(&chunk.fixed);
     }
+    let mut targets = vec![0u32; acc];
+    let mut weights = vec![0f32; acc];
+    let mut places: Vec<(&Chunk, &mut [u32], &mut [f32])> = Vec::with_capacity(chunks.len());
+    let (mut t_rest, mut w_rest) = (&mut targets[..], &mut weights[..]);
+    for chunk in &chunks {
+        let (t, tr) = std::mem::take(&mut t_rest).split_at_mut(chunk.targets.len());
+        let (w, wr) = std::mem::take(&mut w_rest).split_at_mut(chunk.targets.len());
+        (t_rest, w_rest) = (tr, wr);
+        places.push((chunk, t, w));
+    }
+    let copy = |(chunk, t, w): (&Chunk, &mut [u32], &mut [f32])| {
+        t.copy_from_slice(&chunk.targets);
+        w.copy_from_slice(&chunk.weights);
+    };
+    if parallel {
+        places.into_par_iter().for_each(copy);
+    } else {
+        places.into_iter().for_each(copy);
+    }
+    drop(chunks);
     LevelGraph {
         offsets: Cow::Owned(out_offsets),
         targets: Cow::Owned(targets),
@@ -522,7 +550,7 @@ fn aggregate_with(
         strength,
         size,
         fixed,
-        total_weight: graph.total_weight(),
+        total_weight,
     }
 }
 
