@@ -218,9 +218,9 @@ struct Evaluated {
     /// positions of its neighbors visited before it in the batch, and
     /// `lists[mid..end]` the neighbors to queue again if it moves to
     /// the proposed community. Empty ranges for `Stay`, and outside a batch.
-    start: u32,
-    mid: u32,
-    end: u32,
+    start: usize,
+    mid: usize,
+    end: usize,
 }
 
 /// Per-thread scratch of the parallel evaluation.
@@ -327,6 +327,7 @@ struct Frozen<'g> {
     x: &'g [f64],
     /// `λ`.
     lambda: f64,
+    /// Community of every node.
     membership: &'g [u32],
     /// `X_c` of every community.
     comm_weight: &'g [f64],
@@ -378,10 +379,10 @@ impl<'g> Frozen<'g> {
     /// The best move of `v`, with the gains and thresholds of [`move_nodes`]
     /// (the same sums in the same order, so the same decisions).
     ///
-    /// With `lists` (`v` in the batch), it also writes the two lists of [`Evaluated`] unless the proposal is
-    /// `Stay`. Both are what the sequential apply of
-    /// [`move_nodes_batched`] would otherwise gather with a random access
-    /// per neighbor: it reads them instead.
+    /// With `lists` (`v` in the batch), it also writes the two lists of
+    /// [`Evaluated`] unless the proposal is `Stay`: what the sequential
+    /// apply of [`move_nodes_batched`] would otherwise gather with a random
+    /// access per neighbor.
     fn evaluate(&self, v: u32, s: &mut EvalScratch, mut lists: Option<Lists<'_>>) -> Evaluated {
         let vi = v as usize;
         let row = self.offsets[vi]..self.offsets[vi + 1];
@@ -448,16 +449,7 @@ impl<'g> Frozen<'g> {
                 }
             }
         }
-        Evaluated {
-            v,
-            proposal,
-            w_from,
-            out_weight,
-            pos,
-            start: start as u32,
-            mid: mid as u32,
-            end: end as u32,
-        }
+        Evaluated { v, proposal, w_from, out_weight, pos, start, mid, end }
     }
 }
 
@@ -636,7 +628,7 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
                 }
                 let v = e.v;
                 let vi = v as usize;
-                let earlier = &out.lists[e.start as usize..e.mid as usize];
+                let earlier = &out.lists[e.start..e.mid];
                 if earlier.iter().any(|&p| moved[p as usize]) {
                     // A neighbor moved since the evaluation: evaluate again later.
                     queue.push(v);
@@ -680,7 +672,7 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
                 moved[e.pos as usize] = true;
                 moves += 1;
                 if proposed {
-                    for &u in &out.lists[e.mid as usize..e.end as usize] {
+                    for &u in &out.lists[e.mid..e.end] {
                         queue.push(u);
                     }
                 } else {
