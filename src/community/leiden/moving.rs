@@ -227,6 +227,10 @@ struct Evaluated {
 #[derive(Default)]
 struct EvalScratch {
     to_comm: CommTable,
+    /// The communities of the row being evaluated, entry by entry.
+    row_comm: Vec<u32>,
+    /// The same for the next node of the chunk, gathered ahead.
+    next_comm: Vec<u32>,
 }
 
 /// The weight from the node being evaluated to each neighboring community:
@@ -383,7 +387,31 @@ impl<'g> Frozen<'g> {
     /// [`Evaluated`] unless the proposal is `Stay`: what the sequential
     /// apply of [`move_nodes_batched`] would otherwise gather with a random
     /// access per neighbor.
-    fn evaluate(&self, v: u32, s: &mut EvalScratch, mut lists: Option<Lists<'_>>) -> Evaluated {
+    fn evaluate(&self, v: u32, s: &mut EvalScratch, lists: Option<Lists<'_>>) -> Evaluated {
+        self.gather(v, &mut s.row_comm);
+        self.evaluate_gathered(v, &s.row_comm, &mut s.to_comm, lists)
+    }
+
+    /// Writes the community of each entry of `v`'s row to `out`.
+    ///
+    /// A loop of loads that do not depend on each other: run for the next
+    /// node before evaluating the current one, its cache misses overlap
+    /// with that evaluation.
+    #[inline]
+    fn gather(&self, v: u32, out: &mut Vec<u32>) {
+        let row = self.offsets[v as usize]..self.offsets[v as usize + 1];
+        out.clear();
+        out.extend(self.targets[row].iter().map(|&u| self.membership[u as usize]));
+    }
+
+    /// [`Frozen::evaluate`], with the row's communities already gathered.
+    fn evaluate_gathered(
+        &self,
+        v: u32,
+        row_comm: &[u32],
+        to_comm: &mut CommTable,
+        mut lists: Option<Lists<'_>>,
+    ) -> Evaluated {
         let vi = v as usize;
         let row = self.offsets[vi]..self.offsets[vi + 1];
         let (row_t, row_w) = (&self.targets[row.clone()], &self.weights[row]);
@@ -393,14 +421,15 @@ impl<'g> Frozen<'g> {
         let pos = lists.as_ref().and_then(|l| l.places.of(v)).unwrap_or(0);
         let mut out_weight = 0f64;
         let start = lists.as_ref().map_or(0, |l| l.buffer.len());
-        s.to_comm.reserve(row_t.len());
-        for (&u, &w) in row_t.iter().zip(row_w) {
+        debug_assert_eq!(row_comm.len(), row_t.len());
+        to_comm.reserve(row_t.len());
+        for ((&u, &w), &c) in row_t.iter().zip(row_w).zip(row_comm) {
             if u == v {
                 continue;
             }
             let w = w as f64;
             out_weight += w;
-            s.to_comm.add(self.membership[u as usize], w);
+            to_comm.add(c, w);
             if let Some(l) = lists.as_mut() {
                 // A neighbor visited earlier in this batch.
                 if let Some(p) = l.places.of(u).filter(|&p| p < pos) {
@@ -408,11 +437,11 @@ impl<'g> Frozen<'g> {
                 }
             }
         }
-        let w_from = s.to_comm.get(from);
+        let w_from = to_comm.get(from);
         let stay = w_from - lx * (self.comm_weight[from as usize] - x_v);
         let (mut best, mut best_w) = (from, w_from);
         let mut best_gain = stay + 1e-12 * out_weight;
-        s.to_comm.drain(|c, w| {
+        to_comm.drain(|c, w| {
             let gain = w - lx * self.comm_weight[c as usize];
             if c != from && gain > best_gain {
                 best = c;
@@ -436,10 +465,9 @@ impl<'g> Frozen<'g> {
                     // What the apply queues after moving `v` to `to`: the
                     // communities of its neighbors are then still these
                     // (see `move_nodes_batched`).
-                    l.buffer.extend(row_t.iter().copied().filter(|&u| {
-                        u != v
-                            && self.membership[u as usize] != to
-                            && !self.fixed.is_some_and(|g| g.is_fixed(u))
+                    l.buffer.extend(row_t.iter().zip(row_comm).filter_map(|(&u, &c)| {
+                        (u != v && c != to && !self.fixed.is_some_and(|g| g.is_fixed(u)))
+                            .then_some(u)
                     }));
                     end = l.buffer.len();
                 }
@@ -512,10 +540,19 @@ impl ChunkOut {
     fn evaluate(&mut self, frozen: &Frozen<'_>, chunk: &[u32], places: &BatchPlaces<'_>) {
         self.evaluated.clear();
         self.lists.clear();
-        for &v in chunk {
+        let s = &mut self.scratch;
+        if let Some(&first) = chunk.first() {
+            frozen.gather(first, &mut s.row_comm);
+        }
+        for (i, &v) in chunk.iter().enumerate() {
+            // The next row's communities are loaded while this one is summed.
+            if let Some(&next) = chunk.get(i + 1) {
+                frozen.gather(next, &mut s.next_comm);
+            }
             let lists = Lists { places, buffer: &mut self.lists };
-            let e = frozen.evaluate(v, &mut self.scratch, Some(lists));
+            let e = frozen.evaluate_gathered(v, &s.row_comm, &mut s.to_comm, Some(lists));
             self.evaluated.push(e);
+            std::mem::swap(&mut s.row_comm, &mut s.next_comm);
         }
     }
 }
