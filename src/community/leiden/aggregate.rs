@@ -203,17 +203,12 @@ impl<'a> LevelGraph<'a> {
             }
         };
         let blocks = row_ranges(&offsets, RENUMBER_BLOCK_ENTRIES);
-        let mut parts: Vec<(usize, usize, &mut [u32], &mut [f32])> =
-            Vec::with_capacity(blocks.len());
-        let (mut t_rest, mut w_rest) = (&mut targets[..], &mut weights[..]);
-        for &(lo, hi) in &blocks {
-            let len = offsets[hi] - offsets[lo];
-            let (t, tr) = std::mem::take(&mut t_rest).split_at_mut(len);
-            let (w, wr) = std::mem::take(&mut w_rest).split_at_mut(len);
-            t_rest = tr;
-            w_rest = wr;
-            parts.push((lo, hi, t, w));
-        }
+        let lens = blocks.iter().map(|&(lo, hi)| offsets[hi] - offsets[lo]);
+        let parts: Vec<_> = blocks
+            .iter()
+            .zip(split_entries(&mut targets, &mut weights, lens))
+            .map(|(&(lo, hi), (t, w))| (lo, hi, t, w))
+            .collect();
         let run = |(lo, hi, t, w): (usize, usize, &mut [u32], &mut [f32])| {
             let base = offsets[lo];
             for i in lo..hi {
@@ -243,6 +238,22 @@ impl<'a> LevelGraph<'a> {
             total_weight: self.total_weight,
         }
     }
+}
+
+/// Splits `targets` and `weights` (of one length) into consecutive parts
+/// of `lens` entries each, so that each part can be filled by its own task.
+fn split_entries<'s>(
+    mut targets: &'s mut [u32],
+    mut weights: &'s mut [f32],
+    lens: impl Iterator<Item = usize>,
+) -> Vec<(&'s mut [u32], &'s mut [f32])> {
+    lens.map(|len| {
+        let (t, t_rest) = std::mem::take(&mut targets).split_at_mut(len);
+        let (w, w_rest) = std::mem::take(&mut weights).split_at_mut(len);
+        (targets, weights) = (t_rest, w_rest);
+        (t, w)
+    })
+    .collect()
 }
 
 /// Renumbered rows are copied in blocks of about this many entries.
@@ -524,14 +535,12 @@ fn assemble(
     }
     let mut targets = vec![0u32; acc];
     let mut weights = vec![0f32; acc];
-    let mut places: Vec<(&Chunk, &mut [u32], &mut [f32])> = Vec::with_capacity(chunks.len());
-    let (mut t_rest, mut w_rest) = (&mut targets[..], &mut weights[..]);
-    for chunk in &chunks {
-        let (t, tr) = std::mem::take(&mut t_rest).split_at_mut(chunk.targets.len());
-        let (w, wr) = std::mem::take(&mut w_rest).split_at_mut(chunk.targets.len());
-        (t_rest, w_rest) = (tr, wr);
-        places.push((chunk, t, w));
-    }
+    let lens = chunks.iter().map(|c| c.targets.len());
+    let places: Vec<_> = chunks
+        .iter()
+        .zip(split_entries(&mut targets, &mut weights, lens))
+        .map(|(chunk, (t, w))| (chunk, t, w))
+        .collect();
     let copy = |(chunk, t, w): (&Chunk, &mut [u32], &mut [f32])| {
         t.copy_from_slice(&chunk.targets);
         w.copy_from_slice(&chunk.weights);
