@@ -124,8 +124,8 @@ pub(crate) fn move_nodes<Q: QualityFunction>(
     while let Some(v) = queue.pop() {
         visits += 1;
         let vi = v as usize;
-        entries += offsets[vi + 1] - offsets[vi];
         let row = offsets[vi]..offsets[vi + 1];
+        entries += row.len();
         let (row_t, row_w) = (&targets[row.clone()], &weights[row]);
         let x_v = x[vi];
         let lx = lambda * x_v;
@@ -212,8 +212,6 @@ struct Evaluated {
     proposal: Proposal,
     w_from: f64,
     out_weight: f64,
-    /// Its position in the batch.
-    pos: u32,
     /// Its lists in the chunk's buffer: `lists[start..mid]` the batch
     /// positions of its neighbors visited before it in the batch, and
     /// `lists[mid..end]` the neighbors to queue again if it moves to
@@ -477,7 +475,7 @@ impl<'g> Frozen<'g> {
                 }
             }
         }
-        Evaluated { v, proposal, w_from, out_weight, pos, start, mid, end }
+        Evaluated { v, proposal, w_from, out_weight, start, mid, end }
     }
 }
 
@@ -658,69 +656,64 @@ pub(crate) fn move_nodes_batched<Q: QualityFunction>(
         }
         moved.clear();
         moved.resize(batch.len(), false);
-        for out in &outs {
-            for e in &out.evaluated {
-                if e.proposal == Proposal::Stay {
-                    continue;
-                }
-                let v = e.v;
-                let vi = v as usize;
-                let earlier = &out.lists[e.start..e.mid];
-                if earlier.iter().any(|&p| moved[p as usize]) {
-                    // A neighbor moved since the evaluation: evaluate again later.
-                    queue.push(v);
-                    deferred += 1;
-                    continue;
-                }
-                let x_v = x[vi];
-                let lx = lambda * x_v;
-                let from = partition.community_of(v);
-                let stay = e.w_from - lx * (partition.weight(from) - x_v);
-                let threshold = stay + 1e-12 * e.out_weight;
-                let mut to = match e.proposal {
-                    Proposal::To { to, w_to } => {
-                        let gain = w_to - lx * partition.weight(to);
-                        if gain <= threshold {
-                            queue.push(v);
-                            deferred += 1;
-                            continue;
-                        }
-                        (gain >= 0.0).then_some(to)
-                    }
-                    _ => None,
-                };
-                let proposed = to.is_some();
-                if to.is_none() {
-                    // An empty community (gain 0) beats every neighbor.
-                    if threshold >= 0.0 || partition.nodes(from) <= 1 {
+        // The chunks in order are the batch in order.
+        let evaluated = outs.iter().flat_map(|out| out.evaluated.iter().map(move |e| (out, e)));
+        for (pos, (out, e)) in evaluated.enumerate() {
+            if e.proposal == Proposal::Stay {
+                continue;
+            }
+            let v = e.v;
+            let vi = v as usize;
+            let earlier = &out.lists[e.start..e.mid];
+            if earlier.iter().any(|&p| moved[p as usize]) {
+                // A neighbor moved since the evaluation: evaluate again later.
+                queue.push(v);
+                deferred += 1;
+                continue;
+            }
+            let x_v = x[vi];
+            let lx = lambda * x_v;
+            let from = partition.community_of(v);
+            let stay = e.w_from - lx * (partition.weight(from) - x_v);
+            let threshold = stay + 1e-12 * e.out_weight;
+            let mut to = match e.proposal {
+                Proposal::To { to, w_to } => {
+                    let gain = w_to - lx * partition.weight(to);
+                    if gain <= threshold {
+                        queue.push(v);
+                        deferred += 1;
                         continue;
                     }
-                    to = partition.take_empty();
+                    (gain >= 0.0).then_some(to)
                 }
-                let Some(to) = to else { continue };
-                debug_assert!(
-                    quality.diff_move(graph, partition, v, to)
-                        >= -1e-9
-                            * quality.norm(graph)
-                            * (e.out_weight + lx * partition.weight(from)),
-                    "move of {v} to {to} lowers the quality"
-                );
-                partition.move_node(v, to, x_v);
-                moved[e.pos as usize] = true;
-                moves += 1;
-                if proposed {
-                    for &u in &out.lists[e.mid..e.end] {
+                _ => None,
+            };
+            let proposed = to.is_some();
+            if to.is_none() {
+                // An empty community (gain 0) beats every neighbor.
+                if threshold >= 0.0 || partition.nodes(from) <= 1 {
+                    continue;
+                }
+                to = partition.take_empty();
+            }
+            let Some(to) = to else { continue };
+            debug_assert!(
+                quality.diff_move(graph, partition, v, to)
+                    >= -1e-9 * quality.norm(graph) * (e.out_weight + lx * partition.weight(from)),
+                "move of {v} to {to} lowers the quality"
+            );
+            partition.move_node(v, to, x_v);
+            moved[pos] = true;
+            moves += 1;
+            if proposed {
+                for &u in &out.lists[e.mid..e.end] {
+                    queue.push(u);
+                }
+            } else {
+                let membership = partition.membership();
+                for &u in &targets[offsets[vi]..offsets[vi + 1]] {
+                    if u != v && membership[u as usize] != to && !(has_fixed && graph.is_fixed(u)) {
                         queue.push(u);
-                    }
-                } else {
-                    let membership = partition.membership();
-                    for &u in &targets[offsets[vi]..offsets[vi + 1]] {
-                        if u != v
-                            && membership[u as usize] != to
-                            && !(has_fixed && graph.is_fixed(u))
-                        {
-                            queue.push(u);
-                        }
                     }
                 }
             }
