@@ -37,7 +37,7 @@
 //! ```
 
 mod compare;
-mod components;
+pub(crate) mod components;
 mod edge_list;
 mod graph;
 mod label_prop;

@@ -21,6 +21,7 @@ mod config;
 pub(crate) mod evidence;
 pub(crate) mod expand;
 pub(crate) mod lifecycle;
+pub(crate) mod network;
 pub(crate) mod refine;
 pub(crate) mod replacement;
 pub(crate) mod risk;
@@ -51,6 +52,20 @@ pub(crate) struct Scored<'a> {
     /// community is a hydra and the member is tied to it by member-level
     /// evidence (see `refine::tied_members`).
     pub flagged: Vec<bool>,
+    /// For a network assembled from several communities (see `network`),
+    /// the communities it was made of; empty otherwise.
+    pub cells: Vec<CellSummary>,
+}
+
+/// One community of a network, as its report lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CellSummary {
+    /// Its smallest member (names the cell, as a cluster is named).
+    pub first: AccountId,
+    /// Its member count.
+    pub size: usize,
+    /// Its own hydra risk score.
+    pub score: f64,
 }
 
 impl<'a> Scored<'a> {
@@ -66,7 +81,7 @@ impl<'a> Scored<'a> {
         } else {
             vec![false; members.len()]
         };
-        Scored { members, view, risk, flagged }
+        Scored { members, view, risk, flagged, cells: Vec::new() }
     }
 }
 
@@ -254,6 +269,8 @@ pub(crate) fn score<'a>(
     clusters.sort_by_key(|c| c.members[0]);
     let mut clusters = expand_hydras(index, clusters, &ctx, config);
     clusters.sort_by_key(|c| c.members[0]);
+    let mut clusters = join_networks(index, clusters, &ctx, config);
+    clusters.sort_by_key(|c| c.members[0]);
 
     let mut cluster_of = vec![None; index.account_count()];
     for (i, c) in clusters.iter().enumerate() {
@@ -381,21 +398,160 @@ fn expand_hydras<'a>(
         if !add.is_empty() {
             let risk = risk::assess(&view, ctx, config);
             let risk = if risk.hydra { risk } else { c.risk };
-            Some(Scored { members, view, risk, flagged })
+            Some(Scored { members, view, risk, flagged, cells: Vec::new() })
         } else {
-            // Judged again without the members it lost: what made it a
-            // hydra may have left with them (an operator's accounts that
-            // joined their own hydra, leaving the company Leiden had put
-            // beside them). A hydra that still is one keeps its flags.
-            let risk = risk::assess(&view, ctx, config);
-            if c.risk.hydra && risk.hydra {
-                Some(Scored { members, view, risk, flagged })
-            } else {
-                Some(Scored::new(members, view, risk, ctx, config))
-            }
+            Some(judged_again(members, flagged, view, c.risk.hydra, ctx, config))
         }
     });
     rebuilt.into_iter().flatten().collect()
+}
+
+/// A community judged again after losing members: what made it a hydra
+/// may have left with them (an operator's accounts that joined their own
+/// hydra or network, leaving the company Leiden had put beside them). A
+/// hydra that still is one keeps its flags.
+fn judged_again<'a>(
+    members: Vec<AccountId>,
+    flagged: Vec<bool>,
+    view: ClusterView<'a>,
+    was_hydra: bool,
+    ctx: &Context,
+    config: &ScoreConfig,
+) -> Scored<'a> {
+    let risk = risk::assess(&view, ctx, config);
+    if was_hydra && risk.hydra {
+        Scored { members, view, risk, flagged, cells: Vec::new() }
+    } else {
+        Scored::new(members, view, risk, ctx, config)
+    }
+}
+
+/// Hydra communities of one operator become one network, and accounts
+/// holding a network's pooled values of two owned kinds join it (see
+/// `network`). The network is scored whole; its verdict is a hydra's (its
+/// cells each were), and if its whole score falls short of the threshold
+/// its riskiest cell's signals and score stand for it. Communities that
+/// lose members to a network are judged again; one left with fewer than
+/// `min_cluster_size` members is dropped.
+///
+/// # Complexity
+///
+/// That of `network::assemble`, plus reading and measuring the networks
+/// and the changed communities again.
+fn join_networks<'a>(
+    index: &'a Index,
+    clusters: Vec<Scored<'a>>,
+    ctx: &Context,
+    config: &ScoreConfig,
+) -> Vec<Scored<'a>> {
+    let n = index.account_count();
+    let parallel = n >= config.get_parallel_threshold().saturating_mul(64);
+    let assembly = {
+        let cells: Vec<network::Cell<'_>> = clusters
+            .iter()
+            .map(|c| network::Cell {
+                members: &c.members,
+                flagged: &c.flagged,
+                hydra: c.risk.hydra,
+            })
+            .collect();
+        network::assemble(index, &cells, parallel)
+    };
+    if assembly.networks.is_empty() {
+        return clusters;
+    }
+    let mut network_of = vec![usize::MAX; clusters.len()];
+    for (k, cells) in assembly.networks.iter().enumerate() {
+        for &c in cells {
+            network_of[c] = k;
+        }
+    }
+    let mut cluster_of = vec![usize::MAX; n];
+    for (i, c) in clusters.iter().enumerate() {
+        for &a in &c.members {
+            cluster_of[a.index()] = i;
+        }
+    }
+    let mut joining: Vec<Vec<AccountId>> = vec![Vec::new(); assembly.networks.len()];
+    let mut removed: Vec<Vec<AccountId>> = vec![Vec::new(); clusters.len()];
+    for &(a, k) in &assembly.adopted {
+        joining[k].push(a);
+        let from = cluster_of[a.index()];
+        if from != usize::MAX && network_of[from] != k {
+            removed[from].push(a);
+        }
+    }
+    let mut slots: Vec<Option<Scored<'a>>> = clusters.into_iter().map(Some).collect();
+    let networks: Vec<(Vec<Scored<'a>>, Vec<AccountId>)> = assembly
+        .networks
+        .iter()
+        .zip(joining)
+        .map(|(cells, join)| {
+            let cells = cells.iter().map(|&c| slots[c].take().expect("a cell is in one network"));
+            (cells.collect(), join)
+        })
+        .collect();
+    let mut out: Vec<Scored<'a>> =
+        map(networks, parallel, |(cells, join)| network_whole(index, cells, &join, ctx, config));
+    let changed: Vec<(Scored<'a>, Vec<AccountId>)> =
+        slots.into_iter().zip(removed).filter_map(|(c, r)| Some((c?, r))).collect();
+    out.extend(
+        map(changed, parallel, |(c, remove)| -> Option<Scored<'a>> {
+            if remove.is_empty() {
+                return Some(c);
+            }
+            let (members, flagged): (Vec<AccountId>, Vec<bool>) = c
+                .members
+                .iter()
+                .zip(&c.flagged)
+                .filter(|(a, _)| remove.binary_search(a).is_err())
+                .map(|(&a, &f)| (a, f))
+                .unzip();
+            if members.len() < config.get_min_cluster_size() {
+                return None;
+            }
+            let view = read_view(index, &members, config);
+            Some(judged_again(members, flagged, view, c.risk.hydra, ctx, config))
+        })
+        .into_iter()
+        .flatten(),
+    );
+    out
+}
+
+/// One network: its cells' members (with their flags) and the accounts
+/// that join it (flagged), scored whole.
+fn network_whole<'a>(
+    index: &'a Index,
+    cells: Vec<Scored<'a>>,
+    join: &[AccountId],
+    ctx: &Context,
+    config: &ScoreConfig,
+) -> Scored<'a> {
+    let mut members: Vec<(AccountId, bool)> = cells
+        .iter()
+        .flat_map(|c| c.members.iter().copied().zip(c.flagged.iter().copied()))
+        .chain(join.iter().map(|&a| (a, true)))
+        .collect();
+    // A joining account that was already an unflagged member comes second
+    // with its flag set: keep the flagged copy.
+    members.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+    members.dedup_by_key(|m| m.0);
+    let (members, flagged): (Vec<AccountId>, Vec<bool>) = members.into_iter().unzip();
+    let view = read_view(index, &members, config);
+    let mut risk = risk::assess(&view, ctx, config);
+    if !risk.hydra {
+        let best = cells.iter().max_by(|x, y| x.risk.score.total_cmp(&y.risk.score));
+        risk = best.map_or(risk, |c| c.risk.clone());
+    }
+    let one = cells.len() < 2;
+    let mut summaries: Vec<CellSummary> = cells
+        .iter()
+        .filter(|_| !one)
+        .map(|c| CellSummary { first: c.members[0], size: c.members.len(), score: c.risk.score })
+        .collect();
+    summaries.sort_by_key(|c| c.first);
+    Scored { members, view, risk, flagged, cells: summaries }
 }
 
 /// The communities as the replacement rule sees them.
@@ -427,9 +583,32 @@ fn find_replacements(
     let candidates = replacement::candidates(index, &bans, config, parallel);
     let paired = replacement::pair(&candidates, n);
     let judge = |(c, p)| replacement::judge(c, p, &membership, config);
-    if parallel {
+    let takeovers: Vec<Replacement> = if parallel {
         candidates.into_par_iter().zip(paired).filter_map(judge).collect()
     } else {
         candidates.into_iter().zip(paired).filter_map(judge).collect()
+    };
+    let cells: Vec<network::Cell<'_>> = clusters
+        .iter()
+        .map(|c| network::Cell { members: &c.members, flagged: &c.flagged, hydra: c.risk.hydra })
+        .collect();
+    let joined = network::replacements(index, &cells, parallel);
+    merge_replacements(takeovers, joined)
+}
+
+/// The takeovers of banned accounts and the accounts that joined a banned
+/// network, both by account, as one list by account: an account that is
+/// both keeps its takeover (the stronger, one-to-one evidence).
+fn merge_replacements(takeovers: Vec<Replacement>, joined: Vec<Replacement>) -> Vec<Replacement> {
+    let mut out = Vec::with_capacity(takeovers.len() + joined.len());
+    let mut joined = joined.into_iter().peekable();
+    for t in takeovers {
+        while let Some(j) = joined.next_if(|j| j.account < t.account) {
+            out.push(j);
+        }
+        joined.next_if(|j| j.account == t.account);
+        out.push(t);
     }
+    out.extend(joined);
+    out
 }

@@ -1,0 +1,374 @@
+//! Networks: the communities of one operator put back together, and the
+//! replacements that joined them.
+//!
+//! Leiden at a resolution that finds tight communities cuts an operator of
+//! thousands of accounts into hundreds of *cells*: the graph keeps at most
+//! `top_k` links per account, so no community can be much denser than that
+//! allows, however closely its accounts are run. The cells are put back
+//! together by what an operator *owns*.
+//!
+//! # Owned pools
+//!
+//! A card, a device, a phone or a mailbox has one owner; an IP address, an
+//! ASN, a template or an e-mail domain is rented or copied, and two
+//! operators on one proxy service or one framework share them (see
+//! [`owned`]). A value of an owned kind is *pooled by the hydras* when two or
+//! more of its holders are flagged members of hydra cells and they are more
+//! than half of its holders: more likely the operator's than anyone else's.
+//! A card that a family shares with one fraudster, or a virtual phone
+//! number resold to many customers, has as many holders outside the
+//! hydras as inside, and binds nothing.
+//!
+//! Hydra cells that share a pooled value form one network (union-find over
+//! the values). An account outside them that holds pooled values of **two
+//! or more owned kinds** of one network (say its card and its device) joins
+//! that network: one shared value is a coincidence a reviewer can explain
+//! (the family card, the resold phone number), two independent ones are the
+//! operator's pool. Cells linked only through rented infrastructure stay
+//! apart, so two operators renting the same proxy service remain two
+//! networks, and a household behind the same carrier NAT joins nothing.
+//!
+//! # Replacements
+//!
+//! A network's bans start at its first standing ban of a flagged member.
+//! Every flagged member that signed up after that is a *replacement*: an
+//! account the operator created after bans hit it, running on its pools.
+//! The evidence is every indicator it shares with members banned before its
+//! signup, most specific first, and those banned members. A member that
+//! shares nothing with an earlier-banned one has no evidence and is not
+//! called a replacement. An account outside every network (the household
+//! that signs up on the same network after a ban) never is.
+//!
+//! # Complexity
+//!
+//! [`assemble`]: `O(L_owned + A · l α)` over the links of owned kinds and
+//! the accounts' links (`α` the inverse Ackermann function).
+//! [`replacements`]: `O(B + M)` over the banned members' links `B` and the
+//! later members' links `M` of each network, plus sorting the evidence.
+
+use ahash::AHashMap;
+use rayon::prelude::*;
+
+use crate::community::components::{find, union};
+use crate::event::{IndicatorKind, Timestamp};
+use crate::id::{AccountId, IndicatorId};
+use crate::index::Index;
+use crate::score::replacement::{Replacement, kind_weight, specificity};
+
+/// Banned accounts listed per replacement.
+const MAX_LINKED: usize = 20;
+
+/// Whether a value of `kind` has one owner: a card, a device, a phone or a
+/// mailbox. Addresses, ASNs, templates, domains, user agents, TLS
+/// fingerprints and organisation names are rented, copied or shared by
+/// strangers.
+pub(crate) fn owned(kind: &IndicatorKind) -> bool {
+    matches!(
+        kind,
+        IndicatorKind::Payment
+            | IndicatorKind::Device
+            | IndicatorKind::Phone
+            | IndicatorKind::Email
+    )
+}
+
+/// One community as network assembly sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cell<'s> {
+    /// Members, sorted.
+    pub members: &'s [AccountId],
+    /// Per member: flagged `hydra`.
+    pub flagged: &'s [bool],
+    /// Whether the community was judged a hydra.
+    pub hydra: bool,
+}
+
+/// Which cells form one network, and who joins it.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Assembly {
+    /// Per network, the positions of its cells, sorted; networks in order
+    /// of their first cell. Only networks of two or more cells, or that
+    /// take in an account, are listed.
+    pub networks: Vec<Vec<usize>>,
+    /// `(account, network)` for each account that joins a network (by its
+    /// pooled values), by account.
+    pub adopted: Vec<(AccountId, usize)>,
+}
+
+/// Groups the hydra cells of `cells` into networks by the owned values they
+/// pool, and finds the accounts outside them that hold a network's pooled
+/// values of two or more owned kinds (see the module docs).
+///
+/// Deterministic: union by smallest root, accounts judged independently;
+/// in parallel over accounts when `parallel`, with the same result.
+pub(crate) fn assemble(index: &Index, cells: &[Cell<'_>], parallel: bool) -> Assembly {
+    let n = index.account_count();
+    let mut cell_of = vec![u32::MAX; n];
+    for (i, c) in cells.iter().enumerate().filter(|(_, c)| c.hydra) {
+        for (&a, _) in c.members.iter().zip(c.flagged).filter(|(_, f)| **f) {
+            cell_of[a.index()] = i as u32;
+        }
+    }
+    let mut parent: Vec<u32> = (0..cells.len() as u32).collect();
+    // Per indicator: a cell of its flagged holders, when it is pooled.
+    let mut pooled: AHashMap<IndicatorId, u32> = AHashMap::new();
+    for &ind in index.shared_indicators() {
+        if !owned(index.indicator_kind(ind)) {
+            continue;
+        }
+        let holders = index.indicator_accounts(ind);
+        let inside: Vec<u32> =
+            holders.iter().map(|a| cell_of[a.index()]).filter(|&c| c != u32::MAX).collect();
+        if inside.len() < 2 || 2 * inside.len() <= holders.len() {
+            continue;
+        }
+        for &c in &inside[1..] {
+            union(&mut parent, inside[0], c);
+        }
+        pooled.insert(ind, inside[0]);
+    }
+    let roots: Vec<u32> = (0..cells.len() as u32).map(|c| find(&mut parent, c)).collect();
+
+    let judge = |a: usize| -> Option<(AccountId, u32)> {
+        if cell_of[a] != u32::MAX {
+            return None;
+        }
+        let account = AccountId::new(a as u32);
+        // (network root, kind) for each pooled owned value it holds.
+        let mut hits: Vec<(u32, &IndicatorKind)> = index
+            .account_links(account)
+            .iter()
+            .filter_map(|l| {
+                let c = pooled.get(&l.indicator)?;
+                Some((roots[*c as usize], index.indicator_kind(l.indicator)))
+            })
+            .collect();
+        if hits.len() < 2 {
+            return None;
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        // The network with the most kinds (ties: the smaller root).
+        let mut best: Option<(usize, u32)> = None;
+        for run in hits.chunk_by(|x, y| x.0 == y.0) {
+            if best.is_none_or(|(k, _)| run.len() > k) {
+                best = Some((run.len(), run[0].0));
+            }
+        }
+        best.filter(|&(kinds, _)| kinds >= 2).map(|(_, root)| (account, root))
+    };
+    let joins: Vec<(AccountId, u32)> = if parallel {
+        (0..n).into_par_iter().filter_map(judge).collect()
+    } else {
+        (0..n).filter_map(judge).collect()
+    };
+
+    // Networks by root, in order of their first cell.
+    let mut cells_of_root: Vec<Vec<usize>> = vec![Vec::new(); cells.len()];
+    for (i, c) in cells.iter().enumerate().filter(|(_, c)| c.hydra) {
+        let _ = c;
+        cells_of_root[roots[i] as usize].push(i);
+    }
+    let mut adopts = vec![false; cells.len()];
+    for &(_, r) in &joins {
+        adopts[r as usize] = true;
+    }
+    let mut position = vec![usize::MAX; cells.len()];
+    let mut networks = Vec::new();
+    for (root, group) in cells_of_root.into_iter().enumerate() {
+        if group.len() >= 2 || (!group.is_empty() && adopts[root]) {
+            position[root] = networks.len();
+            networks.push(group);
+        }
+    }
+    let adopted = joins.into_iter().map(|(a, r)| (a, position[r as usize])).collect();
+    Assembly { networks, adopted }
+}
+
+/// The replacements of each hydra community (see the module docs):
+/// `communities` gives each one's members and their flags; `hydra`
+/// whether it is one. Result by account.
+pub(crate) fn replacements(
+    index: &Index,
+    communities: &[Cell<'_>],
+    parallel: bool,
+) -> Vec<Replacement> {
+    let one = |c: &Cell<'_>| -> Vec<Replacement> {
+        if c.hydra { of_network(index, c) } else { Vec::new() }
+    };
+    let mut out: Vec<Replacement> = if parallel {
+        communities.par_iter().flat_map_iter(one).collect()
+    } else {
+        communities.iter().flat_map(one).collect()
+    };
+    out.sort_by_key(|r| r.account);
+    out
+}
+
+/// A standing ban's time: the first ban never lifted.
+fn standing_ban(index: &Index, account: AccountId) -> Option<Timestamp> {
+    index.bans(account).iter().filter(|b| b.unban.is_none()).map(|b| b.ts).min()
+}
+
+/// The replacements of one hydra community.
+fn of_network(index: &Index, c: &Cell<'_>) -> Vec<Replacement> {
+    let flagged = || c.members.iter().zip(c.flagged).filter(|p| *p.1).map(|p| *p.0);
+    let banned: Vec<(AccountId, Timestamp)> =
+        flagged().filter_map(|a| Some((a, standing_ban(index, a)?))).collect();
+    let Some(first_ban) = banned.iter().map(|b| b.1).min() else {
+        return Vec::new();
+    };
+    // Per indicator, the banned members on it with their ban times.
+    let mut on: AHashMap<IndicatorId, Vec<(Timestamp, AccountId)>> = AHashMap::new();
+    for &(b, ts) in &banned {
+        for l in index.account_links(b) {
+            on.entry(l.indicator).or_default().push((ts, b));
+        }
+    }
+    let mut out = Vec::new();
+    for a in flagged() {
+        let signup = index.signup(a);
+        if signup <= first_ban {
+            continue;
+        }
+        // (indicator, banned before the signup on it, strength)
+        let mut evidence: Vec<(IndicatorId, usize, f64)> = Vec::new();
+        let mut linked: Vec<(usize, AccountId)> = Vec::new();
+        for l in index.account_links(a) {
+            let Some(list) = on.get(&l.indicator) else { continue };
+            let before: Vec<AccountId> =
+                list.iter().filter(|(ts, b)| *ts < signup && *b != a).map(|p| p.1).collect();
+            if before.is_empty() {
+                continue;
+            }
+            let degree = index.indicator_degree(l.indicator);
+            let kind = index.indicator_kind(l.indicator);
+            evidence.push((l.indicator, before.len(), kind_weight(kind) * specificity(degree)));
+            linked.extend(before.into_iter().map(|b| (degree, b)));
+        }
+        if evidence.is_empty() {
+            continue;
+        }
+        evidence.sort_by(|x, y| y.2.total_cmp(&x.2).then(x.0.cmp(&y.0)));
+        let strength = 1.0 - evidence.iter().map(|e| 1.0 - e.2).product::<f64>();
+        // The banned accounts met on the most specific values first.
+        linked.sort_unstable();
+        let mut linked_banned: Vec<AccountId> = Vec::new();
+        for (_, b) in linked {
+            if linked_banned.len() == MAX_LINKED {
+                break;
+            }
+            if !linked_banned.contains(&b) {
+                linked_banned.push(b);
+            }
+        }
+        linked_banned.sort_unstable();
+        out.push(Replacement { account: a, signup, strength, linked_banned, evidence });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+
+    fn obs(ts: i64, a: &str, kind: IndicatorKind, v: &str) -> Event {
+        Event::observe(ts, a, kind, v)
+    }
+
+    fn ids(index: &Index, names: &[&str]) -> Vec<AccountId> {
+        let mut v: Vec<AccountId> = names.iter().map(|n| index.account_id(n).unwrap()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Two hydra cells `x*` and `y*` of one operator share a card and a
+    /// device; `z*` is a third hydra of another operator behind the same
+    /// proxy IP; `out` holds the operator's card and device but sits in no
+    /// hydra cell; `fam` shares only the card with one operator account.
+    fn platform() -> Vec<Event> {
+        use IndicatorKind::*;
+        let mut e = Vec::new();
+        for (a, card, dev) in [
+            ("x1", "c1", "d1"),
+            ("x2", "c1", "d1"),
+            ("y1", "c1", "d2"),
+            ("y2", "c2", "d1"),
+            ("out", "c1", "d1"),
+            ("z1", "c9", "d9"),
+            ("z2", "c9", "d9"),
+        ] {
+            e.push(obs(100, a, Payment, card));
+            e.push(obs(100, a, Device, dev));
+            e.push(obs(100, a, Ip, "10.0.0.1"));
+        }
+        e.push(obs(100, "fam", Payment, "c2"));
+        e.push(obs(100, "fam", Device, "d-fam"));
+        e.push(obs(100, "hh", Ip, "10.0.0.1"));
+        e
+    }
+
+    #[test]
+    fn cells_sharing_owned_pools_form_one_network_and_take_in_pool_holders() {
+        let index = Index::from_events(&platform()).unwrap();
+        let cells_members =
+            [ids(&index, &["x1", "x2"]), ids(&index, &["y1", "y2"]), ids(&index, &["z1", "z2"])];
+        let flags = [vec![true; 2], vec![true; 2], vec![true; 2]];
+        let cells: Vec<Cell<'_>> = cells_members
+            .iter()
+            .zip(&flags)
+            .map(|(m, f)| Cell { members: m, flagged: f, hydra: true })
+            .collect();
+        let got = assemble(&index, &cells, false);
+        // x and y share card c1 and device d1; z shares only the proxy IP.
+        assert_eq!(got.networks, vec![vec![0, 1]]);
+        // `out` holds the pooled card and device; `fam` only one pooled
+        // value (card c2 is held by y2 and fam: no majority either);
+        // the household behind the IP nothing owned.
+        assert_eq!(got.adopted, vec![(index.account_id("out").unwrap(), 0)]);
+        assert_eq!(assemble(&index, &cells, true), got);
+    }
+
+    #[test]
+    fn non_hydra_cells_bind_nothing() {
+        let index = Index::from_events(&platform()).unwrap();
+        let m = [ids(&index, &["x1", "x2"]), ids(&index, &["y1", "y2"])];
+        let flags = [vec![true; 2], vec![true; 2]];
+        let cells = [
+            Cell { members: &m[0], flagged: &flags[0], hydra: false },
+            Cell { members: &m[1], flagged: &flags[1], hydra: false },
+        ];
+        assert_eq!(assemble(&index, &cells, false), Assembly::default());
+    }
+
+    #[test]
+    fn members_signed_up_after_the_first_ban_with_shared_evidence_are_replacements() {
+        use IndicatorKind::*;
+        let mut e = vec![
+            obs(100, "a", Payment, "c1"),
+            obs(100, "b", Payment, "c1"),
+            Event::ban(500, "a", None),
+            // Signs up after the ban on the pooled card: a replacement.
+            Event::signup(600, "r"),
+            obs(610, "r", Payment, "c1"),
+            // Signs up after the ban but shares nothing with a banned member.
+            Event::signup(700, "q"),
+            obs(710, "q", Payment, "c2"),
+            obs(710, "b", Payment, "c2"),
+        ];
+        e.push(obs(50, "early", Payment, "c1"));
+        let index = Index::from_events(&e).unwrap();
+        let members = ids(&index, &["a", "b", "r", "q", "early"]);
+        let flagged = vec![true; members.len()];
+        let cell = Cell { members: &members, flagged: &flagged, hydra: true };
+        let got = replacements(&index, &[cell], false);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].account, index.account_id("r").unwrap());
+        assert_eq!(got[0].linked_banned, vec![index.account_id("a").unwrap()]);
+        assert_eq!(got[0].evidence[0].1, 1);
+        // The same accounts in a community not judged a hydra: nothing.
+        let legit = Cell { members: &members, flagged: &flagged, hydra: false };
+        assert!(replacements(&index, &[legit], false).is_empty());
+    }
+}
