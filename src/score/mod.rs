@@ -592,7 +592,7 @@ fn find_replacements(
         .iter()
         .map(|c| network::Cell { members: &c.members, flagged: &c.flagged, hydra: c.risk.hydra })
         .collect();
-    let joined = network::replacements(index, &cells, parallel);
+    let joined = network::replacements(index, &cells, config.get_replenish_window_secs(), parallel);
     merge_replacements(takeovers, joined)
 }
 

@@ -30,14 +30,19 @@
 //!
 //! # Replacements
 //!
-//! A network's bans start at its first standing ban of a flagged member.
-//! Every flagged member that signed up after that is a *replacement*: an
-//! account the operator created after bans hit it, running on its pools.
-//! The evidence is every indicator it shares with members banned before its
-//! signup, most specific first, and those banned members. A member that
-//! shares nothing with an earlier-banned one has no evidence and is not
-//! called a replacement. An account outside every network (the household
-//! that signs up on the same network after a ban) never is.
+//! An operator replaces each banned account with one fresh account on its
+//! pools, soon after the ban; it may also keep growing, and growth is no
+//! replacement. So each standing ban of a flagged member of a hydra
+//! network accounts for at most one replacement: the network's flagged
+//! members that signed up after a member's ban and share an indicator with
+//! a member banned before their signup (the *evidence*) are taken in order
+//! of signup, and each is matched to the earliest ban of the network not
+//! yet matched and at most `replenish_window_secs` older than its signup.
+//! A matched member is a replacement; once the bans are used up, later
+//! signups are growth. The evidence is every indicator the replacement
+//! shares with members banned before its signup, most specific first, and
+//! those banned members. An account outside every network (the household
+//! that signs up on the same network after a ban) never is one.
 //!
 //! # Complexity
 //!
@@ -186,15 +191,17 @@ pub(crate) fn assemble(index: &Index, cells: &[Cell<'_>], parallel: bool) -> Ass
 }
 
 /// The replacements of each hydra community (see the module docs):
-/// `communities` gives each one's members and their flags; `hydra`
-/// whether it is one. Result by account.
+/// `communities` gives each one's members and their flags, and whether it
+/// is a hydra; a ban accounts for a signup at most `window` seconds later.
+/// Result by account.
 pub(crate) fn replacements(
     index: &Index,
     communities: &[Cell<'_>],
+    window: i64,
     parallel: bool,
 ) -> Vec<Replacement> {
     let one = |c: &Cell<'_>| -> Vec<Replacement> {
-        if c.hydra { of_network(index, c) } else { Vec::new() }
+        if c.hydra { of_network(index, c, window) } else { Vec::new() }
     };
     let mut out: Vec<Replacement> = if parallel {
         communities.par_iter().flat_map_iter(one).collect()
@@ -211,61 +218,84 @@ fn standing_ban(index: &Index, account: AccountId) -> Option<Timestamp> {
 }
 
 /// The replacements of one hydra community.
-fn of_network(index: &Index, c: &Cell<'_>) -> Vec<Replacement> {
+fn of_network(index: &Index, c: &Cell<'_>, window: i64) -> Vec<Replacement> {
     let flagged = || c.members.iter().zip(c.flagged).filter(|p| *p.1).map(|p| *p.0);
-    let banned: Vec<(AccountId, Timestamp)> =
-        flagged().filter_map(|a| Some((a, standing_ban(index, a)?))).collect();
-    let Some(first_ban) = banned.iter().map(|b| b.1).min() else {
-        return Vec::new();
-    };
+    let mut bans: Vec<Timestamp> = Vec::new();
     // Per indicator, the banned members on it with their ban times.
     let mut on: AHashMap<IndicatorId, Vec<(Timestamp, AccountId)>> = AHashMap::new();
-    for &(b, ts) in &banned {
+    for b in flagged() {
+        let Some(ts) = standing_ban(index, b) else { continue };
+        bans.push(ts);
         for l in index.account_links(b) {
             on.entry(l.indicator).or_default().push((ts, b));
         }
     }
+    let Some(&first_ban) = bans.iter().min() else {
+        return Vec::new();
+    };
+    bans.sort_unstable();
+    let mut later: Vec<Replacement> = flagged()
+        .filter(|&a| index.signup(a) > first_ban)
+        .filter_map(|a| with_evidence(index, a, &on))
+        .collect();
+    later.sort_by_key(|r| (r.signup, r.account));
+    // Each ban accounts for one signup: the earliest unmatched ban within
+    // the window before it.
+    let mut next = 0;
     let mut out = Vec::new();
-    for a in flagged() {
-        let signup = index.signup(a);
-        if signup <= first_ban {
-            continue;
+    for r in later {
+        while next < bans.len() && bans[next] < r.signup.saturating_sub(window) {
+            next += 1;
         }
-        // (indicator, banned before the signup on it, strength)
-        let mut evidence: Vec<(IndicatorId, usize, f64)> = Vec::new();
-        let mut linked: Vec<(usize, AccountId)> = Vec::new();
-        for l in index.account_links(a) {
-            let Some(list) = on.get(&l.indicator) else { continue };
-            let before: Vec<AccountId> =
-                list.iter().filter(|(ts, b)| *ts < signup && *b != a).map(|p| p.1).collect();
-            if before.is_empty() {
-                continue;
-            }
-            let degree = index.indicator_degree(l.indicator);
-            let kind = index.indicator_kind(l.indicator);
-            evidence.push((l.indicator, before.len(), kind_weight(kind) * specificity(degree)));
-            linked.extend(before.into_iter().map(|b| (degree, b)));
+        if next < bans.len() && bans[next] < r.signup {
+            next += 1;
+            out.push(r);
         }
-        if evidence.is_empty() {
-            continue;
-        }
-        evidence.sort_by(|x, y| y.2.total_cmp(&x.2).then(x.0.cmp(&y.0)));
-        let strength = 1.0 - evidence.iter().map(|e| 1.0 - e.2).product::<f64>();
-        // The banned accounts met on the most specific values first.
-        linked.sort_unstable();
-        let mut linked_banned: Vec<AccountId> = Vec::new();
-        for (_, b) in linked {
-            if linked_banned.len() == MAX_LINKED {
-                break;
-            }
-            if !linked_banned.contains(&b) {
-                linked_banned.push(b);
-            }
-        }
-        linked_banned.sort_unstable();
-        out.push(Replacement { account: a, signup, strength, linked_banned, evidence });
     }
     out
+}
+
+/// What `a` shares with the members banned before its signup (`on`: per
+/// indicator, the banned members on it and their ban times), if anything.
+fn with_evidence(
+    index: &Index,
+    a: AccountId,
+    on: &AHashMap<IndicatorId, Vec<(Timestamp, AccountId)>>,
+) -> Option<Replacement> {
+    let signup = index.signup(a);
+    // (indicator, banned before the signup on it, strength)
+    let mut evidence: Vec<(IndicatorId, usize, f64)> = Vec::new();
+    let mut linked: Vec<(usize, AccountId)> = Vec::new();
+    for l in index.account_links(a) {
+        let Some(list) = on.get(&l.indicator) else { continue };
+        let before: Vec<AccountId> =
+            list.iter().filter(|(ts, b)| *ts < signup && *b != a).map(|p| p.1).collect();
+        if before.is_empty() {
+            continue;
+        }
+        let degree = index.indicator_degree(l.indicator);
+        let kind = index.indicator_kind(l.indicator);
+        evidence.push((l.indicator, before.len(), kind_weight(kind) * specificity(degree)));
+        linked.extend(before.into_iter().map(|b| (degree, b)));
+    }
+    if evidence.is_empty() {
+        return None;
+    }
+    evidence.sort_by(|x, y| y.2.total_cmp(&x.2).then(x.0.cmp(&y.0)));
+    let strength = 1.0 - evidence.iter().map(|e| 1.0 - e.2).product::<f64>();
+    // The banned accounts met on the most specific values first.
+    linked.sort_unstable();
+    let mut linked_banned: Vec<AccountId> = Vec::new();
+    for (_, b) in linked {
+        if linked_banned.len() == MAX_LINKED {
+            break;
+        }
+        if !linked_banned.contains(&b) {
+            linked_banned.push(b);
+        }
+    }
+    linked_banned.sort_unstable();
+    Some(Replacement { account: a, signup, strength, linked_banned, evidence })
 }
 
 #[cfg(test)]
@@ -343,32 +373,44 @@ mod tests {
     }
 
     #[test]
-    fn members_signed_up_after_the_first_ban_with_shared_evidence_are_replacements() {
+    fn each_ban_accounts_for_one_later_signup_with_shared_evidence() {
         use IndicatorKind::*;
-        let mut e = vec![
+        let e = vec![
+            obs(50, "early", Payment, "c1"),
             obs(100, "a", Payment, "c1"),
             obs(100, "b", Payment, "c1"),
+            obs(100, "c", Payment, "c1"),
             Event::ban(500, "a", None),
-            // Signs up after the ban on the pooled card: a replacement.
+            // Shares nothing with a banned member: no evidence, no match.
+            Event::signup(550, "q"),
+            obs(560, "q", Payment, "c2"),
+            obs(560, "b", Payment, "c2"),
+            // Signs up after the ban on the pooled card: the replacement.
             Event::signup(600, "r"),
             obs(610, "r", Payment, "c1"),
-            // Signs up after the ban but shares nothing with a banned member.
-            Event::signup(700, "q"),
-            obs(710, "q", Payment, "c2"),
-            obs(710, "b", Payment, "c2"),
+            // The one ban is used up: growth (it comes before the second).
+            Event::signup(650, "g"),
+            obs(660, "g", Payment, "c1"),
+            // A second ban, but the next signup comes after the window.
+            Event::ban(2_000, "c", None),
+            Event::signup(3_500, "late"),
+            obs(3_510, "late", Payment, "c1"),
         ];
-        e.push(obs(50, "early", Payment, "c1"));
         let index = Index::from_events(&e).unwrap();
-        let members = ids(&index, &["a", "b", "r", "q", "early"]);
+        let members = ids(&index, &["a", "b", "c", "r", "q", "g", "late", "early"]);
         let flagged = vec![true; members.len()];
         let cell = Cell { members: &members, flagged: &flagged, hydra: true };
-        let got = replacements(&index, &[cell], false);
-        assert_eq!(got.len(), 1);
+        let got = replacements(&index, &[cell], 1_000, false);
+        assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].account, index.account_id("r").unwrap());
         assert_eq!(got[0].linked_banned, vec![index.account_id("a").unwrap()]);
         assert_eq!(got[0].evidence[0].1, 1);
+        // With a window long enough, the second ban accounts for `late`.
+        let got = replacements(&index, &[cell], 10_000, false);
+        let names: Vec<&str> = got.iter().map(|r| index.account_name(r.account)).collect();
+        assert_eq!(names, vec!["late", "r"]);
         // The same accounts in a community not judged a hydra: nothing.
         let legit = Cell { members: &members, flagged: &flagged, hydra: false };
-        assert!(replacements(&index, &[legit], false).is_empty());
+        assert!(replacements(&index, &[legit], 10_000, false).is_empty());
     }
 }
