@@ -166,7 +166,11 @@ pub(crate) fn score<'a>(
         .filter(|c| c.len() >= config.get_min_cluster_size())
         .collect();
     communities.sort_by_key(|c| c[0]);
+    let started = std::time::Instant::now();
+    let lap =
+        |step: &str| tracing::debug!(step, ms = started.elapsed().as_millis() as u64, "score");
     let communities = refine::merge_by_cards(index, communities, config);
+    lap("merge_by_cards");
     let parallel = communities.len() >= config.get_parallel_threshold();
 
     // First pass: every community's view and risk.
@@ -178,6 +182,7 @@ pub(crate) fn score<'a>(
         Piece { members, view, risk, schedule }
     });
 
+    lap("first_pass");
     // Pieces of one operator, cut apart by Leiden, come back together.
     let groups = {
         let members: Vec<&[AccountId]> = first.iter().map(|p| p.members.as_slice()).collect();
@@ -185,6 +190,7 @@ pub(crate) fn score<'a>(
             first.iter().map(|p| p.schedule.clone()).collect();
         refine::schedule_groups(index, &members, &schedules)
     };
+    lap("schedule_groups");
     let mut pieces: Vec<Option<Piece<'a>>> = first.into_iter().map(Some).collect();
     let parents: Vec<Parent<'a>> = groups
         .into_iter()
@@ -267,10 +273,13 @@ pub(crate) fn score<'a>(
         parents.into_iter().flat_map(finish).collect()
     };
     clusters.sort_by_key(|c| c.members[0]);
+    lap("finish");
     let mut clusters = expand_hydras(index, clusters, &ctx, config);
     clusters.sort_by_key(|c| c.members[0]);
+    lap("expand_hydras");
     let mut clusters = join_networks(index, clusters, &ctx, config);
     clusters.sort_by_key(|c| c.members[0]);
+    lap("join_networks");
 
     let mut cluster_of = vec![None; index.account_count()];
     for (i, c) in clusters.iter().enumerate() {
@@ -279,6 +288,7 @@ pub(crate) fn score<'a>(
         }
     }
     let replacements = find_replacements(index, &clusters, &cluster_of, config);
+    lap("replacements");
     Scoring { clusters, cluster_of, replacements }
 }
 

@@ -233,6 +233,9 @@ fn of_network(index: &Index, c: &Cell<'_>, window: i64) -> Vec<Replacement> {
     let Some(&first_ban) = bans.iter().min() else {
         return Vec::new();
     };
+    for list in on.values_mut() {
+        list.sort_unstable();
+    }
     bans.sort_unstable();
     let mut later: Vec<Replacement> = flagged()
         .filter(|&a| index.signup(a) > first_ban)
@@ -256,27 +259,32 @@ fn of_network(index: &Index, c: &Cell<'_>, window: i64) -> Vec<Replacement> {
 }
 
 /// What `a` shares with the members banned before its signup (`on`: per
-/// indicator, the banned members on it and their ban times), if anything.
+/// indicator, the banned members on it by ban time), if anything.
+///
+/// `O(l log b)` over its links `l` and the banned members per indicator `b`.
 fn with_evidence(
     index: &Index,
     a: AccountId,
     on: &AHashMap<IndicatorId, Vec<(Timestamp, AccountId)>>,
 ) -> Option<Replacement> {
     let signup = index.signup(a);
+    let own_ban_before = standing_ban(index, a).is_some_and(|ts| ts < signup);
     // (indicator, banned before the signup on it, strength)
     let mut evidence: Vec<(IndicatorId, usize, f64)> = Vec::new();
     let mut linked: Vec<(usize, AccountId)> = Vec::new();
     for l in index.account_links(a) {
         let Some(list) = on.get(&l.indicator) else { continue };
-        let before: Vec<AccountId> =
-            list.iter().filter(|(ts, b)| *ts < signup && *b != a).map(|p| p.1).collect();
-        if before.is_empty() {
+        let before = &list[..list.partition_point(|(ts, _)| *ts < signup)];
+        // `a` itself is on the list of each of its values when banned.
+        let count = before.len() - usize::from(own_ban_before);
+        if count == 0 {
             continue;
         }
         let degree = index.indicator_degree(l.indicator);
         let kind = index.indicator_kind(l.indicator);
-        evidence.push((l.indicator, before.len(), kind_weight(kind) * specificity(degree)));
-        linked.extend(before.into_iter().map(|b| (degree, b)));
+        evidence.push((l.indicator, count, kind_weight(kind) * specificity(degree)));
+        let named = before.iter().filter(|(_, b)| *b != a).take(MAX_LINKED);
+        linked.extend(named.map(|&(_, b)| (degree, b)));
     }
     if evidence.is_empty() {
         return None;
