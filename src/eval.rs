@@ -27,6 +27,14 @@
 //!   stream given to the watcher) names the last event counted. The events
 //!   file must be that same stream. Medians and 95th percentiles use the
 //!   nearest-rank definition (the ⌈p·n⌉-th smallest value).
+//! - An operator's *concentration* is the largest share of its accounts
+//!   flagged in one reported cluster (the `cluster` column of
+//!   `accounts.csv`): how nearly the operator came out as one case.
+//! - *Purity* of the flagged clusters weighs every flagged account that has
+//!   a cluster: in each cluster, the accounts of its main operator are pure,
+//!   the rest (another operator's, or legitimate ones) impure; purity is
+//!   pure / all. A cluster whose largest group is legitimate counts wholly
+//!   impure.
 //! - Undefined ratios (no flagged accounts, no positives) are `None`
 //!   (`null` in JSON, `n/a` in text).
 //!
@@ -67,11 +75,14 @@ fn input_error(line: u64, problem: InputProblem, message: impl fmt::Display, fil
     Error::input(line, problem, format!("{message} in {file}"))
 }
 
+/// One row of `accounts.csv`: account, flag, cluster.
+type Row = (Box<str>, Option<Flag>, Option<Box<str>>);
+
 /// Flags of a batch run, read from `accounts.csv`.
 #[derive(Clone, Debug, Default)]
 pub struct AccountFlags {
-    /// Sorted by account, unique.
-    rows: Vec<(Box<str>, Option<Flag>)>,
+    /// `(account, flag, cluster)`, sorted by account, unique.
+    rows: Vec<Row>,
 }
 
 impl AccountFlags {
@@ -81,8 +92,8 @@ impl AccountFlags {
     ///
     /// An input error naming a duplicate account.
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, Option<Flag>)>) -> Result<Self> {
-        let mut rows: Vec<(Box<str>, Option<Flag>)> =
-            pairs.into_iter().map(|(a, f)| (a.into_boxed_str(), f)).collect();
+        let mut rows: Vec<Row> =
+            pairs.into_iter().map(|(a, f)| (a.into_boxed_str(), f, None)).collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(Error::invalid_argument(format!("duplicate account {:?}", clip(&w[0].0))));
@@ -123,7 +134,8 @@ impl AccountFlags {
             })
         };
         let (ca, cf) = (col("account")?, col("flag")?);
-        let mut rows: Vec<(Box<str>, Option<Flag>)> = Vec::new();
+        let cc = headers.iter().position(|h| h == "cluster");
+        let mut rows: Vec<Row> = Vec::new();
         let mut seen: AHashMap<Box<str>, u64> = AHashMap::new();
         let mut record = csv::StringRecord::new();
         loop {
@@ -160,7 +172,8 @@ impl AccountFlags {
                 let msg = format!("duplicate account {:?} (first on line {first})", clip(account));
                 return Err(input_error(line, InputProblem::Account, msg, name));
             }
-            rows.push((Box::from(account), flag));
+            let cluster = cc.and_then(|c| record.get(c)).filter(|c| !c.is_empty());
+            rows.push((Box::from(account), flag, cluster.map(Box::from)));
         }
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Self { rows })
@@ -180,6 +193,12 @@ impl AccountFlags {
     pub fn get(&self, account: &str) -> Option<Option<Flag>> {
         let i = self.rows.binary_search_by(|r| (*r.0).cmp(account)).ok()?;
         Some(self.rows[i].1)
+    }
+
+    /// The reported cluster of `account`, if it has one.
+    pub fn cluster(&self, account: &str) -> Option<&str> {
+        let i = self.rows.binary_search_by(|r| (*r.0).cmp(account)).ok()?;
+        self.rows[i].2.as_deref()
     }
 }
 
@@ -375,6 +394,8 @@ pub struct OperatorRecall {
     pub flagged: u64,
     /// flagged / size.
     pub recall: f64,
+    /// The largest share of its accounts flagged in one reported cluster.
+    pub concentration: f64,
     /// Tags its accounts carry (e.g. `careful_operator`).
     pub tags: Vec<String>,
 }
@@ -439,6 +460,10 @@ pub struct Report {
     pub false_positives_by_tag: Vec<FalsePositives>,
     /// Recall per operator, by operator id.
     pub operators: Vec<OperatorRecall>,
+    /// Reported clusters holding flagged accounts.
+    pub flagged_clusters: u64,
+    /// Purity of those clusters (see the module docs); `None` without any.
+    pub cluster_purity: Option<f64>,
     /// Flag `replacement` vs role `hydra_replacement`.
     pub replacement: Confusion,
     /// The flag stream's quality, if one was given.
@@ -493,6 +518,8 @@ pub fn evaluate(input: &EvalInput<'_>) -> Result<Report> {
     let mut by_type: BTreeMap<String, Tally> = BTreeMap::new();
     let mut by_tag: BTreeMap<String, Tally> = BTreeMap::new();
     let mut ops: BTreeMap<String, OperatorRecall> = BTreeMap::new();
+    // Per reported cluster, its flagged accounts by operator (`None`: legitimate).
+    let mut clusters: BTreeMap<&str, BTreeMap<Option<&str>, u64>> = BTreeMap::new();
     for a in truth.iter() {
         let flag = match input.accounts.get(a.account()) {
             Some(f) => f,
@@ -503,6 +530,10 @@ pub fn evaluate(input: &EvalInput<'_>) -> Result<Report> {
         };
         let flagged = flag.is_some();
         let role = a.role();
+        if let Some(c) = input.accounts.cluster(a.account()).filter(|_| flagged) {
+            let who = role.is_hydra().then(|| a.group());
+            *clusters.entry(c).or_default().entry(who).or_default() += 1;
+        }
         if role.is_hydra() {
             hydra += 1;
             if flagged {
@@ -516,6 +547,7 @@ pub fn evaluate(input: &EvalInput<'_>) -> Result<Report> {
                 replacements: 0,
                 flagged: 0,
                 recall: 0.0,
+                concentration: 0.0,
                 tags: Vec::new(),
             });
             op.size += 1;
@@ -554,11 +586,32 @@ pub fn evaluate(input: &EvalInput<'_>) -> Result<Report> {
             (false, false) => {}
         }
     }
-    let unknown = input.accounts.rows.iter().filter(|(a, _)| truth.get(a).is_none()).count() as u64;
+    let unknown =
+        input.accounts.rows.iter().filter(|(a, _, _)| truth.get(a).is_none()).count() as u64;
+    let (mut pure, mut in_clusters) = (0u64, 0u64);
+    let mut largest: BTreeMap<&str, u64> = BTreeMap::new();
+    for groups in clusters.values() {
+        in_clusters += groups.values().sum::<u64>();
+        // The main group: most accounts, ties to the first in order.
+        let main = groups.iter().fold(None, |best: Option<(Option<&str>, u64)>, (g, &k)| {
+            if best.is_none_or(|b| k > b.1) { Some((*g, k)) } else { best }
+        });
+        if let Some((Some(_), k)) = main {
+            pure += k;
+        }
+        for (g, &k) in groups {
+            if let Some(op) = g {
+                let l = largest.entry(op).or_default();
+                *l = (*l).max(k);
+            }
+        }
+    }
     let operators = ops
         .into_values()
         .map(|mut o| {
-            o.recall = if o.size == 0 { 0.0 } else { o.flagged as f64 / o.size as f64 };
+            let share = |k: u64| if o.size == 0 { 0.0 } else { k as f64 / o.size as f64 };
+            o.recall = share(o.flagged);
+            o.concentration = share(largest.get(o.operator.as_str()).copied().unwrap_or(0));
             o
         })
         .collect();
@@ -579,6 +632,8 @@ pub fn evaluate(input: &EvalInput<'_>) -> Result<Report> {
         false_positives_by_group_type: false_positives(by_type),
         false_positives_by_tag: false_positives(by_tag),
         operators,
+        flagged_clusters: clusters.len() as u64,
+        cluster_purity: (in_clusters > 0).then(|| pure as f64 / in_clusters as f64),
         replacement: Confusion::new(rtp, rfp, rfn),
         watch,
     })
@@ -771,14 +826,23 @@ impl fmt::Display for Report {
         for o in &self.operators {
             writeln!(
                 f,
-                "    {:<8} {:>6} of {:>6} ({} replacements)  recall {:.4}  [{}]",
+                "    {:<8} {:>6} of {:>6} ({} replacements)  recall {:.4}  in one cluster {:.4}  [{}]",
                 o.operator,
                 o.flagged,
                 o.size,
                 o.replacements,
                 o.recall,
+                o.concentration,
                 o.tags.join(", ")
             )?;
+        }
+        match self.cluster_purity {
+            Some(p) => writeln!(
+                f,
+                "flagged clusters: {}, purity {:.4} (accounts weighted)",
+                self.flagged_clusters, p
+            )?,
+            None => writeln!(f, "flagged clusters: 0, purity n/a")?,
         }
         if let Some(w) = &self.watch {
             writeln!(f, "watch stream: {} flags ({} retracts)", w.flags, w.retracts)?;

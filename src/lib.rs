@@ -113,8 +113,9 @@ pub use crate::detect::{
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
 pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
 pub use crate::report::{
-    AccountVerdict, CLUSTERS_SCHEMA, ClusterEvidence, ClusterReport, Detection, Evidence, Flag,
-    IndicatorCount, Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
+    AccountVerdict, CLUSTERS_SCHEMA, CellReport, ClusterEvidence, ClusterReport, Detection,
+    Evidence, Flag, IndicatorCount, Lifecycle, MemberCounts, ReplacementReport, RunInfo,
+    SignalReport,
 };
 pub use crate::report::{
     redact, write_accounts_csv, write_clusters_json, write_graphml, write_html,

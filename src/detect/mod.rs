@@ -41,7 +41,7 @@ use crate::id::{AccountId, ClusterId};
 use crate::index::{Index, IndexBuilder};
 use crate::ingest::{EventReader, Format, SkipCounts};
 use crate::report::{
-    AccountVerdict, ClusterReport, Detection, Evidence, Flag, Lifecycle, MemberCounts,
+    AccountVerdict, CellReport, ClusterReport, Detection, Evidence, Flag, Lifecycle, MemberCounts,
     ReplacementReport, RunInfo, SignalReport,
 };
 use crate::score::{self, Scoring, Signal, evidence, lifecycle};
@@ -428,6 +428,15 @@ fn assemble(
                 } else {
                     Lifecycle::default()
                 },
+                cells: c
+                    .cells
+                    .iter()
+                    .map(|cell| CellReport {
+                        id: evidence::cluster_id(index.account_name(cell.first)),
+                        size: cell.size,
+                        score: cell.score,
+                    })
+                    .collect(),
                 member_ids: c.members.iter().map(|&a| index.account_name(a).to_owned()).collect(),
                 sample_edges: sample_edges(graph, &c.members),
             };

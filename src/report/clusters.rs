@@ -6,8 +6,8 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::model::{
-    CLUSTERS_SCHEMA, ClusterEvidence, ClusterReport, Detection, Lifecycle, MemberCounts,
-    ReplacementReport, RunInfo, SignalReport,
+    CLUSTERS_SCHEMA, CellReport, ClusterEvidence, ClusterReport, Detection, Lifecycle,
+    MemberCounts, ReplacementReport, RunInfo, SignalReport,
 };
 use super::write_error;
 use crate::error::Result;
@@ -32,6 +32,8 @@ struct ClusterEntry<'a> {
     signals: &'a [SignalReport],
     evidence: &'a ClusterEvidence,
     lifecycle: &'a Lifecycle,
+    #[serde(skip_serializing_if = "<[CellReport]>::is_empty")]
+    cells: &'a [CellReport],
 }
 
 /// The clusters judged hydras, ranked by score (highest first, ties by id),
@@ -81,6 +83,7 @@ pub fn write_clusters_json(detection: &Detection, mut out: impl Write) -> Result
                 signals: &c.signals,
                 evidence: &c.evidence,
                 lifecycle: &c.lifecycle,
+                cells: &c.cells,
             })
             .collect(),
         replacements: &detection.replacements,
@@ -105,6 +108,7 @@ mod tests {
             signals: vec![],
             evidence: ClusterEvidence::default(),
             lifecycle: Lifecycle::default(),
+            cells: Vec::new(),
             member_ids: vec!["a".into(), "b".into()],
             sample_edges: vec![],
         }

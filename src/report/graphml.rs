@@ -148,6 +148,7 @@ mod tests {
             signals: vec![],
             evidence: Default::default(),
             lifecycle: Default::default(),
+            cells: Vec::new(),
             member_ids: vec!["a<&>\"'\u{1}".into(), "b".into()],
             sample_edges: vec![(0, 1, 2.5), (0, 7, 1.0)],
         });

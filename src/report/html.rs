@@ -564,6 +564,7 @@ mod tests {
                 ..Lifecycle::default()
             },
             sample_edges: if edges { (1..200).map(|i| (i / 2, i, 1.0)).collect() } else { vec![] },
+            cells: Vec::new(),
             member_ids: members,
         });
         d

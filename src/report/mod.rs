@@ -25,8 +25,9 @@ pub use clusters::write_clusters_json;
 pub use graphml::write_graphml;
 pub use html::write_html;
 pub use model::{
-    AccountVerdict, CLUSTERS_SCHEMA, ClusterEvidence, ClusterReport, Detection, Evidence, Flag,
-    IndicatorCount, Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
+    AccountVerdict, CLUSTERS_SCHEMA, CellReport, ClusterEvidence, ClusterReport, Detection,
+    Evidence, Flag, IndicatorCount, Lifecycle, MemberCounts, ReplacementReport, RunInfo,
+    SignalReport,
 };
 pub use redact::redact;
 

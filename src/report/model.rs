@@ -153,6 +153,10 @@ pub struct ClusterReport {
     pub evidence: ClusterEvidence,
     /// Growth, bans and replenishment over time.
     pub lifecycle: Lifecycle,
+    /// For a network assembled from several communities, those
+    /// communities (its *cells*), by id; empty for a single community.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<CellReport>,
     /// Member account ids, sorted (not in `clusters.json`, which gives counts).
     #[serde(skip)]
     pub member_ids: Vec<String>,
@@ -163,6 +167,17 @@ pub struct ClusterReport {
     /// in `clusters.json`.
     #[serde(skip)]
     pub sample_edges: Vec<(u32, u32, f32)>,
+}
+
+/// One community of a network: a cell of [`ClusterReport::cells`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellReport {
+    /// Stable content-derived id (as a cluster's: from its smallest member).
+    pub id: ClusterId,
+    /// Number of member accounts.
+    pub size: usize,
+    /// The cell's own hydra risk in [0, 1], as scored on its own.
+    pub score: f64,
 }
 
 /// An account flagged `replacement`, with why.

@@ -228,6 +228,7 @@ mod tests {
                 banned_members: vec!["a-1".into()],
             },
             lifecycle: Default::default(),
+            cells: Vec::new(),
             member_ids: vec!["a-1".into(), "a-2".into()],
             sample_edges: vec![(0, 1, 1.0)],
         });

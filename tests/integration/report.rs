@@ -83,6 +83,7 @@ fn cluster(id: &str, score: f64, hydra: bool, members: &[&str]) -> ClusterReport
             ip_pool: 2,
             payment_pool: 1,
         },
+        cells: Vec::new(),
         member_ids: members.iter().map(|m| (*m).to_owned()).collect(),
         sample_edges: (1..n).map(|i| (0, i, 1.0 + i as f32)).collect(),
     }
