@@ -280,6 +280,14 @@ pub(crate) fn score<'a>(
     let mut clusters = join_networks(index, clusters, &ctx, config);
     clusters.sort_by_key(|c| c.members[0]);
     lap("join_networks");
+    let parallel = clusters.len() >= config.get_parallel_threshold();
+    let clusters = map(clusters, parallel, |mut c| {
+        if c.risk.hydra {
+            c.flagged = network::corroborated(index, &c.members, &c.flagged);
+        }
+        c
+    });
+    lap("corroborate");
 
     let mut cluster_of = vec![None; index.account_count()];
     for (i, c) in clusters.iter().enumerate() {

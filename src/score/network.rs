@@ -28,6 +28,19 @@
 //! apart, so two operators renting the same proxy service remain two
 //! networks, and a household behind the same carrier NAT joins nothing.
 //!
+//! # Members a reviewer can defend
+//!
+//! A value is *the network's* when two or more of its holders are flagged
+//! members and they are more than half of its holders. An operator's
+//! account sits on the network's values of many kinds at once (its pooled
+//! card, device and phone, its proxy exits, its templates); a household
+//! that Leiden put beside it shares one or two (a resold virtual phone
+//! number, a residential exit the operator also rents). So a flagged member
+//! keeps its flag only when the network's values it holds span at least
+//! two kinds and at least half as many kinds as the network's median member
+//! (see [`corroborated`]): a member must look like the network's own
+//! accounts, measured against the network itself rather than a constant.
+//!
 //! # Replacements
 //!
 //! An operator replaces each banned account with one fresh account on its
@@ -188,6 +201,54 @@ pub(crate) fn assemble(index: &Index, cells: &[Cell<'_>], parallel: bool) -> Ass
     }
     let adopted = joins.into_iter().map(|(a, r)| (a, position[r as usize])).collect();
     Assembly { networks, adopted }
+}
+
+/// Which flagged members of a hydra community keep their flag: those whose
+/// share of the community's values spans at least two kinds and at least
+/// half the median member's kinds (see the module docs). `flagged` is
+/// parallel to `members` (sorted); the result too.
+///
+/// # Complexity
+///
+/// `O(L log L)` over the members' links.
+pub(crate) fn corroborated(index: &Index, members: &[AccountId], flagged: &[bool]) -> Vec<bool> {
+    let holders = || members.iter().zip(flagged).filter(|p| *p.1).map(|p| *p.0);
+    let mut inside: AHashMap<IndicatorId, u32> = AHashMap::new();
+    for a in holders() {
+        for l in index.account_links(a) {
+            *inside.entry(l.indicator).or_default() += 1;
+        }
+    }
+    let theirs = |ind: IndicatorId| {
+        let k = inside.get(&ind).copied().unwrap_or(0) as usize;
+        k >= 2 && 2 * k > index.indicator_degree(ind)
+    };
+    let kinds: Vec<usize> = members
+        .iter()
+        .zip(flagged)
+        .map(|(&a, &f)| {
+            if !f {
+                return 0;
+            }
+            let mut k: Vec<&IndicatorKind> = index
+                .account_links(a)
+                .iter()
+                .filter(|l| theirs(l.indicator))
+                .map(|l| index.indicator_kind(l.indicator))
+                .collect();
+            k.sort_unstable();
+            k.dedup();
+            k.len()
+        })
+        .collect();
+    let mut of_flagged: Vec<usize> =
+        kinds.iter().zip(flagged).filter(|p| *p.1).map(|p| *p.0).collect();
+    if of_flagged.is_empty() {
+        return flagged.to_vec();
+    }
+    let mid = of_flagged.len() / 2;
+    let median = *of_flagged.select_nth_unstable(mid).1;
+    kinds.iter().zip(flagged).map(|(&k, &f)| f && k >= 2 && 2 * k >= median).collect()
 }
 
 /// The replacements of each hydra community (see the module docs):
