@@ -57,6 +57,7 @@ impl KindWeight {
 /// | `max_banned_scan` | 32 | newest banned accounts examined per indicator when scoring (older ones count at the recency floor) |
 /// | `max_linked_banned` | 20 | banned accounts listed in a flag |
 /// | `max_evidence` | 20 | evidence entries listed in a flag |
+/// | `replenish_window_secs` | 3 days | a network's ban accounts for one replacement signed up at most this long after it (as in batch) |
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatchConfig {
     pub(crate) threshold: f64,
@@ -84,6 +85,7 @@ pub struct WatchConfig {
     pub(crate) max_banned_scan: usize,
     pub(crate) max_linked_banned: usize,
     pub(crate) max_evidence: usize,
+    pub(crate) replenish_window_secs: i64,
 }
 
 const HOUR: i64 = 3600;
@@ -147,6 +149,7 @@ impl Default for WatchConfig {
             max_banned_scan: 32,
             max_linked_banned: 20,
             max_evidence: 20,
+            replenish_window_secs: 3 * DAY,
         }
     }
 }
@@ -267,6 +270,12 @@ impl WatchConfig {
         /// Most evidence entries listed in one flag.
         max_evidence, get_max_evidence: usize
     );
+    knob!(
+        /// Seconds after a network member's ban during which a new account
+        /// joining the network is its replacement (each ban accounts for one;
+        /// the batch rule's `replenish_window_secs`).
+        replenish_window_secs, get_replenish_window_secs: i64
+    );
 
     /// Ban reasons that count fully (compared case-insensitively).
     pub fn abuse_reasons<I, S>(mut self, reasons: I) -> Self
@@ -375,6 +384,12 @@ impl WatchConfig {
             return Err(Error::config(format!(
                 "watch.signup_grace_secs = {} must be >= 0",
                 self.signup_grace_secs
+            )));
+        }
+        if self.replenish_window_secs < 0 {
+            return Err(Error::config(format!(
+                "watch.replenish_window_secs = {} must be >= 0",
+                self.replenish_window_secs
             )));
         }
         for (name, v) in [

@@ -78,6 +78,7 @@ mod config;
 mod durable;
 mod flag;
 mod log;
+mod network;
 mod recluster;
 mod replacement;
 mod snapshot;
@@ -121,6 +122,8 @@ pub struct Watcher {
     last_recluster: u64,
     /// Reused buffer of (cluster, evidence, indicator, members) for hydra checks.
     hydra_scratch: Vec<(u32, f64, u32, u32)>,
+    /// The bans of the networks in force, for their replacements.
+    networks: network::Networks,
 }
 
 impl Watcher {
@@ -142,6 +145,7 @@ impl Watcher {
             pending: None,
             last_recluster: 0,
             hydra_scratch: Vec::new(),
+            networks: network::Networks::default(),
         })
     }
 
@@ -161,7 +165,8 @@ impl Watcher {
         if !loaded.extra.is_empty() {
             let hydras = recluster::decode(&loaded.extra)
                 .map_err(|m| Error::state(path, format!("inconsistent snapshot: {m}")))?;
-            w.install(hydras);
+            // Restoring: the members' flags were announced before the stop.
+            let _ = w.install(hydras);
         }
         Ok(w)
     }
@@ -269,6 +274,17 @@ impl Watcher {
                     }
                 }
                 let a = &self.state.accounts[id as usize];
+                if hydra_candidate
+                    && a.ban.is_none()
+                    && a.bits & ANNOUNCED_REPLACEMENT == 0
+                    && !self.networks.is_member(&a.name)
+                {
+                    let window = self.config.replenish_window_secs;
+                    if let Some(c) = self.networks.take(&self.state, id, window) {
+                        self.announce_network_replacement(seq, ts, id, c, flags);
+                    }
+                }
+                let a = &self.state.accounts[id as usize];
                 if hydra_candidate && a.ban.is_none() && a.bits & ANNOUNCED_HYDRA == 0 {
                     self.check_hydra_link(seq, ts, id, flags);
                 }
@@ -276,6 +292,7 @@ impl Watcher {
             Action::Ban { reason } => {
                 let weight = self.config.reason_weight(reason.as_deref()) as f32;
                 bans::ban(st, id, ts, weight);
+                self.networks.on_ban(&self.state, id, ts);
             }
             Action::Unban => {
                 if bans::unban(st, id) {
@@ -322,8 +339,9 @@ impl Watcher {
     }
 
     /// Puts `hydras` in force: marks its shared indicators (the marks of
-    /// the previous clustering are cleared).
-    fn install(&mut self, hydras: Hydras) {
+    /// the previous clustering are cleared) and takes its networks' bans;
+    /// returns the members that are replacements (see `network`).
+    fn install(&mut self, hydras: Hydras) -> Vec<network::Matched> {
         for id in self.marked.drain(..) {
             let ind = &mut self.state.indicators[id as usize];
             ind.hydra = 0;
@@ -338,19 +356,29 @@ impl Watcher {
             }
         }
         self.hydras = hydras;
+        let window = self.config.replenish_window_secs;
+        let (networks, matched) = network::Networks::build(&self.hydras, &self.state, window);
+        self.networks = networks;
+        matched
     }
 
     /// Installs `hydras` and announces every member not yet announced as a
     /// hydra member (banned members need no message).
     fn publish(&mut self, hydras: Hydras, seq: u64, ts: Timestamp, flags: &mut Vec<WatchFlag>) {
-        self.install(hydras);
+        let matched = self.install(hydras);
+        for m in &matched {
+            let a = &self.state.accounts[m.account as usize];
+            if a.ban.is_none() && a.bits & ANNOUNCED_REPLACEMENT == 0 {
+                self.announce_network_replacement(seq, ts, m.account, m.cluster, flags);
+            }
+        }
         for c in 0..self.hydras.clusters.len() {
             for m in 0..self.hydras.clusters[c].members.len() {
                 let Some(id) = self.state.account_id(&self.hydras.clusters[c].members[m]) else {
                     continue;
                 };
                 let a = &self.state.accounts[id as usize];
-                if a.ban.is_some() || a.bits & ANNOUNCED_HYDRA != 0 {
+                if a.ban.is_some() || a.bits & (ANNOUNCED_HYDRA | ANNOUNCED_REPLACEMENT) != 0 {
                     continue;
                 }
                 let score = self.hydras.clusters[c].score;
@@ -410,6 +438,71 @@ impl Watcher {
         }
     }
 
+    /// Announces that `id` replaced banned members of network `cluster`: the
+    /// evidence is each of its links to the network's values that a member
+    /// banned before its signup was on, with the number of those banned.
+    fn announce_network_replacement(
+        &mut self,
+        seq: u64,
+        ts: Timestamp,
+        id: u32,
+        cluster: u32,
+        flags: &mut Vec<WatchFlag>,
+    ) {
+        let st = &mut self.state;
+        st.accounts[id as usize].bits |= ANNOUNCED_REPLACEMENT;
+        st.set_suspect(id, true);
+        st.join_marks(id, cluster, &mut self.marked);
+        let st = &self.state;
+        let a = &st.accounts[id as usize];
+        let mut evidence: Vec<(usize, Evidence)> = Vec::new();
+        let mut linked: Vec<&str> = Vec::new();
+        for l in &a.links {
+            let ind = &st.indicators[l.indicator as usize];
+            if ind.hydra != cluster + 1 {
+                continue;
+            }
+            let before = ind.banned.iter().filter(|b| b.ts < a.signup && b.account != id);
+            let mut count = 0;
+            for b in before {
+                count += 1;
+                linked.push(&st.accounts[b.account as usize].name);
+            }
+            if count > 0 {
+                let hard = usize::from(!state_is_hard(ind.kind));
+                let e = Evidence {
+                    kind: st.kind(ind.kind),
+                    value: ind.value.to_string(),
+                    shared_with: count,
+                };
+                evidence.push((hard, e));
+            }
+        }
+        // Hard links first, then the most shared, then by kind and value.
+        evidence.sort_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then(y.1.shared_with.cmp(&x.1.shared_with))
+                .then_with(|| x.1.kind.cmp(&y.1.kind))
+                .then_with(|| x.1.value.cmp(&y.1.value))
+        });
+        evidence.truncate(self.config.max_evidence);
+        linked.sort_unstable();
+        linked.dedup();
+        linked.truncate(self.config.max_linked_banned);
+        let c = &self.hydras.clusters[cluster as usize];
+        flags.push(WatchFlag {
+            schema: FLAG_SCHEMA.to_owned(),
+            seq,
+            ts,
+            account: a.name.to_string(),
+            flag: WatchFlagKind::Replacement,
+            score: flag::round_score(c.score),
+            cluster: Some(crate::id::ClusterId::new(c.id.clone())),
+            linked_banned: linked.into_iter().map(str::to_owned).collect(),
+            evidence: evidence.into_iter().map(|e| e.1).collect(),
+        });
+    }
+
     /// Announces a hydra flag with the evidence in `hydra_scratch`.
     fn announce_hydra(
         &mut self,
@@ -422,6 +515,9 @@ impl Watcher {
     ) {
         let st = &mut self.state;
         st.accounts[id as usize].bits |= ANNOUNCED_HYDRA;
+        if !self.networks.is_member(&st.accounts[id as usize].name) {
+            st.join_marks(id, cluster, &mut self.marked);
+        }
         let evidence = self
             .hydra_scratch
             .iter()

@@ -5,9 +5,11 @@
 //!
 //! # What a clustering gives the watcher
 //!
-//! The hydra clusters (id, score, members) and *marks*: every non-network
+//! The hydra clusters (id, score, flagged members) and *marks*: every
 //! indicator shared by at least two members of one hydra cluster, with the
-//! number of members on it. On publication every member not yet announced
+//! number of members on it (network addresses too: they serve the
+//! replacement rule of `network`, and weigh nothing toward a membership
+//! flag, which needs a hard link). On publication every member not yet announced
 //! (and not banned) gets a `hydra` flag; from then on an account that links
 //! strongly to one cluster's marked indicators gets one too: the evidence of
 //! a link is `weight(kind) × members / accounts` on the indicator, combined
@@ -91,12 +93,6 @@ pub(crate) struct Hydras {
     pub(crate) start: Arc<WarmStart>,
 }
 
-/// Kinds whose shared values mark a cluster's infrastructure: everything
-/// but the network (an IP alone never makes a member).
-fn markable(kind: &IndicatorKind) -> bool {
-    !matches!(kind, IndicatorKind::Ip | IndicatorKind::IpPrefix | IndicatorKind::Asn)
-}
-
 /// The clustering input: the state turned back into events.
 pub(crate) fn input_events(state: &State) -> Vec<Event> {
     let mut events = Vec::with_capacity(state.account_count() * 4);
@@ -132,7 +128,7 @@ pub(crate) fn cluster(events: Vec<Event>, at: u64, start: Arc<WarmStart>) -> Res
     let observations: Vec<(Box<str>, IndicatorKind, Box<str>)> = events
         .iter()
         .filter_map(|e| match &e.action {
-            crate::event::Action::Observe(i) if markable(&i.kind) => {
+            crate::event::Action::Observe(i) => {
                 Some((e.account.as_str().into(), i.kind.clone(), i.value.as_str().into()))
             }
             _ => None,
@@ -146,8 +142,11 @@ pub(crate) fn cluster(events: Vec<Event>, at: u64, start: Arc<WarmStart>) -> Res
         .iter()
         .filter(|c| c.hydra)
         .map(|c| {
+            // Flagged members only: a household Leiden put beside the
+            // operator is in the community, not in the network.
+            let flagged = |m: &&String| detection.account(m).is_some_and(|v| v.flag.is_some());
             let mut members: Vec<Box<str>> =
-                c.member_ids.iter().map(|m| m.as_str().into()).collect();
+                c.member_ids.iter().filter(flagged).map(|m| m.as_str().into()).collect();
             members.sort_unstable();
             HydraCluster { id: c.id.to_string(), score: c.score, members }
         })

@@ -390,6 +390,28 @@ impl State {
         self.indicators[indicator as usize].banned.iter().any(|b| b.ts <= limit)
     }
 
+    /// Counts `account`, newly flagged into hydra `cluster` of the
+    /// clustering in force, among the members on each of its indicators
+    /// marked for that cluster (so a pooled value stays the network's while
+    /// the operator's new accounts pile onto it between clusterings).
+    ///
+    /// Its indicators that carry no mark yet are marked for the cluster
+    /// (one member) and pushed to `marked`, so the network's values follow
+    /// its new accounts until the next clustering replaces the marks.
+    pub(crate) fn join_marks(&mut self, account: u32, cluster: u32, marked: &mut Vec<u32>) {
+        let a = &self.accounts[account as usize];
+        for l in &a.links {
+            let ind = &mut self.indicators[l.indicator as usize];
+            if ind.hydra == 0 {
+                ind.hydra = cluster + 1;
+                marked.push(l.indicator);
+            }
+            if ind.hydra == cluster + 1 {
+                ind.hydra_members += 1;
+            }
+        }
+    }
+
     /// Sets or clears the `SUSPECT` bit, keeping indicator counts in step.
     pub(crate) fn set_suspect(&mut self, account: u32, on: bool) {
         let a = &mut self.accounts[account as usize];
