@@ -586,8 +586,10 @@ impl replacement::Communities for Membership<'_, '_> {
     }
 }
 
-/// Runs the replacement rule over every account (in parallel above
-/// `parallel_threshold` × 64 accounts; same result either way).
+/// The replacements: the one-to-one takeovers of `replacement` by accounts
+/// in a hydra community, and the accounts that joined a banned network
+/// (`network::replacements`). In parallel above `parallel_threshold` × 64
+/// accounts; same result either way.
 fn find_replacements(
     index: &Index,
     clusters: &[Scored<'_>],
@@ -606,6 +608,12 @@ fn find_replacements(
     } else {
         candidates.into_iter().zip(paired).filter_map(judge).collect()
     };
+    // A takeover is an operator's only inside one of its networks: the
+    // colleague who signs up on the company card after a ban is no replacement.
+    let in_hydra =
+        |a: AccountId| cluster_of[a.index()].is_some_and(|c| clusters[c as usize].risk.hydra);
+    let takeovers: Vec<Replacement> =
+        takeovers.into_iter().filter(|t| in_hydra(t.account)).collect();
     let cells: Vec<network::Cell<'_>> = clusters
         .iter()
         .map(|c| network::Cell { members: &c.members, flagged: &c.flagged, hydra: c.risk.hydra })
