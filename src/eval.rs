@@ -415,6 +415,18 @@ pub struct TimeToFlag {
     pub events_p95: u64,
 }
 
+/// How the stream's standing replacement flags agree with the batch
+/// verdict (`accounts.csv`), over the accounts of `accounts.csv`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Agreement {
+    /// Replacements in both.
+    pub both: u64,
+    /// Replacements in the batch verdict only.
+    pub batch_only: u64,
+    /// Replacements in the stream only.
+    pub watch_only: u64,
+}
+
 /// Quality of a `hydra watch` flag stream.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct WatchReport {
@@ -431,6 +443,8 @@ pub struct WatchReport {
     /// For correctly flagged replacements; `None` without an events file or
     /// without any correct replacement flag.
     pub time_to_flag: Option<TimeToFlag>,
+    /// Agreement of its replacement flags with the batch verdict.
+    pub agreement: Agreement,
 }
 
 /// The evaluation; see the [module docs](self) for the definitions.
@@ -616,7 +630,7 @@ pub fn evaluate(input: &EvalInput<'_>) -> Result<Report> {
         })
         .collect();
     let watch = match input.watch {
-        Some(stream) => Some(evaluate_stream(truth, stream, input.events)?),
+        Some(stream) => Some(evaluate_stream(truth, input.accounts, stream, input.events)?),
         None => None,
     };
     Ok(Report {
@@ -649,6 +663,7 @@ struct Standing {
 
 fn evaluate_stream(
     truth: &Truth,
+    batch: &AccountFlags,
     stream: &FlagStream,
     events: Option<&Path>,
 ) -> Result<WatchReport> {
@@ -666,6 +681,17 @@ fn evaluate_stream(
         }
     }
     let unknown = state.keys().filter(|a| truth.get(a).is_none()).count() as u64;
+    let mut agreement = Agreement::default();
+    for (account, _, _) in &batch.rows {
+        let streamed = state.get(&**account).is_some_and(|s| s.replacement.is_some());
+        let batched = batch.get(account) == Some(Some(Flag::Replacement));
+        match (batched, streamed) {
+            (true, true) => agreement.both += 1,
+            (true, false) => agreement.batch_only += 1,
+            (false, true) => agreement.watch_only += 1,
+            (false, false) => {}
+        }
+    }
     let (mut rtp, mut rfp, mut htp, mut hfp) = (0, 0, 0, 0);
     // Correct replacement flags: account -> (flag seq, flag ts).
     let mut correct: AHashMap<&str, (u64, Timestamp)> = AHashMap::new();
@@ -696,6 +722,7 @@ fn evaluate_stream(
         replacement: Confusion::new(rtp, rfp, positives - rtp),
         hydra: Confusion::new(htp, hfp, hydra_positives - htp),
         time_to_flag,
+        agreement,
     })
 }
 
@@ -857,6 +884,12 @@ impl fmt::Display for Report {
                 )?,
                 None => writeln!(f, "  time to flag: n/a (needs --events and a correct flag)")?,
             }
+            let a = &w.agreement;
+            writeln!(
+                f,
+                "  replacements vs batch: {} in both, {} batch only, {} watch only",
+                a.both, a.batch_only, a.watch_only
+            )?;
         }
         Ok(())
     }

@@ -321,14 +321,22 @@ impl Watcher {
                 }
             }
             Recluster::Background(n) => {
-                if let Some(result) = self.pending.as_ref().and_then(Pending::poll) {
+                let due = events >= self.last_recluster + n.max(self.last_recluster / 4);
+                // A run still going when the next is due holds the stream
+                // back: flags never lag more than one interval behind.
+                let finished = match &self.pending {
+                    Some(_) if due => self.pending.take().map(Pending::wait),
+                    Some(p) => p.poll(),
+                    None => None,
+                };
+                if let Some(result) = finished {
                     self.pending = None;
                     match result {
                         Ok(h) => self.publish(h, seq, ts, flags),
                         Err(e) => tracing::warn!("background re-clustering failed: {e}"),
                     }
                 }
-                if self.pending.is_none() && events >= self.last_recluster + n {
+                if self.pending.is_none() && due {
                     self.last_recluster = events;
                     let input = recluster::input_events(&self.state);
                     let start = Arc::clone(&self.hydras.start);

@@ -54,9 +54,13 @@ pub enum Recluster {
     /// Inline, whenever the applied-event count is a multiple of `N`: the
     /// event path waits, and hydra flags are reproducible.
     Sync(u64),
-    /// On a background thread, started every `N` applied events (when the
-    /// previous run has finished); the event path never waits for it, and
-    /// flags use the newest finished clustering.
+    /// On a background thread, started when `max(N, a quarter of the
+    /// events applied at the previous start)` more events have been applied
+    /// (the interval grows with the stream, so the total work stays a small
+    /// multiple of one clustering of the whole stream). Flags use the newest
+    /// finished clustering. The event path waits only when a run is still
+    /// going once the next one is due: a replay faster than re-clustering is
+    /// held back to at most one interval of lag.
     Background(u64),
 }
 

@@ -38,10 +38,12 @@ pub(crate) struct Args {
     /// event path waits for each re-clustering).
     #[arg(long, value_name = "N", conflicts_with = "recluster_every")]
     sync_recluster: Option<u64>,
-    /// Re-cluster in the background every N applied events (0: never, no
-    /// hydra-membership flags). Event handling never waits for it; hydra
-    /// flags use the newest finished clustering.
-    #[arg(long, value_name = "N", default_value_t = 500_000)]
+    /// Re-cluster in the background after N applied events, then whenever
+    /// max(N, a quarter of the events so far) more have been applied (0:
+    /// never, no hydra-membership or network replacement flags). Hydra
+    /// flags use the newest finished clustering; event handling waits only
+    /// when a run is still going once the next is due.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
     recluster_every: u64,
     /// Sequence number of the first input record (when a producer resends
     /// from event N+1 after a restart, pass N+1).
