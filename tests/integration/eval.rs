@@ -55,11 +55,17 @@ fn batch_figures_match_hand_computation() {
     let op1 = &r.operators[0];
     assert_eq!((op1.operator.as_str(), op1.size, op1.replacements, op1.flagged), ("op-1", 5, 2, 4));
     assert!((op1.recall - 0.8).abs() < 1e-9);
+    // h1 h2 r1 r2 flagged in c-1: 4 of op-1's 5 accounts in one cluster.
+    assert!((op1.concentration - 0.8).abs() < 1e-9);
+    // c-1 is all op-1 (4 pure); c-2 holds legitimate l1 and l3 (impure).
+    assert_eq!(r.flagged_clusters, 2);
+    assert!(close(r.cluster_purity, 4.0 / 6.0), "{:?}", r.cluster_purity);
     let op2 = &r.operators[1];
     assert_eq!(
         (op2.size, op2.flagged, op2.tags.as_slice()),
         (2, 0, &["careful_operator".to_owned()][..])
     );
+    assert_eq!(op2.concentration, 0.0);
     assert!(r.watch.is_none());
 }
 
@@ -80,6 +86,9 @@ fn time_to_flag_counts_events_after_signup() {
     assert_eq!(t.count, 2);
     assert_eq!((t.seconds_median, t.seconds_p95), (20, 40));
     assert_eq!((t.events_median, t.events_p95), (2, 4));
+    // Batch replacements l3 r1, stream replacements r1 r2.
+    let a = w.agreement;
+    assert_eq!((a.both, a.batch_only, a.watch_only), (1, 1, 1));
 }
 
 fn hydra(args: &[&str]) -> std::process::Output {
