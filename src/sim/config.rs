@@ -66,8 +66,10 @@ impl Preset {
 /// The operators are listed largest first and take fixed roles by position:
 /// `op-1` pivots to a new template family on the release day, `op-2` is the
 /// careful operator (shares no card, device or phone), `op-3` is never banned,
-/// and from `op-4` on operators alternate between a small device pool and
-/// random devices.
+/// from `op-4` on operators alternate between a small device pool and
+/// random devices, and `op-5` replaces its banned accounts from its pools
+/// like any new account (`pooled_replacement`: no reuse of the banned
+/// account's signup address, card or device).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimConfig {
     seed: u64,

@@ -35,6 +35,9 @@ struct Traits {
     never_banned: bool,
     pivot: bool,
     device_pool: bool,
+    /// Replacements draw from the pools like any new account and reuse
+    /// nothing of the banned account's own (signup address, card, device).
+    pooled_replacement: bool,
 }
 
 impl Traits {
@@ -44,6 +47,7 @@ impl Traits {
             never_banned: position == 2,
             pivot: position == 0 || position == 3,
             device_pool: position == 2 || (position >= 3 && position.is_multiple_of(2)),
+            pooled_replacement: position == 4,
         }
     }
 
@@ -59,6 +63,9 @@ impl Traits {
         }
         if self.pivot {
             t |= tag::PIVOT;
+        }
+        if self.pooled_replacement {
+            t |= tag::POOLED_REPLACEMENT;
         }
         if self.device_pool && !self.careful {
             t |= tag::DEVICE_POOL;
@@ -181,6 +188,12 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
                 }
                 let banned = plans[i].clone();
                 let mut p = new_plan(g, signup);
+                if traits.pooled_replacement {
+                    p.replacement = true;
+                    plans.push(p);
+                    replacements += 1;
+                    continue;
+                }
                 // The banned account's signup IP comes first: it was observed.
                 let reuse = g.between(1, 4) as usize;
                 for (k, addr) in banned.ips.iter().take(reuse).enumerate() {

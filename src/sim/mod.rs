@@ -46,7 +46,7 @@
 //! (signed up on the network of an account banned minutes to hours before),
 //! `banned_unrelated`, `unbanned`; and for operators' accounts
 //! `careful_operator`, `never_banned`, `pivot`, `device_pool`,
-//! `device_random`, `pooled_card`.
+//! `device_random`, `pooled_card`, `pooled_replacement`.
 //!
 //! # Streaming
 //!

@@ -14,7 +14,7 @@ use crate::sim::runs::RunBuffer;
 use crate::sim::truth::Role;
 
 /// Tags (hard-negative situations and operator traits), by bit position.
-pub const TAGS: [&str; 23] = [
+pub const TAGS: [&str; 24] = [
     "dynamic_ip",
     "shared_card",
     "corp_card",
@@ -38,6 +38,7 @@ pub const TAGS: [&str; 23] = [
     "device_pool",
     "device_random",
     "pooled_card",
+    "pooled_replacement",
 ];
 
 /// Bit masks of [`TAGS`].
@@ -65,6 +66,7 @@ pub(crate) mod tag {
     pub(crate) const DEVICE_POOL: u32 = 1 << 20;
     pub(crate) const DEVICE_RANDOM: u32 = 1 << 21;
     pub(crate) const POOLED_CARD: u32 = 1 << 22;
+    pub(crate) const POOLED_REPLACEMENT: u32 = 1 << 23;
 }
 
 /// Group types, by code.
