@@ -21,8 +21,10 @@ use crate::error::{Error, Result};
 /// File name of the snapshot inside the state directory.
 pub(crate) const SNAPSHOT_FILE: &str = "snapshot.bin";
 const MAGIC: &[u8; 8] = b"HYDRASNP";
-/// Bump on any change of the payload layout.
-pub(crate) const SNAPSHOT_VERSION: u32 = 1;
+/// Bump on any change of the payload layout. Version 2 added the times of
+/// the last events behind the clock; version 1 is still read (those times
+/// are taken to be the clock's).
+pub(crate) const SNAPSHOT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 28;
 
 /// Serializes `state` (with `applied` and the clustering bytes `extra`) into
@@ -46,6 +48,9 @@ pub(crate) fn encode(state: &State, applied: u64, extra: &[u8]) -> Vec<u8> {
     e.u64(applied);
     e.i64(state.now);
     e.u64(state.events);
+    for &t in &state.recent {
+        e.i64(t);
+    }
     e.u64(state.sweep_cursor as u64);
     e.u64(state.live_links);
     e.strs(&state.custom_kinds);
@@ -144,7 +149,7 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Loaded, String> {
     if crc32fast::hash(&bytes[..24]) != header_crc {
         return Err("snapshot header checksum mismatch".into());
     }
-    if version != SNAPSHOT_VERSION {
+    if !(1..=SNAPSHOT_VERSION).contains(&version) {
         return Err(format!(
             "snapshot format version {version} is not supported (this build reads version {SNAPSHOT_VERSION})"
         ));
@@ -156,15 +161,18 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Loaded, String> {
     if crc32fast::hash(payload) != crc {
         return Err("snapshot payload checksum mismatch".into());
     }
-    decode_payload(payload).map_err(|m| format!("inconsistent snapshot: {m}"))
+    decode_payload(payload, version).map_err(|m| format!("inconsistent snapshot: {m}"))
 }
 
-fn decode_payload(payload: &[u8]) -> std::result::Result<Loaded, String> {
+fn decode_payload(payload: &[u8], version: u32) -> std::result::Result<Loaded, String> {
     let mut d = Decoder::new(payload);
     let applied = d.u64("applied")?;
     let mut state = State::new();
     state.now = d.i64("clock")?;
     state.events = d.u64("event count")?;
+    for t in &mut state.recent {
+        *t = if version >= 2 { d.i64("recent time")? } else { state.now };
+    }
     state.sweep_cursor = d.u64("sweep cursor")? as usize;
     state.live_links = d.u64("link count")?;
     state.custom_kinds = d.strs("custom kinds")?.into_iter().map(Into::into).collect();
