@@ -80,11 +80,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod ack;
 mod bans;
 mod codec;
 mod config;
 mod durable;
 mod flag;
+mod lock;
 mod log;
 mod recluster;
 mod replacement;

@@ -166,7 +166,7 @@ fn run_in_memory(
     while let Some(item) = reader.next() {
         let record = item?;
         skips.report(reader.skipped(), Some(record.line));
-        let seq = record.seq + args.first_seq - 1;
+        let seq = input_seq(args.first_seq, record.seq)?;
         last_seq = seq;
         flags.clear();
         watcher.apply_into(seq, &record.event, &mut flags)?;
@@ -194,7 +194,20 @@ fn run_in_memory(
 
 enum Input {
     Record(Record),
-    Failed(hydra_detect::Error),
+    Failed(anyhow::Error),
+}
+
+/// The sequence number of the input's record `n` (1-based) when the input
+/// starts at `first_seq`.
+fn input_seq(first_seq: u64, n: u64) -> anyhow::Result<u64> {
+    first_seq.checked_add(n - 1).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--first-seq {first_seq}: record {n} of the input would be event {first_seq} + {}, \
+             past the largest sequence number {}",
+            n - 1,
+            u64::MAX
+        )
+    })
 }
 
 fn run_durable(
@@ -213,7 +226,16 @@ fn run_durable(
         let n = watcher.bootstrap(&events)?;
         eprintln!("hydra watch: bootstrapped {n} events");
     }
+    if watcher.torn_bytes() > 0 {
+        eprintln!(
+            "hydra watch: cut a torn final write of {} bytes off {} (written after the last \
+             acknowledged event, so never acknowledged)",
+            watcher.torn_bytes(),
+            dir.join("log.bin").display()
+        );
+    }
     eprintln!("applied={}", watcher.applied());
+    watcher.check_resume(args.first_seq)?;
 
     // A reader thread, so that a quiet input never delays a group commit.
     let (tx, rx) = mpsc::sync_channel::<Input>(8192);
@@ -224,7 +246,7 @@ fn run_durable(
         let mut reader = match EventReader::new(stdin, format, &ingest) {
             Ok(r) => r,
             Err(e) => {
-                let _ = tx.send(Input::Failed(e));
+                let _ = tx.send(Input::Failed(e.into()));
                 return;
             }
         };
@@ -233,10 +255,15 @@ fn run_durable(
             let input = match item {
                 Ok(mut record) => {
                     skips.report(reader.skipped(), Some(record.line));
-                    record.seq += first_seq - 1;
-                    Input::Record(record)
+                    match input_seq(first_seq, record.seq) {
+                        Ok(seq) => {
+                            record.seq = seq;
+                            Input::Record(record)
+                        }
+                        Err(e) => Input::Failed(e),
+                    }
                 }
-                Err(e) => Input::Failed(e),
+                Err(e) => Input::Failed(e.into()),
             };
             if tx.send(input).is_err() {
                 return;
@@ -268,7 +295,7 @@ fn run_durable(
                 Input::Record(record) => {
                     watcher.apply(record.seq, &record.event)?;
                 }
-                Input::Failed(e) => return Err(e.into()),
+                Input::Failed(e) => return Err(e),
             }
         }
     })();
