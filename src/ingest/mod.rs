@@ -217,6 +217,8 @@ pub struct SkipCounts {
     total: u64,
     /// The first [`SkipCounts::MAX_EXAMPLES`] error messages, in input order.
     examples: Vec<String>,
+    /// The last error message, for samples of a long stream.
+    latest: Option<String>,
 }
 
 impl SkipCounts {
@@ -249,13 +251,21 @@ impl SkipCounts {
         &self.examples
     }
 
+    /// The error message of the last skipped record (`line N: ...`), so a
+    /// long-running stream can show a sample of what it is still skipping.
+    pub fn latest(&self) -> Option<&str> {
+        self.latest.as_deref()
+    }
+
     /// Counts one skipped record.
     pub(crate) fn add(&mut self, problem: InputProblem, error: &Error) {
         *self.counts.entry(problem).or_insert(0) += 1;
         self.total += 1;
+        let message = error.to_string();
         if self.examples.len() < Self::MAX_EXAMPLES {
-            self.examples.push(error.to_string());
+            self.examples.push(message.clone());
         }
+        self.latest = Some(message);
     }
 }
 

@@ -35,7 +35,7 @@ pub(crate) fn acquire(dir: &Path) -> Result<File> {
         .truncate(false)
         .open(&path)
         .map_err(|e| io("open", e))?;
-    match file.try_lock() {
+    match try_lock_for_a_while(&file) {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             let mut holder = String::new();
@@ -59,6 +59,21 @@ pub(crate) fn acquire(dir: &Path) -> Result<File> {
         .and_then(|_| writeln!(file, "{}", std::process::id()))
         .map_err(|e| io("write", e))?;
     Ok(file)
+}
+
+/// Tries the lock for up to a second: a process that forks while it holds
+/// the lock shares it with the child until the child's `exec`, so a lock
+/// just released by this process may still be held for a moment.
+fn try_lock_for_a_while(file: &File) -> std::result::Result<(), TryLockError> {
+    for _ in 0..20 {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+    file.try_lock()
 }
 
 #[cfg(test)]

@@ -745,3 +745,36 @@ fn resend_mistakes_are_refused() {
     printed.extend(rest);
     assert_eq!(printed, expected);
 }
+
+// See: #15 (after 10 bad lines the skip report lost the reason and value).
+#[test]
+fn a_long_run_of_bad_lines_is_reported_by_reason_with_samples() {
+    // Two bad lines after each good one, 40 pairs in all.
+    let good = to_csv(&hydra_pool_with_ban_wave());
+    let mut input = Vec::new();
+    let mut pairs = 0;
+    for line in good.split_inclusive(|&b| b == b'\n') {
+        input.extend_from_slice(line);
+        if pairs < 40 && input.len() > line.len() {
+            writeln!(input, "bad-ts-{pairs},x,signup,,,").unwrap();
+            writeln!(input, "1767225600,y{pairs},bann,,,").unwrap();
+            pairs += 1;
+        }
+    }
+    while pairs < 40 {
+        writeln!(input, "bad-ts-{pairs},x,signup,,,").unwrap();
+        writeln!(input, "1767225600,y{pairs},bann,,,").unwrap();
+        pairs += 1;
+    }
+    let (flags, stderr, ok) = watch_to_end(&[], &input);
+    assert!(ok, "{stderr}");
+    assert_eq!(flags.len(), 4);
+    // The first ten one by one, then samples naming the counts by reason
+    // and the latest bad value, the last one at the end of the input.
+    assert!(stderr.contains("bad-ts-4"), "{stderr}");
+    let last = stderr.lines().last().unwrap();
+    assert!(last.contains("80 records skipped (timestamp 40, event 40)"), "{last}");
+    assert!(last.contains("latest: line ") && last.contains("\"bann\""), "{last}");
+    let samples = stderr.lines().filter(|l| l.contains("so far; latest: line ")).count();
+    assert!(samples >= 3, "{stderr}");
+}

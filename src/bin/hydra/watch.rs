@@ -105,40 +105,39 @@ fn bootstrap_events(args: &Args) -> anyhow::Result<Option<Vec<hydra_detect::Even
     Ok(Some(events))
 }
 
-/// Reports records the lenient reader skipped since the last call.
+/// Reports on standard error the records the lenient reader skipped: each
+/// of the first [`SkipCounts::MAX_EXAMPLES`] with its line, value and
+/// reason, then a sample (the counts by reason and the latest message) when
+/// the count doubles, at least every [`SkipReporter::MAX_SAMPLE_GAP`]
+/// skips, and at the end of the input.
+#[derive(Default)]
 struct SkipReporter {
+    /// Skips reported so far.
     seen: u64,
+    /// Skips at the last sample.
+    sampled: u64,
 }
 
 impl SkipReporter {
-    fn report(&mut self, skipped: &SkipCounts, next_line: Option<u64>) {
+    const MAX_SAMPLE_GAP: u64 = 10_000;
+
+    fn report(&mut self, skipped: &SkipCounts, at_end: bool) {
         let total = skipped.total();
-        if total == self.seen {
+        if total == self.sampled || (total == self.seen && !at_end) {
             return;
         }
         let mut stderr = std::io::stderr().lock();
         let examples = skipped.examples();
-        for i in self.seen..total {
-            match examples.get(i as usize) {
-                Some(message) => {
-                    let _ = writeln!(stderr, "hydra watch: skipped bad input: {message}");
-                }
-                None => {
-                    // Only the first messages are kept by the reader: say
-                    // where, as closely as we know.
-                    let at = next_line.map_or("at the end of the input".to_owned(), |l| {
-                        format!("before line {l}")
-                    });
-                    let _ = writeln!(
-                        stderr,
-                        "hydra watch: skipped bad input {at} ({} skipped so far: {skipped})",
-                        total
-                    );
-                    break;
-                }
-            }
+        for message in examples.iter().take(total as usize).skip(self.seen as usize) {
+            let _ = writeln!(stderr, "hydra watch: skipped bad input: {message}");
         }
         self.seen = total;
+        let due = total >= (2 * self.sampled).min(self.sampled + Self::MAX_SAMPLE_GAP);
+        if total > examples.len() as u64 && total > self.sampled && (due || at_end) {
+            let latest = skipped.latest().unwrap_or("");
+            let _ = writeln!(stderr, "hydra watch: {skipped} so far; latest: {latest}");
+            self.sampled = total;
+        }
     }
 }
 
@@ -161,11 +160,11 @@ fn run_in_memory(
     let mut out = std::io::stdout().lock();
     let mut flags: Vec<WatchFlag> = Vec::new();
     let mut line = Vec::with_capacity(512);
-    let mut skips = SkipReporter { seen: 0 };
+    let mut skips = SkipReporter::default();
     let mut last_seq = args.first_seq.saturating_sub(1);
     while let Some(item) = reader.next() {
         let record = item?;
-        skips.report(reader.skipped(), Some(record.line));
+        skips.report(reader.skipped(), false);
         let seq = input_seq(args.first_seq, record.seq)?;
         last_seq = seq;
         flags.clear();
@@ -177,7 +176,7 @@ fn run_in_memory(
             out.flush()?;
         }
     }
-    skips.report(reader.skipped(), None);
+    skips.report(reader.skipped(), true);
     // At the end of a finite stream, a background re-clustering still
     // running is waited for, so that its hydra members are announced (with
     // the last event's sequence number).
@@ -250,11 +249,11 @@ fn run_durable(
                 return;
             }
         };
-        let mut skips = SkipReporter { seen: 0 };
+        let mut skips = SkipReporter::default();
         while let Some(item) = reader.next() {
             let input = match item {
                 Ok(mut record) => {
-                    skips.report(reader.skipped(), Some(record.line));
+                    skips.report(reader.skipped(), false);
                     match input_seq(first_seq, record.seq) {
                         Ok(seq) => {
                             record.seq = seq;
@@ -269,7 +268,7 @@ fn run_durable(
                 return;
             }
         }
-        skips.report(reader.skipped(), None);
+        skips.report(reader.skipped(), true);
     });
 
     let result = (|| -> anyhow::Result<()> {
