@@ -246,9 +246,7 @@ impl Detector {
     }
 
     fn validate(&self) -> Result<()> {
-        self.config.get_score().validate()?;
-        self.config.get_graph().validate()?;
-        Ok(())
+        self.config.validate()
     }
 
     /// Everything after ingest.

@@ -158,7 +158,7 @@ impl IngestConfig {
     /// The longest record accepted, in bytes as written (a CSV record with
     /// its quotes, or a JSON line), not counting the line terminator. A
     /// longer record is an [`InputProblem::TooLong`] error. This bounds the
-    /// reader's memory. Default 64 KiB; must be at least 1.
+    /// reader's memory. Default 64 KiB; must be 1 to 64 MiB.
     pub fn max_record_len(mut self, bytes: usize) -> Self {
         self.max_record_len = bytes;
         self
@@ -179,9 +179,23 @@ impl IngestConfig {
         self.max_record_len
     }
 
-    fn validate(&self) -> Result<()> {
-        if self.max_record_len == 0 {
-            return Err(Error::config("max_record_len is 0 (expected at least 1 byte)"));
+    /// The largest [`max_record_len`](IngestConfig::max_record_len)
+    /// accepted: 64 MiB, so one record cannot take more memory than that.
+    pub const MAX_RECORD_LEN_LIMIT: usize = 64 << 20;
+
+    /// Checks the record length limit.
+    ///
+    /// # Errors
+    ///
+    /// A [`Config`](crate::ErrorKind::Config) error if `max_record_len` is
+    /// 0 or above [`MAX_RECORD_LEN_LIMIT`](IngestConfig::MAX_RECORD_LEN_LIMIT).
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=Self::MAX_RECORD_LEN_LIMIT).contains(&self.max_record_len) {
+            return Err(Error::config(format!(
+                "ingest.max_record_len = {} (expected 1 to {} bytes)",
+                self.max_record_len,
+                Self::MAX_RECORD_LEN_LIMIT
+            )));
         }
         Ok(())
     }
