@@ -252,3 +252,76 @@ fn explain_prints_the_verdict_for_an_account_and_rejects_unknown_ones() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("nobody"), "{}", text(&out.stderr));
 }
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// See: #15 (detect overwrote its own input).
+#[test]
+fn detect_refuses_to_replace_its_own_input() {
+    let (dir, _) = setup(&scenario());
+    let first = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out"], None);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let before = std::fs::read(dir.path().join("out/accounts.csv")).unwrap();
+    let out = hydra(dir.path(), &["detect", "-i", "out/accounts.csv", "-o", "out"], None);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("is the report") && stderr.contains("accounts.csv"), "{stderr}");
+    assert_eq!(std::fs::read(dir.path().join("out/accounts.csv")).unwrap(), before);
+}
+
+// See: #15 (reports moved into place one at a time left a partial set).
+#[test]
+fn a_failed_commit_leaves_the_old_reports_not_a_mix() {
+    let (dir, _) = setup(&scenario());
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(out_dir.join("report.html")).unwrap();
+    std::fs::write(out_dir.join("report.html/keep"), "x").unwrap();
+    std::fs::write(out_dir.join("accounts.csv"), "old\n").unwrap();
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out"], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("report.html"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(out_dir.join("accounts.csv")).unwrap(), "old\n");
+    assert_eq!(names_in(&out_dir), ["accounts.csv", "report.html"]);
+}
+
+// See: #15 (an unwritable --out was found only after the whole run).
+#[test]
+fn an_unwritable_out_is_found_before_the_run() {
+    let (dir, _) = setup(&scenario());
+    std::fs::write(dir.path().join("plain-file"), "x").unwrap();
+    // The input does not exist either: the output is checked first.
+    let out = hydra(dir.path(), &["detect", "-i", "missing.csv", "-o", "plain-file/out"], None);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("output directory plain-file/out"), "{stderr}");
+}
+
+// See: #15 (a killed run left .hydra-staging-* behind for ever).
+#[test]
+fn staging_directories_of_killed_runs_are_removed() {
+    let (dir, _) = setup(&scenario());
+    let out_dir = dir.path().join("out");
+    // A killed run's staging directory: its lock file is not held.
+    let stale = out_dir.join(".hydra-staging-killed");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join(".lock"), "").unwrap();
+    std::fs::write(stale.join("accounts.csv"), "partial").unwrap();
+    // A live run's: its lock is held (here, by this test).
+    let live = out_dir.join(".hydra-staging-live");
+    std::fs::create_dir_all(&live).unwrap();
+    let lock = std::fs::File::create(live.join(".lock")).unwrap();
+    lock.lock().unwrap();
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut expected: Vec<String> = REPORTS.iter().map(|s| s.to_string()).collect();
+    expected.push(".hydra-staging-live".into());
+    expected.sort();
+    assert_eq!(names_in(&out_dir), expected);
+}

@@ -138,9 +138,16 @@ impl Input {
     }
 }
 
-/// Writes the four report files of `detection` into `dir`, all or nothing.
-pub(crate) fn write_reports(detection: &Detection, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut staged = Staged::new(dir)?;
+/// The report files `hydra detect` writes.
+pub(crate) const REPORTS: [&str; 4] =
+    ["accounts.csv", "clusters.json", "report.html", "clusters.graphml"];
+
+/// Writes the four report files of `detection` into `staged`'s directory,
+/// all or nothing.
+pub(crate) fn write_reports(
+    detection: &Detection,
+    mut staged: Staged,
+) -> anyhow::Result<Vec<PathBuf>> {
     staged.write("accounts.csv", |w| Ok(hydra_detect::write_accounts_csv(detection, w)?))?;
     staged.write("clusters.json", |w| Ok(hydra_detect::write_clusters_json(detection, w)?))?;
     staged.write("report.html", |w| Ok(hydra_detect::write_html(detection, w)?))?;
@@ -160,6 +167,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--input and --out are required");
     };
     let started = Instant::now();
+    crate::out::check_not_replacing(&input, &out, &REPORTS)?;
+    // Before the run: an unwritable --out fails now, not after the work.
+    let staged = Staged::new(&out)?;
     let input = Input::open(&input, &config)?;
     let detector = Detector::new(config);
     let spinner = progress::step("detecting");
@@ -174,9 +184,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let (written, redaction) = if args.redact {
         let (key, source) = redact_key(args.redact_key.as_deref());
         let shared = hydra_detect::redact(&detection, &key);
-        (write_reports(&shared, &out)?, Some(source))
+        (write_reports(&shared, staged)?, Some(source))
     } else {
-        (write_reports(&detection, &out)?, None)
+        (write_reports(&detection, staged)?, None)
     };
     let write_time = write_started.elapsed();
 

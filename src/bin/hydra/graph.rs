@@ -60,6 +60,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         graph = graph.top_k(Some(k));
     }
     graph.validate()?;
+    out::check_not_replacing(&args.input, &args.out, &["graph.json"])?;
+    // Before the run: an unwritable --out fails now, not after the work.
+    let mut staged = Staged::new(&args.out)?;
 
     let summary = if args.input.as_os_str() == "-" {
         let format = ingest.get_format().unwrap_or(Format::Csv);
@@ -72,7 +75,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     };
 
     // Nothing is written unless every step above succeeded.
-    let mut staged = Staged::new(&args.out)?;
     staged.write("graph.json", |w| out::write_json(w, &summary))?;
     let written = staged.commit()?;
 

@@ -35,11 +35,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let preset = Preset::parse(&args.preset)?;
     let config = SimConfig::preset(preset).seed(args.seed).scale(args.scale);
     let simulator = Simulator::new(config)?;
+    let mut staged = Staged::new(&args.out)?;
     let started = std::time::Instant::now();
     let bar = progress::counter("accounts generated");
     let sim = simulator.generate_with_progress(|n| bar.set_position(n))?;
     bar.finish_and_clear();
-    let mut staged = Staged::new(&args.out)?;
     let bar = progress::counter("events written");
     staged.write("events.csv", |w| {
         sim.write_events_csv(w, |n| bar.set_position(n))?;
