@@ -325,3 +325,35 @@ fn staging_directories_of_killed_runs_are_removed() {
     expected.sort();
     assert_eq!(names_in(&out_dir), expected);
 }
+
+/// Runs `hydra args` with its standard output closed before it writes.
+fn with_closed_stdout(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hydra"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+// See: #15 (`hydra eval … | head -1` and `hydra simulate … | head` panicked).
+#[test]
+fn a_reader_that_goes_away_is_success_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
+    let (truth, accounts) = (data.join("truth.csv"), data.join("accounts.csv"));
+    let eval =
+        ["eval", "--truth", truth.to_str().unwrap(), "--accounts", accounts.to_str().unwrap()];
+    let simulate =
+        ["simulate", "--preset", "small", "--scale", "0.05", "--seed", "3", "--out", "s"];
+    for args in [&eval[..], &simulate[..]] {
+        let out = with_closed_stdout(dir.path(), args);
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

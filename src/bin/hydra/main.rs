@@ -2,6 +2,11 @@
 //!
 //! A thin client: each subcommand parses its flags, converts them to the
 //! library's configs and calls the public API. One file per subcommand.
+//!
+//! Output goes through `write!` on a locked standard output, never
+//! `print!`, which panics when the reader has gone (`hydra eval | head -1`);
+//! a broken pipe is success (see [`is_broken_pipe`]).
+#![deny(clippy::print_stdout)]
 
 use std::io::Write;
 use std::process::ExitCode;

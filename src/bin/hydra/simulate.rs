@@ -1,5 +1,6 @@
 //! `hydra simulate`: a seeded platform with hydra operators, and its truth.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -49,14 +50,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     staged.write("truth.csv", |w| Ok(sim.truth().write_csv(w)?))?;
     let paths = staged.commit().context("cannot finish the output directory")?;
     let summary = sim.summary();
+    let mut stdout = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(summary)?);
+        writeln!(stdout, "{}", serde_json::to_string_pretty(summary)?)?;
     } else {
-        print!("{summary}");
-        println!("  took {:.1} s", started.elapsed().as_secs_f64());
+        write!(stdout, "{summary}")?;
+        writeln!(stdout, "  took {:.1} s", started.elapsed().as_secs_f64())?;
         for p in paths {
-            println!("  wrote {}", p.display());
+            writeln!(stdout, "  wrote {}", p.display())?;
         }
     }
+    stdout.flush()?;
     Ok(())
 }
