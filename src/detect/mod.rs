@@ -238,6 +238,7 @@ impl Detector {
             input: path.display().to_string(),
             input_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             skipped_rows: skip_map(&skipped),
+            skipped_examples: skipped.examples().to_vec(),
             ..RunInfo::default()
         };
         let index = builder.finish();

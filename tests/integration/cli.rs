@@ -357,3 +357,23 @@ fn a_reader_that_goes_away_is_success_not_a_panic() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+// See: #15 (a lenient run of nothing but bad rows exited 0 with empty
+// reports; detect --lenient never said which lines it skipped).
+#[test]
+fn lenient_detect_names_skipped_lines_and_fails_when_every_row_is_bad() {
+    let mut lines: Vec<String> = scenario().lines().map(str::to_owned).collect();
+    lines.insert(3, "yesterday,op-x,signup,,,".into());
+    let (dir, _) = setup(&(lines.join("\n") + "\n"));
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out", "--lenient"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line 4: invalid ts \"yesterday\""), "{stderr}");
+
+    let (dir, _) = setup("ts,account,event\nyesterday,a,signup\ntomorrow,b,signup\n");
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out", "--lenient"], None);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no record of the input is valid"), "{stderr}");
+    assert!(!dir.path().join("out/accounts.csv").exists());
+}

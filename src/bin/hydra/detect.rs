@@ -177,6 +177,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let result = detector.detect_path(input.path());
     spinner.finish_and_clear();
     let mut detection = result.with_context(|| format!("cannot detect in {}", input.name))?;
+    let skipped: u64 = detection.run.skipped_rows.values().sum();
+    warn_skipped(&input.name, skipped, detection.run.skipped_examples.iter());
     let detect_time = detect_started.elapsed();
     detection.run.input = input.name.clone();
 
@@ -214,6 +216,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     );
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// Warns on standard error that `total` bad rows of `name` were skipped,
+/// with the first ten `examples` (`line N: ...`).
+pub(crate) fn warn_skipped<'a>(name: &str, total: u64, examples: impl Iterator<Item = &'a String>) {
+    if total == 0 {
+        return;
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "warning: {total} bad rows skipped in {name}");
+    for example in examples.take(10) {
+        let _ = writeln!(stderr, "  {example}");
+    }
 }
 
 /// The redaction key and where it came from.

@@ -127,13 +127,8 @@ fn build<R: std::io::Read>(
         builder.note_skipped(problem, n);
     }
     let total = skipped.total() + rejected_count.values().sum::<u64>();
-    if total > 0 {
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "warning: {total} bad rows skipped in {name}");
-        for example in skipped.examples().iter().chain(rejected.iter().map(|(_, m)| m)).take(10) {
-            let _ = writeln!(stderr, "  {example}");
-        }
-    }
+    let examples = skipped.examples().iter().chain(rejected.iter().map(|(_, m)| m));
+    crate::detect::warn_skipped(name, total, examples);
     let spinner = progress::step("building graph");
     let summary = builder.finish();
     spinner.finish_and_clear();
