@@ -86,13 +86,7 @@ pub(crate) struct AckFile {
 impl AckFile {
     /// Opens (or creates) the record at `path` and stores `ack` durably.
     pub(crate) fn create(path: &Path, ack: Ack) -> Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| io_err("open", path, e))?;
+        let file = open_private(path).map_err(|e| io_err("open", path, e))?;
         let mut this = Self { file, path: path.to_owned(), next_slot: 0, current: ack };
         // Both slots, so that no older record survives in either.
         this.store(ack, false)?;
@@ -119,6 +113,17 @@ impl AckFile {
         self.current = ack;
         Ok(())
     }
+}
+
+/// Opens `path` to read and write, creating it readable by its owner only
+/// like every file of the state directory (the snapshot and the log are
+/// written through temporary files, which are).
+pub(crate) fn open_private(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {

@@ -8,7 +8,7 @@
 //!
 //! [`DurableWatcher`]: super::DurableWatcher
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -28,13 +28,7 @@ pub(crate) fn acquire(dir: &Path) -> Result<File> {
     let io = |what: &str, e: std::io::Error| {
         Error::io(format!("cannot {what} {}", path.display()), Some(path.clone()), e)
     };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| io("open", e))?;
+    let mut file = super::ack::open_private(&path).map_err(|e| io("open", e))?;
     match try_lock_for_a_while(&file) {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {

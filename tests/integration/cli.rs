@@ -377,3 +377,18 @@ fn lenient_detect_names_skipped_lines_and_fails_when_every_row_is_bad() {
     assert!(stderr.contains("no record of the input is valid"), "{stderr}");
     assert!(!dir.path().join("out/accounts.csv").exists());
 }
+
+// See: #15 (`hydra explain` printed ids raw: escape sequences reached the terminal).
+#[test]
+fn explain_shows_control_characters_in_ids_instead_of_sending_them() {
+    let id = "op-\u{1b}]0;owned\u{7}";
+    let mut events = scenario();
+    events.push_str(&format!("1767225600,{id},signup,,,\n"));
+    events.push_str(&format!("1767225610,{id},observe,payment,card-pool-77,\n"));
+    let (dir, _) = setup(&events);
+    let out = hydra(dir.path(), &["explain", "-i", "events.csv", "-a", id], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "{stdout:?}");
+    assert!(stdout.contains("op-\\u{1b}]0;owned\\u{7}"), "{stdout}");
+}

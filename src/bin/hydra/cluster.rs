@@ -214,8 +214,13 @@ fn write_membership(path: &Path, partition: &Partition) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let file = tempfile::Builder::new()
-        .prefix(".hydra-cluster-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".hydra-cluster-");
+    // As any file the user creates (0666 less the umask), like the other
+    // commands' outputs, not a temporary file's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let file = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);

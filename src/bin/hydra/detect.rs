@@ -214,7 +214,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         "wrote {}",
         written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+    // Cluster ids and paths come from the input and the command line.
+    std::io::stdout().lock().write_all(crate::terminal::safe(&text).as_bytes())?;
     Ok(())
 }
 
@@ -225,9 +226,10 @@ pub(crate) fn warn_skipped<'a>(name: &str, total: u64, examples: impl Iterator<I
         return;
     }
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "warning: {total} bad rows skipped in {name}");
+    let _ =
+        writeln!(stderr, "warning: {total} bad rows skipped in {}", crate::terminal::safe(name));
     for example in examples.take(10) {
-        let _ = writeln!(stderr, "  {example}");
+        let _ = writeln!(stderr, "  {}", crate::terminal::safe(example));
     }
 }
 

@@ -22,6 +22,7 @@ mod graph;
 mod out;
 mod progress;
 mod simulate;
+mod terminal;
 mod watch;
 
 /// Find hydra clusters: proxy networks of fraudulent accounts.
@@ -66,9 +67,9 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err}");
+            let _ = writeln!(stderr, "error: {}", terminal::safe(&err.to_string()));
             for cause in err.chain().skip(1) {
-                let _ = writeln!(stderr, "  caused by: {cause}");
+                let _ = writeln!(stderr, "  caused by: {}", terminal::safe(&cause.to_string()));
             }
             ExitCode::FAILURE
         }

@@ -6,6 +6,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Instant;
 
 use anyhow::Context;
+
+use crate::terminal::safe;
 use hydra_detect::{
     DurabilityConfig, DurableWatcher, EventReader, Format, IngestConfig, Recluster, Record,
     SkipCounts, WatchConfig, WatchFlag, Watcher,
@@ -129,12 +131,12 @@ impl SkipReporter {
         let mut stderr = std::io::stderr().lock();
         let examples = skipped.examples();
         for message in examples.iter().take(total as usize).skip(self.seen as usize) {
-            let _ = writeln!(stderr, "hydra watch: skipped bad input: {message}");
+            let _ = writeln!(stderr, "hydra watch: skipped bad input: {}", safe(message));
         }
         self.seen = total;
         let due = total >= (2 * self.sampled).min(self.sampled + Self::MAX_SAMPLE_GAP);
         if total > examples.len() as u64 && total > self.sampled && (due || at_end) {
-            let latest = skipped.latest().unwrap_or("");
+            let latest = safe(skipped.latest().unwrap_or(""));
             let _ = writeln!(stderr, "hydra watch: {skipped} so far; latest: {latest}");
             self.sampled = total;
         }
