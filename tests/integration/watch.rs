@@ -129,7 +129,7 @@ fn hard_negatives_stay_unflagged_with_quiet_takeovers() {
 /// An operator's pool: accounts share a few cards, devices and proxy IPs and
 /// a rare template; a ban wave hits some, and replacements sign up within
 /// hours on the banned accounts' card and device.
-fn hydra_pool_with_ban_wave() -> Vec<Event> {
+pub(crate) fn hydra_pool_with_ban_wave() -> Vec<Event> {
     let mut ev = Vec::new();
     for i in 0..12 {
         let name = format!("op-{i}");
@@ -409,7 +409,7 @@ fn scenario(seed: u64) -> Vec<Event> {
 
 /// An in-memory sink shared with the writer thread.
 #[derive(Clone, Default)]
-struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+pub(crate) struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl Write for SharedBuf {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -423,7 +423,7 @@ impl Write for SharedBuf {
 }
 
 impl SharedBuf {
-    fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         String::from_utf8(self.0.lock().unwrap().clone())
             .unwrap()
             .lines()
