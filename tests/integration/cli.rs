@@ -392,3 +392,36 @@ fn explain_shows_control_characters_in_ids_instead_of_sending_them() {
     assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "{stdout:?}");
     assert!(stdout.contains("op-\\u{1b}]0;owned\\u{7}"), "{stdout}");
 }
+
+// See: #15 (exit codes: one documented scheme for every subcommand).
+#[test]
+fn exit_codes_follow_one_scheme_for_every_subcommand() {
+    let (dir, _) = setup(&scenario());
+    let d = dir.path();
+    std::fs::write(d.join("bad.csv"), "ts,account,event\nyesterday,a,signup\n").unwrap();
+    std::fs::write(d.join("bad.toml"), "[leiden]\nresolution = -1.0\n").unwrap();
+    std::fs::write(d.join("bad-edges.txt"), "0 x\n").unwrap();
+    std::fs::write(d.join("huge-edges.txt"), "0 134217727\n").unwrap();
+    std::fs::create_dir_all(d.join("state")).unwrap();
+    std::fs::write(d.join("state/log.bin"), "not a log at all, not at all").unwrap();
+    let cases: [(&[&str], i32); 14] = [
+        (&["detect", "-i", "events.csv", "-o", "ok"], 0),
+        (&["detect", "--bogus"], 2),
+        (&["watch", "--first-seq", "0"], 2),
+        (&["cluster", "--edges", "bad-edges.txt", "--out", "p", "--resolution", "-1"], 2),
+        (&["explain", "-i", "events.csv", "-a", "nobody"], 2),
+        (&["detect", "-i", "bad.csv", "-o", "out"], 3),
+        (&["graph", "-i", "bad.csv", "-o", "out"], 3),
+        (&["cluster", "--edges", "bad-edges.txt", "--out", "p"], 3),
+        (&["detect", "-i", "missing.csv", "-o", "out"], 4),
+        (&["cluster", "--edges", "missing.txt", "--out", "p"], 4),
+        (&["detect", "-i", "events.csv", "-o", "out", "--config", "bad.toml"], 5),
+        (&["watch", "--state", "state"], 6),
+        (&["cluster", "--edges", "huge-edges.txt", "--out", "p"], 7),
+        (&["eval", "--truth", "events.csv", "--accounts", "events.csv"], 3),
+    ];
+    for (args, want) in cases {
+        let out = hydra(d, args, Some(""));
+        assert_eq!(out.status.code(), Some(want), "{args:?}: {}", text(&out.stderr));
+    }
+}

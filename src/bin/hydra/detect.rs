@@ -164,7 +164,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let (Some(input), Some(out)) = (args.input, args.out) else {
-        anyhow::bail!("--input and --out are required");
+        return Err(crate::exit::usage("--input and --out are required"));
     };
     let started = Instant::now();
     crate::out::check_not_replacing(&input, &out, &REPORTS)?;

@@ -17,6 +17,7 @@ mod cluster;
 mod demo;
 mod detect;
 mod eval;
+mod exit;
 mod explain;
 mod graph;
 mod out;
@@ -71,7 +72,7 @@ fn main() -> ExitCode {
             for cause in err.chain().skip(1) {
                 let _ = writeln!(stderr, "  caused by: {}", terminal::safe(&cause.to_string()));
             }
-            ExitCode::FAILURE
+            ExitCode::from(exit::code(&err) as u8)
         }
     }
 }
@@ -107,7 +108,9 @@ fn init_logs(verbose: u8) {
 
 fn configure_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        if n == 0 {
+            return Err(exit::usage("--threads must be at least 1"));
+        }
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
     Ok(())

@@ -156,12 +156,12 @@ pub(crate) fn check_not_replacing(input: &Path, dir: &Path, names: &[&str]) -> a
     for name in names {
         let target = dir.join(name);
         if target.canonicalize().is_ok_and(|t| t == input_real) {
-            anyhow::bail!(
+            return Err(crate::exit::usage(format!(
                 "the input {} is the report {} that this run would replace: write the reports \
                  into another --out directory",
                 input.display(),
                 target.display()
-            );
+            )));
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use crate::exit;
 use crate::terminal::safe;
 use hydra_detect::{
     DurabilityConfig, DurableWatcher, EventReader, Format, IngestConfig, Recluster, Record,
@@ -71,11 +72,15 @@ enum InputFormat {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::ensure!(args.first_seq >= 1, "--first-seq must be at least 1");
+    if args.first_seq == 0 {
+        return Err(exit::usage("--first-seq must be at least 1"));
+    }
     let mut config = WatchConfig::new();
     config = config.recluster(match args.sync_recluster {
         Some(n) => {
-            anyhow::ensure!(n >= 1, "--sync-recluster must be at least 1");
+            if n == 0 {
+                return Err(exit::usage("--sync-recluster must be at least 1"));
+            }
             Recluster::Sync(n)
         }
         None if args.recluster_every == 0 => Recluster::Off,
@@ -202,12 +207,12 @@ enum Input {
 /// starts at `first_seq`.
 fn input_seq(first_seq: u64, n: u64) -> anyhow::Result<u64> {
     first_seq.checked_add(n - 1).ok_or_else(|| {
-        anyhow::anyhow!(
+        exit::usage(format!(
             "--first-seq {first_seq}: record {n} of the input would be event {first_seq} + {}, \
              past the largest sequence number {}",
             n - 1,
             u64::MAX
-        )
+        ))
     })
 }
 
