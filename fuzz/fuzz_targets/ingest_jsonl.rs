@@ -1,0 +1,13 @@
+//! The JSON Lines event reader, strict and lenient, on arbitrary bytes.
+#![no_main]
+
+use hydra_detect::{EventReader, Format, IngestConfig};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    for lenient in [false, true] {
+        let config = IngestConfig::new().lenient(lenient).max_record_len(256);
+        let Ok(reader) = EventReader::new(data, Format::Jsonl, &config) else { continue };
+        assert!(reader.take(data.len() + 2).count() <= data.len() + 1);
+    }
+});
