@@ -180,10 +180,13 @@ impl DurableWatcher {
     ///
     /// # Errors
     ///
-    /// [`Error::state`] naming the file for a corrupted record in the middle
-    /// of the log, a bad snapshot, a version mismatch, or a log that does not
-    /// continue the snapshot; [`Error::io`] for file-system failures;
-    /// [`Error::config`] for a bad `config`.
+    /// [`Error::state`] naming the file for a directory in use by another
+    /// watcher (`lock`), a corrupted record in the middle of the log, a log
+    /// holding fewer events than were acknowledged (cut, zeroed, deleted), a
+    /// missing or damaged acknowledgement record (`ack.bin`), a bad
+    /// snapshot, a version mismatch, or a log that does not continue the
+    /// snapshot; [`Error::io`] for file-system failures; [`Error::config`]
+    /// for a bad `config`.
     pub fn open(
         dir: &Path,
         config: WatchConfig,
@@ -391,8 +394,10 @@ impl DurableWatcher {
     ///
     /// # Errors
     ///
-    /// An invalid event (nothing changes), or a failure of the writer
-    /// thread (I/O error on the log or the output).
+    /// An invalid event (nothing changes); an already applied `seq` whose
+    /// event differs from the one logged ([`Error::invalid_argument`]: the
+    /// stream is not resent from where its numbers say); or a failure of
+    /// the writer thread (I/O error on the log or the output).
     pub fn apply(&mut self, seq: u64, event: &Event) -> Result<ApplyOutcome> {
         if seq <= self.applied {
             self.check_resent(seq, event)?;

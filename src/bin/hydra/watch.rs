@@ -47,7 +47,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "N", default_value_t = 500_000)]
     recluster_every: u64,
     /// Sequence number of the first input record (when a producer resends
-    /// from event N+1 after a restart, pass N+1).
+    /// from event N+1 after a restart, pass N+1). With --state, more than
+    /// applied+1 is an error (events would be missing), and resent events
+    /// are checked against the ones logged.
     #[arg(long, value_name = "SEQ", default_value_t = 1)]
     first_seq: u64,
     /// Replacement score at which an account is flagged.
