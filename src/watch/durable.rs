@@ -32,7 +32,8 @@
 //! holder, and the lock of a killed process is released by the system.
 //!
 //! Resending: events offered again (sequence numbers already applied) are
-//! compared with the events logged since the last snapshot; one that
+//! compared with the events logged since the last snapshot (a checksum of
+//! each is kept, 16 bytes an event, so at most `snapshot_every` × 16 bytes); one that
 //! differs is an error, as the producer is not resending the same stream
 //! from where it says (e.g. the tail resent numbered from 1).
 
