@@ -34,6 +34,10 @@ pub(crate) struct Staged {
     files: Vec<String>,
     /// `.lock` in the staging directory, locked while this run lives.
     _lock: File,
+    /// Whether `dir` was created for this run (removed again, if still
+    /// empty, when the run fails: a failed run leaves nothing behind).
+    created_dir: bool,
+    committed: bool,
 }
 
 /// One file's move in a commit, for taking it back.
@@ -49,6 +53,7 @@ impl Staged {
     /// Starts writing into `dir`, creating it if needed, and removes the
     /// staging directories of killed runs.
     pub(crate) fn new(dir: &Path) -> anyhow::Result<Self> {
+        let created_dir = !dir.exists();
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create output directory {}", dir.display()))?;
         remove_stale_staging(dir);
@@ -59,7 +64,8 @@ impl Staged {
         let lock = File::create(staging.path().join(STAGING_LOCK))
             .with_context(|| format!("cannot write into output directory {}", dir.display()))?;
         lock.try_lock().with_context(|| format!("cannot lock {}", staging.path().display()))?;
-        Ok(Self { dir: dir.to_path_buf(), staging, files: Vec::new(), _lock: lock })
+        let dir = dir.to_path_buf();
+        Ok(Self { dir, staging, files: Vec::new(), _lock: lock, created_dir, committed: false })
     }
 
     /// Writes the file `name` with `write`, staged until [`Staged::commit`].
@@ -80,7 +86,7 @@ impl Staged {
 
     /// Moves every staged file into place, all or nothing, and returns
     /// their final paths.
-    pub(crate) fn commit(self) -> anyhow::Result<Vec<PathBuf>> {
+    pub(crate) fn commit(mut self) -> anyhow::Result<Vec<PathBuf>> {
         let mut moves = Vec::with_capacity(self.files.len());
         for name in &self.files {
             moves.push(Move { name, set_aside: None, placed: false });
@@ -92,6 +98,7 @@ impl Staged {
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
+        self.committed = true;
         Ok(self.files.iter().map(|name| self.dir.join(name)).collect())
     }
 
@@ -122,6 +129,17 @@ impl Staged {
             if let Some(aside) = &m.set_aside {
                 let _ = std::fs::rename(aside, &to);
             }
+        }
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed && self.created_dir {
+            // The staging directory goes first (its TempDir then finds it
+            // gone), so that the output directory is empty again.
+            let _ = std::fs::remove_dir_all(self.staging.path());
+            let _ = std::fs::remove_dir(&self.dir);
         }
     }
 }
