@@ -261,31 +261,7 @@ impl DurableWatcher {
         }
         // The record first: a log never holds events the record does not know.
         let mut ack_file = AckFile::create(&ack_path, Ack { acked: applied, printed })?;
-        let mut file = match &read {
-            Some(read) => {
-                let mut file = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .open(&log_path)
-                    .map_err(|e| io_err("open", &log_path, e))?;
-                if torn_bytes > 0 {
-                    // A torn final write: never acknowledged, so never applied.
-                    file.set_len(read.valid_len).map_err(|e| io_err("truncate", &log_path, e))?;
-                }
-                file.seek(SeekFrom::End(0)).map_err(|e| io_err("seek", &log_path, e))?;
-                file.sync_all().map_err(|e| io_err("sync", &log_path, e))?;
-                file
-            }
-            None => {
-                snapshot::write_atomic(dir, LOG_FILE, &log::header(snap_applied))?;
-                let mut file = OpenOptions::new()
-                    .append(true)
-                    .open(&log_path)
-                    .map_err(|e| io_err("open", &log_path, e))?;
-                file.seek(SeekFrom::End(0)).map_err(|e| io_err("seek", &log_path, e))?;
-                file
-            }
-        };
+        let mut file = open_log(dir, read.as_ref(), snap_applied)?;
         if !recovered.is_empty() {
             // The recovered events are durable now (synced above): deliver
             // their flags, then record that they were.
@@ -533,6 +509,33 @@ impl DurableWatcher {
             None => Ok(()),
         }
     }
+}
+
+/// Opens the log `read` was read from, cutting off its torn final write
+/// (never acknowledged, so never applied), or creates an empty one
+/// continuing after event `snap_applied`; positioned at its end.
+fn open_log(dir: &Path, read: Option<&log::ReadLog>, snap_applied: u64) -> Result<File> {
+    let path = dir.join(LOG_FILE);
+    let mut file = match read {
+        Some(read) => {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| io_err("open", &path, e))?;
+            if read.valid_len < read.file_len {
+                file.set_len(read.valid_len).map_err(|e| io_err("truncate", &path, e))?;
+            }
+            file.sync_all().map_err(|e| io_err("sync", &path, e))?;
+            file
+        }
+        None => {
+            snapshot::write_atomic(dir, LOG_FILE, &log::header(snap_applied))?;
+            OpenOptions::new().append(true).open(&path).map_err(|e| io_err("open", &path, e))?
+        }
+    };
+    file.seek(SeekFrom::End(0)).map_err(|e| io_err("seek", &path, e))?;
+    Ok(file)
 }
 
 /// Refuses a state directory whose files contradict each other: a log
