@@ -274,5 +274,11 @@ mod tests {
         let crc = crc32fast::hash(&version[..20]);
         version[20..24].copy_from_slice(&crc.to_le_bytes());
         assert!(parse(&version).unwrap_err().contains("version 3"));
+        // Version 1 (the same records, no acknowledgement record) still reads.
+        version[8] = 1;
+        let crc = crc32fast::hash(&version[..20]);
+        version[20..24].copy_from_slice(&crc.to_le_bytes());
+        let read = parse(&version).unwrap();
+        assert_eq!((read.version, read.records.len()), (1, 4));
     }
 }

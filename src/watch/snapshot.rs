@@ -342,6 +342,33 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_round_trips_and_version_1_snapshots_still_load() {
+        let mut s = sample();
+        for t in [100, 90, 120] {
+            s.advance_clock(t);
+        }
+        let image = encode(&s, 3, &[]);
+        let loaded = decode(&image).unwrap().state;
+        assert_eq!((loaded.now, loaded.recent), (s.now, s.recent));
+        // Version 1: the same without the recent times (after applied, clock
+        // and event count), taken to be the clock's.
+        let recent = HEADER_LEN + 24..HEADER_LEN + 24 + 8 * super::super::state::CLOCK_QUORUM;
+        let mut v1 = image.clone();
+        v1.drain(recent);
+        v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let payload_len = (v1.len() - HEADER_LEN) as u64;
+        v1[12..20].copy_from_slice(&payload_len.to_le_bytes());
+        let payload_crc = crc32fast::hash(&v1[HEADER_LEN..]);
+        v1[20..24].copy_from_slice(&payload_crc.to_le_bytes());
+        let header_crc = crc32fast::hash(&v1[..24]);
+        v1[24..28].copy_from_slice(&header_crc.to_le_bytes());
+        let old = decode(&v1).unwrap().state;
+        assert_eq!(old.now, s.now);
+        assert_eq!(old.recent, [s.now; super::super::state::CLOCK_QUORUM]);
+        assert_eq!(old.accounts, s.accounts);
+    }
+
+    #[test]
     fn damage_is_detected() {
         let image = encode(&sample(), 1, &[]);
         let mut flipped = image.clone();
