@@ -65,6 +65,15 @@ struct RecordBuf<R> {
 /// Counts into `line` the line ends in `bytes`, read after a `\r` if
 /// `after_cr` (updated for the next call).
 fn count_line_ends(bytes: &[u8], line: &mut u64, after_cr: &mut bool) {
+    let Some(&first) = bytes.first() else { return };
+    if !bytes.contains(&b'\r') {
+        // The common case, counted as fast as before: only `\n`, the first
+        // of which may end a `\r\n` begun in the previous chunk.
+        let lfs = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        *line += lfs - u64::from(*after_cr && first == b'\n');
+        *after_cr = false;
+        return;
+    }
     for &b in bytes {
         if b == b'\r' || (b == b'\n' && !*after_cr) {
             *line += 1;
