@@ -13,7 +13,7 @@ set -eu
 cd "$(dirname "$0")"
 secs=${1:-600}
 [ $# -gt 0 ] && shift
-targets=${*:-"ingest_csv ingest_jsonl edge_list config state_log"}
+targets=${*:-"ingest edge_list config state_log"}
 export RUSTFLAGS="${RUSTFLAGS:-} --cfg fuzzing -Cpasses=sancov-module \
  -Cllvm-args=-sanitizer-coverage-level=4 \
  -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
