@@ -28,7 +28,7 @@ use crate::community::{LeidenConfig, Quality};
 use crate::error::{Error, Result};
 use crate::graph::GraphConfig;
 use crate::ingest::IngestConfig;
-use crate::score::ScoreConfig;
+use crate::score::{ScoreConfig, Signal};
 
 /// The CPM resolution the detector uses by default (see [`Config`]).
 pub const DEFAULT_CPM_RESOLUTION: f64 = 0.003;
@@ -154,9 +154,33 @@ impl Config {
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| Error::config(e.to_string().trim_end()))?;
         let config = raw.into_config();
-        config.score.validate()?;
-        config.graph.validate()?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Checks every stage's configuration, so that a value that makes no
+    /// sense is found before any input is read.
+    ///
+    /// # Errors
+    ///
+    /// A [`crate::ErrorKind::Config`] error naming the first bad key: a
+    /// record length limit of 0 or above
+    /// [`IngestConfig::MAX_RECORD_LEN_LIMIT`], a graph weight out of range,
+    /// a negative or non-finite resolution or tolerance, a randomness that
+    /// is not positive, a score knob out of range, or score weights whose
+    /// sum is not finite.
+    pub fn validate(&self) -> Result<()> {
+        self.ingest.validate()?;
+        self.graph.validate()?;
+        self.leiden.check_settings()?;
+        self.score.validate()?;
+        let total: f64 = Signal::ALL.iter().map(|&s| self.score.get_weight(s)).sum();
+        if !total.is_finite() {
+            return Err(Error::config(format!(
+                "score.weights sum to {total} (expected a finite total: scale them down)"
+            )));
+        }
+        Ok(())
     }
 
     /// Writes the whole configuration as TOML (every key, defaults included).
@@ -328,6 +352,29 @@ mod tests {
         let err = Config::from_toml_str("[score]\nthreshold = 2.0\n").unwrap_err();
         assert!(err.to_string().contains("score.threshold"), "{err}");
         assert!(Config::from_toml_str("[leiden]\nquality = \"louvain\"\n").is_err());
+    }
+
+    // See: #15 (resolution -1 and randomness 0 panicked after ingest, a
+    // huge max_record_len read 0 events, overflowing weights gave 0 clusters).
+    #[test]
+    fn values_that_make_no_sense_are_refused_before_any_input() {
+        for (text, key) in [
+            ("[leiden]\nresolution = -1.0\n", "resolution -1"),
+            ("[leiden]\nrandomness = 0.0\n", "randomness 0"),
+            ("[ingest]\nmax_record_len = 9223372036854775807\n", "max_record_len"),
+            ("[ingest]\nmax_record_len = 0\n", "max_record_len"),
+            ("[score.weights]\nsync = 1e308\nvolume = 1e308\n", "score.weights sum to inf"),
+        ] {
+            let err = Config::from_toml_str(text).unwrap_err();
+            assert!(err.to_string().contains(key), "{text}: {err}");
+        }
+        let huge = Config::new().ingest(IngestConfig::new().max_record_len(usize::MAX));
+        assert!(huge.validate().unwrap_err().to_string().contains("max_record_len"));
+        // The detector checks before it opens the input.
+        let bad = Config::new().leiden(LeidenConfig::new().randomness(0.0));
+        let err = crate::Detector::new(bad).detect_path("/nonexistent/events.csv".as_ref());
+        let err = err.unwrap_err();
+        assert!(matches!(err.kind(), crate::ErrorKind::Config { .. }), "{err}");
     }
 
     #[test]

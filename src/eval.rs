@@ -152,7 +152,7 @@ impl AccountFlags {
                     ));
                 }
             }
-            let account = record.get(ca).unwrap_or("");
+            let account = crate::report::undefuse(record.get(ca).unwrap_or(""));
             if account.is_empty() {
                 return Err(input_error(line, InputProblem::Account, "empty account", name));
             }

@@ -15,9 +15,13 @@
 //!   line ends are accepted.
 //! - Node ids are 0-based integers below `2^32 - 1`; the node count is the
 //!   largest id plus one, or [`EdgeListConfig::min_node_count`] if that is
-//!   more (isolated nodes at the end).
+//!   more (isolated nodes at the end). Ids are indices, not names: a
+//!   largest id more than 2^20 above twice the edge count (one stray huge
+//!   id) is an error rather than gigabytes of per-node arrays, unless that
+//!   many nodes are asked for with [`EdgeListConfig::min_node_count`].
 //! - Each undirected edge is listed once. A pair listed again (in either
-//!   direction) is the same edge: the weights are summed.
+//!   direction) is the same edge: the weights are summed (an error if the
+//!   sum passes the largest `f32`).
 //! - A weight must be a finite number `>= 0` (`1`, `0.25`, `1e-3`).
 //!
 //! A bad line is an [`Error`] of kind [`ErrorKind::Input`](crate::ErrorKind::Input)
@@ -191,8 +195,25 @@ pub fn parse_edge_list(bytes: &[u8], config: &EdgeListConfig) -> Result<Graph> {
     build_graph(parse_edges(bytes, config.parallel_threshold)?, config)
 }
 
+/// Nodes a graph may have beyond the two ends of each edge (isolated nodes
+/// from gaps in the ids) unless [`EdgeListConfig::min_node_count`] asks for
+/// more: node ids are indices, and one stray huge id must not size memory.
+const SPARSE_ID_SLACK: usize = 1 << 20;
+
 /// Checks the node count against the limits and builds the graph.
 fn build_graph(parsed: ParsedEdges, config: &EdgeListConfig) -> Result<Graph> {
+    let edge_count: usize = parsed.chunks.iter().map(Vec::len).sum();
+    let touchable = edge_count.saturating_mul(2).saturating_add(SPARSE_ID_SLACK);
+    if parsed.node_count > touchable.max(config.min_node_count) {
+        return Err(Error::limit(format!(
+            "the largest node id {} is far above what {edge_count} edges can touch (at most {} \
+             nodes with an edge, and {SPARSE_ID_SLACK} more are allowed for gaps): node ids are \
+             0-based indices, so renumber them densely, or ask for that many nodes with \
+             EdgeListConfig::min_node_count (hydra cluster --nodes)",
+            parsed.node_count - 1,
+            edge_count.saturating_mul(2)
+        )));
+    }
     let node_count = parsed.node_count.max(config.min_node_count);
     if node_count > config.max_node_count || node_count > MAX_NODE_ID as usize + 1 {
         let why = if parsed.node_count >= config.min_node_count {
@@ -450,6 +471,32 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
+    // See: #15 (a 12-byte file `0 134217727` made hydra cluster use 11 GB).
+    #[test]
+    fn an_id_far_above_the_edge_count_is_refused_unless_asked_for() {
+        let config = EdgeListConfig::new();
+        let err = parse_edge_list(b"0 134217727\n", &config).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Limit { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("largest node id 134217727 is far above"), "{message}");
+        assert!(message.contains("--nodes"), "{message}");
+        // Gaps within the slack, or nodes asked for, are fine.
+        assert_eq!(parse_edge_list(b"0 1000\n", &config).unwrap().node_count(), 1001);
+        let asked = config.clone().min_node_count(2_000_001);
+        assert_eq!(parse_edge_list(b"0 2000000\n", &asked).unwrap().node_count(), 2_000_001);
+    }
+
+    // See: #15 (duplicate edges summing to infinity gave modularity NaN, exit 0).
+    #[test]
+    fn repeated_edges_whose_weights_sum_past_f32_are_an_error() {
+        let err = parse_edge_list(b"0 1 3e38\n1 0 3e38\n", &EdgeListConfig::new()).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("edge (0, 1) is listed more than once"), "{message}");
+        assert!(message.contains("scale the weights down"), "{message}");
+        let g = parse_edge_list(b"0 1 1e38\n1 0 1e38\n", &EdgeListConfig::new()).unwrap();
+        assert!(g.total_weight().is_finite());
+    }
+
     fn edges(text: &str) -> (usize, Vec<(u32, u32, f32)>) {
         let p = parse_edges(text.as_bytes(), usize::MAX).unwrap();
         (p.node_count, p.chunks.concat())
@@ -511,7 +558,7 @@ mod tests {
         assert_eq!(e, vec![(4294967293, 0, 1.0)]);
         let err = parse_edge_list(b"4294967293 0\n", &EdgeListConfig::new()).unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Limit { .. }), "{err}");
-        assert!(err.to_string().contains("largest node id is 4294967293"), "{err}");
+        assert!(err.to_string().contains("largest node id 4294967293 is far above"), "{err}");
         let err =
             parse_edge_list(b"0 1\n", &EdgeListConfig::new().min_node_count(1 << 30)).unwrap_err();
         assert!(err.to_string().contains("asked for"), "{err}");

@@ -209,7 +209,7 @@ impl Graph {
             blocks.into_iter().for_each(fill);
         }
         drop(chunks);
-        Ok(Graph::from_entries(offsets, entries))
+        Graph::from_entries(offsets, entries)
     }
 
     /// Builds a graph from CSR arrays that list every edge in both directions.
@@ -273,13 +273,18 @@ impl Graph {
             }
         }
         let entries: Vec<(u32, f32)> = targets.into_iter().zip(weights).collect();
-        let graph = Graph::from_entries(offsets, entries);
+        let graph = Graph::from_entries(offsets, entries)?;
         graph.check_symmetric()?;
         Ok(graph)
     }
 
     /// Sorts and merges each row of validated entries and computes the totals.
-    fn from_entries(offsets: Vec<usize>, mut entries: Vec<(u32, f32)>) -> Graph {
+    ///
+    /// # Errors
+    ///
+    /// An invalid-argument error if the weights of a repeated edge sum
+    /// beyond the largest `f32` (each weight being finite).
+    fn from_entries(offsets: Vec<usize>, mut entries: Vec<(u32, f32)>) -> Result<Graph> {
         let node_count = offsets.len() - 1;
         // Sort by target, then by weight (non-negative, so bit order is numeric
         // order): duplicates are then summed in an order fixed by their values.
@@ -313,6 +318,13 @@ impl Graph {
                     i += 1;
                 }
                 let w = sum as f32;
+                if w.is_infinite() {
+                    return Err(Error::invalid_argument(format!(
+                        "edge ({u}, {t}) is listed more than once and its weights sum to {sum:e}, \
+                         beyond the largest weight {:e}: scale the weights down",
+                        f32::MAX
+                    )));
+                }
                 entries[out] = (t, w);
                 out += 1;
                 if t as usize == u {
@@ -330,7 +342,7 @@ impl Graph {
         } else {
             entries.into_iter().unzip()
         };
-        Graph { offsets: new_offsets, targets, weights, self_loops, total_weight: total2 / 2.0 }
+        Ok(Graph { offsets: new_offsets, targets, weights, self_loops, total_weight: total2 / 2.0 })
     }
 
     /// Checks that every entry `u -> v` has a reverse entry `v -> u` of equal weight.

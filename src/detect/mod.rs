@@ -238,6 +238,7 @@ impl Detector {
             input: path.display().to_string(),
             input_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             skipped_rows: skip_map(&skipped),
+            skipped_examples: skipped.examples().to_vec(),
             ..RunInfo::default()
         };
         let index = builder.finish();
@@ -246,9 +247,7 @@ impl Detector {
     }
 
     fn validate(&self) -> Result<()> {
-        self.config.get_score().validate()?;
-        self.config.get_graph().validate()?;
-        Ok(())
+        self.config.validate()
     }
 
     /// Everything after ingest.

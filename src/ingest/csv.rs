@@ -56,7 +56,30 @@ struct RecordBuf<R> {
     fields: usize,
     /// Physical line (1-based) of the next unread byte.
     line: u64,
+    /// Whether the last byte read was `\r`: a line ends at `\n`, `\r\n`
+    /// or a lone `\r` (old Mac files), counted once each.
+    after_cr: bool,
     max_len: usize,
+}
+
+/// Counts into `line` the line ends in `bytes`, read after a `\r` if
+/// `after_cr` (updated for the next call).
+fn count_line_ends(bytes: &[u8], line: &mut u64, after_cr: &mut bool) {
+    let Some(&first) = bytes.first() else { return };
+    if !bytes.contains(&b'\r') {
+        // The common case, counted as fast as before: only `\n`, the first
+        // of which may end a `\r\n` begun in the previous chunk.
+        let lfs = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        *line += lfs - u64::from(*after_cr && first == b'\n');
+        *after_cr = false;
+        return;
+    }
+    for &b in bytes {
+        if b == b'\r' || (b == b'\n' && !*after_cr) {
+            *line += 1;
+        }
+        *after_cr = b == b'\r';
+    }
 }
 
 impl<R: Read> RecordBuf<R> {
@@ -69,8 +92,9 @@ impl<R: Read> RecordBuf<R> {
                 self.source.fill().map_err(|error| Failure::Io { line: self.line, error })?;
             match input.first() {
                 None => return Ok(Raw::End),
-                Some(b'\n') => self.line += 1,
-                Some(b'\r') => {}
+                Some(&b @ (b'\n' | b'\r')) => {
+                    count_line_ends(&[b], &mut self.line, &mut self.after_cr);
+                }
                 Some(_) => break,
             }
             self.source.consume(1);
@@ -92,7 +116,7 @@ impl<R: Read> RecordBuf<R> {
                 self.core.read_record(input, &mut self.out[out_len..], &mut self.ends[ends_len..])
             };
             let eaten = &input[..nin];
-            self.line += eaten.iter().filter(|&&b| b == b'\n').count() as u64;
+            count_line_ends(eaten, &mut self.line, &mut self.after_cr);
             self.source.consume(nin);
             consumed += nin as u64;
             if !skipping {
@@ -163,6 +187,7 @@ impl<R: Read> CsvParser<R> {
             ends: vec![0; 32],
             fields: 0,
             line: 1,
+            after_cr: false,
             max_len,
         };
         let line = match buf.read_raw()? {
@@ -336,6 +361,14 @@ mod tests {
             Err(Failure::Io { .. }) => panic!("I/O failure"),
             Ok(_) => panic!("header accepted"),
         }
+    }
+
+    // See: #15 (a file with CR-only line ends reported every error at line 1).
+    #[test]
+    fn lone_carriage_returns_end_lines_too() {
+        let input = "ts,account,event\r1,a,signup\r\rbad,b,signup\r\n4,c,signup\n5,d,signup\r";
+        let lines: Vec<u64> = rows(input, 1000).iter().map(|r| r.0).collect();
+        assert_eq!(lines, [2, 4, 5, 6]);
     }
 
     #[test]

@@ -158,7 +158,7 @@ impl IngestConfig {
     /// The longest record accepted, in bytes as written (a CSV record with
     /// its quotes, or a JSON line), not counting the line terminator. A
     /// longer record is an [`InputProblem::TooLong`] error. This bounds the
-    /// reader's memory. Default 64 KiB; must be at least 1.
+    /// reader's memory. Default 64 KiB; must be 1 to 64 MiB.
     pub fn max_record_len(mut self, bytes: usize) -> Self {
         self.max_record_len = bytes;
         self
@@ -179,9 +179,23 @@ impl IngestConfig {
         self.max_record_len
     }
 
-    fn validate(&self) -> Result<()> {
-        if self.max_record_len == 0 {
-            return Err(Error::config("max_record_len is 0 (expected at least 1 byte)"));
+    /// The largest [`max_record_len`](IngestConfig::max_record_len)
+    /// accepted: 64 MiB, so one record cannot take more memory than that.
+    pub const MAX_RECORD_LEN_LIMIT: usize = 64 << 20;
+
+    /// Checks the record length limit.
+    ///
+    /// # Errors
+    ///
+    /// A [`Config`](crate::ErrorKind::Config) error if `max_record_len` is
+    /// 0 or above [`MAX_RECORD_LEN_LIMIT`](IngestConfig::MAX_RECORD_LEN_LIMIT).
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=Self::MAX_RECORD_LEN_LIMIT).contains(&self.max_record_len) {
+            return Err(Error::config(format!(
+                "ingest.max_record_len = {} (expected 1 to {} bytes)",
+                self.max_record_len,
+                Self::MAX_RECORD_LEN_LIMIT
+            )));
         }
         Ok(())
     }
@@ -217,6 +231,8 @@ pub struct SkipCounts {
     total: u64,
     /// The first [`SkipCounts::MAX_EXAMPLES`] error messages, in input order.
     examples: Vec<String>,
+    /// The last error message, for samples of a long stream.
+    latest: Option<String>,
 }
 
 impl SkipCounts {
@@ -249,13 +265,21 @@ impl SkipCounts {
         &self.examples
     }
 
+    /// The error message of the last skipped record (`line N: ...`), so a
+    /// long-running stream can show a sample of what it is still skipping.
+    pub fn latest(&self) -> Option<&str> {
+        self.latest.as_deref()
+    }
+
     /// Counts one skipped record.
     pub(crate) fn add(&mut self, problem: InputProblem, error: &Error) {
         *self.counts.entry(problem).or_insert(0) += 1;
         self.total += 1;
+        let message = error.to_string();
         if self.examples.len() < Self::MAX_EXAMPLES {
-            self.examples.push(error.to_string());
+            self.examples.push(message.clone());
         }
+        self.latest = Some(message);
     }
 }
 
@@ -321,7 +345,9 @@ impl serde::Serialize for SkipCounts {
 ///
 /// Strict reading (the default) yields the first bad record's error and
 /// ends. Lenient reading skips bad records and counts them in
-/// [`EventReader::skipped`]. Either way, I/O errors (including corrupt gzip
+/// [`EventReader::skipped`]; but an input whose records are *all* bad ends
+/// with an error naming the first one (the wrong file or format is not
+/// data to report on; an input without any record is fine). Either way, I/O errors (including corrupt gzip
 /// data) end the stream with an error, and so does a bad CSV header, which
 /// [`EventReader::new`] reports before any record is read.
 ///
@@ -356,6 +382,10 @@ pub struct EventReader<R> {
     /// Records seen so far, good or bad.
     seq: u64,
     skipped: SkipCounts,
+    /// Records yielded so far.
+    accepted: u64,
+    /// The first record skipped: line, problem and message.
+    first_skip: Option<(u64, InputProblem, String)>,
     /// Named in I/O error messages; `None` for [`EventReader::new`].
     path: Option<PathBuf>,
 }
@@ -431,6 +461,8 @@ impl<R: Read> EventReader<R> {
             finished: false,
             seq: 0,
             skipped: SkipCounts::default(),
+            accepted: 0,
+            first_skip: None,
             path,
         })
     }
@@ -473,8 +505,14 @@ impl<R: Read> Iterator for EventReader<R> {
             };
             self.seq += 1;
             match row.outcome {
-                Ok(event) => return Some(Ok(Record { seq: self.seq, line: row.line, event })),
+                Ok(event) => {
+                    self.accepted += 1;
+                    return Some(Ok(Record { seq: self.seq, line: row.line, event }));
+                }
                 Err((problem, message)) => {
+                    if self.first_skip.is_none() && self.lenient {
+                        self.first_skip = Some((row.line, problem, message.clone()));
+                    }
                     let error = Error::input(row.line, problem, message);
                     if !self.lenient {
                         self.finished = true;
@@ -485,7 +523,20 @@ impl<R: Read> Iterator for EventReader<R> {
             }
         }
         self.finished = true;
-        None
+        // Lenient reading skips bad records, but an input with no good one
+        // is the wrong file or format, not data to report on.
+        match self.first_skip.take() {
+            Some((line, problem, message)) if self.accepted == 0 => Some(Err(Error::input(
+                line,
+                problem,
+                format!(
+                    "{message}; and no record of the input is valid ({}): is it the right \
+                         file, in the right format?",
+                    self.skipped
+                ),
+            ))),
+            _ => None,
+        }
     }
 }
 
@@ -785,6 +836,27 @@ mod tests {
             value: Field::Absent,
             reason: Field::Absent,
         }
+    }
+
+    // See: #15 (a lenient run where every row was bad exited 0 with empty reports).
+    #[test]
+    fn a_lenient_read_of_nothing_but_bad_records_is_an_error() {
+        let config = IngestConfig::new().lenient(true);
+        let bad = "ts,account,event\nyesterday,a,signup\nnow,b,signup\n";
+        let results: Vec<_> =
+            EventReader::new(bad.as_bytes(), Format::Csv, &config).unwrap().collect();
+        assert_eq!(results.len(), 1);
+        let err = results[0].as_ref().unwrap_err();
+        assert_eq!(err.line(), Some(2));
+        let message = err.to_string();
+        assert!(message.contains("\"yesterday\"") && message.contains("no record"), "{message}");
+        assert!(message.contains("2 records skipped (timestamp 2)"), "{message}");
+        // One good record is enough, and an empty input is not an error.
+        let mixed = "ts,account,event\nyesterday,a,signup\n5,b,signup\n";
+        let reader = EventReader::new(mixed.as_bytes(), Format::Csv, &config).unwrap();
+        assert_eq!(reader.filter(Result::is_ok).count(), 1);
+        let empty = EventReader::new(&b"ts,account,event\n"[..], Format::Csv, &config).unwrap();
+        assert_eq!(empty.count(), 0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `accounts.csv`: one verdict per account.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -21,6 +22,14 @@ pub(crate) const SCORE_DECIMALS: usize = 4;
 /// has 4 decimals; `flag` is `none`, `hydra` or `replacement`. An account
 /// listed in `detection.replacements` is written `replacement` even if its
 /// verdict says `hydra` (CONTRACT.md: replacement wins).
+///
+/// **Spreadsheet formulas.** An `account` or `cluster` cell that begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return would run as a
+/// formula when the file is opened in a spreadsheet (CSV injection), so it
+/// is written with a leading `'` (`=cmd|…` becomes `'=cmd|…`), which
+/// spreadsheets show as text. A cell that begins with `'` itself gets one
+/// more, so the rule is reversible: a reader drops one leading `'` from
+/// every such cell ([`crate::eval`] does) to get the id back exactly.
 ///
 /// # Errors
 ///
@@ -70,11 +79,27 @@ pub fn write_accounts_csv(detection: &Detection, out: impl Write) -> Result<()> 
             score = format!("{s:.SCORE_DECIMALS$}");
         }
         let cluster = v.cluster.as_ref().map_or("", |c| c.as_str());
-        w.write_record([v.account.as_str(), cluster, score.as_str(), Flag::name(flag)])
+        let (account, cluster) = (defuse(&v.account), defuse(cluster));
+        w.write_record([&*account, &*cluster, score.as_str(), Flag::name(flag)])
             .map_err(write_error("accounts.csv"))?;
     }
     w.flush().map_err(write_error("accounts.csv"))?;
     Ok(())
+}
+
+/// `cell` as written to `accounts.csv`: with a leading `'` if it begins
+/// like a spreadsheet formula, or with `'` (see [`write_accounts_csv`]).
+fn defuse(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+/// A cell of `accounts.csv` read back: [`write_accounts_csv`]'s leading
+/// `'` dropped.
+pub(crate) fn undefuse(cell: &str) -> &str {
+    cell.strip_prefix('\'').unwrap_or(cell)
 }
 
 #[cfg(test)]
@@ -113,6 +138,32 @@ mod tests {
             write(&d),
             "account,cluster,score,flag\na,c-a,1.0000,none\nb,c-a,0.1235,hydra\nc,,,none\n"
         );
+    }
+
+    // See: #15 (`=cmd|…`, `+SUM(1)`, `@…` were written as is).
+    #[test]
+    fn cells_that_would_run_as_formulas_are_defused_reversibly() {
+        let ids = ["=cmd|' /C calc'!A0", "+SUM(1)", "-2+3", "@x", "\tt", "'quoted", "a=1", "n-1"];
+        let mut d = Detection::default();
+        for id in ids {
+            d.accounts.push(verdict(id, None, None, None));
+        }
+        d.accounts.push(verdict("m", Some("=c-1"), Some(0.5), None));
+        let text = write(&d);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let mut back = Vec::new();
+        for record in reader.records() {
+            let record = record.unwrap();
+            assert!(!record[0].starts_with(['=', '+', '-', '@', '\t']), "{text}");
+            back.push((undefuse(&record[0]).to_owned(), undefuse(&record[1]).to_owned()));
+        }
+        let mut want: Vec<(String, String)> =
+            ids.iter().map(|s| (s.to_string(), String::new())).collect();
+        want.push(("m".into(), "=c-1".into()));
+        want.sort();
+        assert_eq!(back, want);
+        assert!(text.contains("\n'=cmd|"), "{text}");
+        assert!(text.contains("\na=1,"), "{text}");
     }
 
     #[test]

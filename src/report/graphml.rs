@@ -1,11 +1,12 @@
 //! `clusters.graphml`: the clustered accounts and their sampled linkage, for
 //! Gephi, yEd, NetworkX or igraph.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::Write;
 
 use super::model::Detection;
-use super::{escape, write_error};
+use super::{escape, write_error, xml_forbidden};
 use crate::error::Result;
 use crate::report::model::Flag;
 
@@ -15,9 +16,14 @@ use crate::report::model::Flag;
 /// one edge per pair in the communities' [`sample_edges`] with its `weight`.
 ///
 /// Node ids are `n0`, `n1`, … in account order (account ids go in the
-/// `account` attribute, so any id is safe); text is XML-escaped and
-/// characters XML cannot carry become U+FFFD. Edges between members missing
-/// from `detection.accounts` are left out.
+/// `account` attribute, so any id is safe); text is XML-escaped, with a
+/// carriage return as `&#13;` so that it reads back as itself. An account
+/// or cluster id holding a character XML 1.0 cannot carry at all (a control
+/// character other than tab, line feed and carriage return) is written with
+/// escapes instead, `\u0001` for U+0001 and `\\` for a backslash, and its
+/// node gets `escaped = true`: undo the escapes of those nodes only, and
+/// every id reads back exactly (two ids never collide). Edges between
+/// members missing from `detection.accounts` are left out.
 ///
 /// [`sample_edges`]: crate::ClusterReport::sample_edges
 ///
@@ -63,6 +69,7 @@ fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
   <key id="flag" for="node" attr.name="flag" attr.type="string"/>
   <key id="hydra" for="node" attr.name="hydra" attr.type="boolean"/>
   <key id="banned" for="node" attr.name="banned" attr.type="boolean"/>
+  <key id="escaped" for="node" attr.name="escaped" attr.type="boolean"><default>false</default></key>
   <key id="weight" for="edge" attr.name="weight" attr.type="double"/>
   <graph id="clusters" edgedefault="undirected">
 "#,
@@ -78,12 +85,24 @@ fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
         } else {
             v.flag
         };
+        let escaped = v.account.contains(xml_forbidden) || cluster.as_str().contains(xml_forbidden);
+        let (account, cluster_id) = if escaped {
+            (
+                Cow::Owned(backslash_escape(&v.account)),
+                Cow::Owned(backslash_escape(cluster.as_str())),
+            )
+        } else {
+            (Cow::Borrowed(v.account.as_str()), Cow::Borrowed(cluster.as_str()))
+        };
         write!(
             w,
             "    <node id=\"n{next}\"><data key=\"account\">{}</data><data key=\"cluster\">{}</data>",
-            escape(&v.account),
-            escape(cluster.as_str())
+            escape(&account),
+            escape(&cluster_id)
         )?;
+        if escaped {
+            w.write_all(b"<data key=\"escaped\">true</data>")?;
+        }
         if let Some(score) = v.score.filter(|s| s.is_finite()) {
             write!(w, "<data key=\"score\">{score}</data>")?;
         }
@@ -122,11 +141,51 @@ fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
     w.flush()
 }
 
+/// `text` with each backslash doubled and each character XML cannot carry
+/// written `\uXXXX`.
+fn backslash_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if xml_forbidden(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::id::ClusterId;
     use crate::report::model::{AccountVerdict, ClusterReport};
+
+    // See: #15 (a raw \r read back as \n; distinct control characters
+    // collapsed to one U+FFFD, so two ids could collide).
+    #[test]
+    fn ids_with_control_characters_stay_distinct_and_exact() {
+        let ids = ["a\rb", "a\nb", "x\u{1}", "x\u{2}", "x\\u0001", "y\\"];
+        let mut d = Detection::default();
+        for id in ids {
+            d.accounts.push(AccountVerdict {
+                account: id.into(),
+                cluster: Some(ClusterId::new("c-1")),
+                score: Some(0.5),
+                flag: None,
+            });
+        }
+        let mut out = Vec::new();
+        write_graphml(&d, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("<data key=\"account\">a&#13;b</data>"), "{text}");
+        assert!(text.contains("<data key=\"account\">x\\u0001</data>"), "{text}");
+        assert!(text.contains("<data key=\"account\">x\\u0002</data>"), "{text}");
+        // Not escaped (no forbidden character): a literal backslash-u stays.
+        assert!(text.contains("<data key=\"account\">x\\u0001</data><data key=\"cluster\">c-1</data><data key=\"score\">"), "{text}");
+        assert_eq!(text.matches("<data key=\"escaped\">true</data>").count(), 2);
+        assert!(!text.contains('\u{fffd}') && !text.contains('\r'), "{text}");
+    }
 
     #[test]
     fn escapes_text_and_maps_edges_through_member_ids() {
@@ -156,7 +215,10 @@ mod tests {
         write_graphml(&d, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
-            text.contains("<data key=\"account\">a&lt;&amp;&gt;&quot;&apos;\u{fffd}</data>"),
+            text.contains(
+                "<data key=\"account\">a&lt;&amp;&gt;&quot;&apos;\\u0001</data><data \
+                 key=\"cluster\">c-1</data><data key=\"escaped\">true</data>"
+            ),
             "{text}"
         );
         assert!(

@@ -20,6 +20,7 @@ mod svg;
 
 use std::borrow::Cow;
 
+pub(crate) use accounts::undefuse;
 pub use accounts::write_accounts_csv;
 pub use clusters::write_clusters_json;
 pub use graphml::write_graphml;
@@ -38,15 +39,19 @@ pub(crate) fn write_error<E: Into<std::io::Error>>(file: &'static str) -> impl F
     move |e| Error::io(format!("cannot write {file}"), None, e.into())
 }
 
+/// Whether XML 1.0 cannot carry `c` at all, not even as a character
+/// reference: controls other than tab and newlines, U+FFFE and U+FFFF.
+pub(crate) fn xml_forbidden(c: char) -> bool {
+    matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// `text` safe inside HTML or XML text and attribute values: the five
-/// special characters become entities, and characters XML 1.0 cannot carry
-/// (controls other than tab and newlines) become U+FFFD.
+/// special characters become entities, a carriage return becomes `&#13;`
+/// (a raw one would read back as a line feed), and characters XML 1.0
+/// cannot carry ([`xml_forbidden`]) become U+FFFD; where ids must survive,
+/// escape those first (see `graphml.rs`).
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    let special = |c: char| {
-        matches!(c, '&' | '<' | '>' | '"' | '\'')
-            || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-            || matches!(c, '\u{fffe}' | '\u{ffff}')
-    };
+    let special = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\r') || xml_forbidden(c);
     if !text.contains(special) {
         return Cow::Borrowed(text);
     }
@@ -58,6 +63,7 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
             c if special(c) => out.push('\u{fffd}'),
             c => out.push(c),
         }

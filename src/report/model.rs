@@ -217,6 +217,11 @@ pub struct RunInfo {
     /// Not in `clusters.json`, which must not change between identical runs.
     #[serde(skip)]
     pub timings: Vec<(String, f64)>,
+    /// The first skipped rows' error messages (`line N: ...`), for the
+    /// CLI to show. Not in `clusters.json`: they quote raw input values,
+    /// which `--redact` does not cover.
+    #[serde(skip)]
+    pub skipped_examples: Vec<String>,
 }
 
 /// The result of a batch detection run.

@@ -9,13 +9,33 @@
 //! Every `snapshot_every` events the state is snapshotted atomically and the
 //! log restarted after it.
 //!
-//! Recovery: load the snapshot, replay the log after it (cutting off a torn
-//! final record), re-deliver the flags of durable events that came after the
-//! last printed marker (they were never written out), and report `applied`,
-//! the last event sequence number held. A SIGKILL between writing flags and
-//! writing their marker re-delivers those flags once: delivery is
+//! After each fsync of the log, and before the batch's flags are printed,
+//! the acknowledgement record (`ack.bin`, see `ack.rs`) stores the last
+//! durable event and the last event whose flags were printed, so the state
+//! knows what it acknowledged whatever happens to the log later.
+//!
+//! Recovery: load the snapshot, replay the log after it, re-deliver the
+//! flags of durable events that came after the last printed marker (they
+//! were never written out), and report `applied`, the last event sequence
+//! number held. Damage at the end of the log *after* the acknowledged
+//! events is a torn final write, never acknowledged: it is cut off and
+//! reported ([`DurableWatcher::torn_bytes`]). A log that holds fewer events
+//! than were acknowledged (cut, zeroed, deleted) is lost acknowledged data:
+//! opening refuses with an error naming the file, rather than announce
+//! flags a second time or silently forget events. A SIGKILL between writing
+//! flags and writing their marker re-delivers those flags once: delivery is
 //! exactly-once except in that window of one `write` call, where it is
 //! at-least-once (no flag is ever lost).
+//!
+//! One watcher at a time: the directory is locked (see `lock.rs`) while a
+//! `DurableWatcher` lives; a second one is refused with an error naming the
+//! holder, and the lock of a killed process is released by the system.
+//!
+//! Resending: events offered again (sequence numbers already applied) are
+//! compared with the events logged since the last snapshot (a checksum of
+//! each is kept, 16 bytes an event, so at most `snapshot_every` × 16 bytes); one that
+//! differs is an error, as the producer is not resending the same stream
+//! from where it says (e.g. the tail resent numbered from 1).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
@@ -24,6 +44,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::ack::{self, ACK_FILE, Ack, AckFile};
+use super::lock;
 use super::log::{self, LOG_FILE, Record};
 use super::snapshot::{self, SNAPSHOT_FILE};
 use super::{WatchConfig, WatchFlag, Watcher};
@@ -123,8 +145,17 @@ pub struct DurableWatcher {
     batch_started: Option<Instant>,
     since_snapshot: u64,
     flags: Vec<WatchFlag>,
+    /// `(seq, fingerprint)` of every event in the log since the last
+    /// snapshot, by seq: resent events are checked against them.
+    logged: Vec<(u64, u32)>,
+    /// Bytes of a torn final write cut off the log when it was opened.
+    torn_bytes: u64,
+    /// Encoding scratch for fingerprints of resent events.
+    scratch: Vec<u8>,
     tx: Option<SyncSender<Message>>,
     writer: Option<JoinHandle<Result<()>>>,
+    /// Held while the watcher lives: one watcher per state directory.
+    _lock: File,
 }
 
 impl std::fmt::Debug for DurableWatcher {
@@ -150,10 +181,13 @@ impl DurableWatcher {
     ///
     /// # Errors
     ///
-    /// [`Error::state`] naming the file for a corrupted record in the middle
-    /// of the log, a bad snapshot, a version mismatch, or a log that does not
-    /// continue the snapshot; [`Error::io`] for file-system failures;
-    /// [`Error::config`] for a bad `config`.
+    /// [`Error::state`] naming the file for a directory in use by another
+    /// watcher (`lock`), a corrupted record in the middle of the log, a log
+    /// holding fewer events than were acknowledged (cut, zeroed, deleted), a
+    /// missing or damaged acknowledgement record (`ack.bin`), a bad
+    /// snapshot, a version mismatch, or a log that does not continue the
+    /// snapshot; [`Error::io`] for file-system failures; [`Error::config`]
+    /// for a bad `config`.
     pub fn open(
         dir: &Path,
         config: WatchConfig,
@@ -161,8 +195,11 @@ impl DurableWatcher {
         mut sink: Box<dyn Write + Send>,
     ) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
+        let lock = lock::acquire(dir)?;
         let snap_path = dir.join(SNAPSHOT_FILE);
         let log_path = dir.join(LOG_FILE);
+        let ack_path = dir.join(ACK_FILE);
+        let acked = ack::read(&ack_path)?;
         let (mut watcher, snap_applied, has_snapshot) = if snap_path.exists() {
             let loaded = snapshot::load(&snap_path)?;
             let applied = loaded.applied;
@@ -170,21 +207,16 @@ impl DurableWatcher {
         } else {
             (Watcher::new(config)?, 0, false)
         };
+        let read = if log_path.exists() { Some(log::read(&log_path)?) } else { None };
+        check_files(read.as_ref(), acked, has_snapshot, snap_applied, dir)?;
         let mut applied = snap_applied;
+        let mut printed = snap_applied;
         let mut recovered = Vec::new();
-        let mut fresh = !has_snapshot;
-        let file = if log_path.exists() {
-            let read = log::read(&log_path)?;
-            if read.base > snap_applied {
-                return Err(Error::state(
-                    &log_path,
-                    format!(
-                        "log continues from event {} but the snapshot holds only {} events",
-                        read.base, snap_applied
-                    ),
-                ));
-            }
-            let printed = read
+        let mut logged = Vec::new();
+        let mut scratch = Vec::new();
+        let mut torn_bytes = 0;
+        if let Some(read) = &read {
+            printed = read
                 .records
                 .iter()
                 .filter_map(|r| match r {
@@ -195,7 +227,7 @@ impl DurableWatcher {
             let mut flags = Vec::new();
             for record in &read.records {
                 let Record::Event { seq, event } = record else { continue };
-                fresh = false;
+                logged.push((*seq, log::fingerprint(&mut scratch, event)));
                 if *seq <= applied {
                     continue;
                 }
@@ -203,35 +235,33 @@ impl DurableWatcher {
                 watcher.apply_into(*seq, event, &mut flags).map_err(|e| {
                     Error::state(&log_path, format!("cannot replay event {seq}: {e}"))
                 })?;
-                if *seq > printed {
+                if *seq > printed.max(acked.map_or(0, |a| a.printed)) {
                     for f in &flags {
                         f.write_json_line(&mut recovered);
                     }
                 }
                 applied = *seq;
             }
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&log_path)
-                .map_err(|e| io_err("open", &log_path, e))?;
-            if read.valid_len < read.file_len {
-                // A torn final record: never acknowledged, so never applied.
-                file.set_len(read.valid_len).map_err(|e| io_err("truncate", &log_path, e))?;
+            torn_bytes = read.file_len - read.valid_len;
+        }
+        if let Some(a) = acked {
+            if applied < a.acked {
+                return Err(Error::state(
+                    &log_path,
+                    format!(
+                        "holds events up to {applied}, but events up to {} were acknowledged: \
+                         acknowledged events are lost (the log was cut, zeroed or damaged); \
+                         restore the state directory from a backup, or move it aside to start \
+                         afresh",
+                        a.acked
+                    ),
+                ));
             }
-            file.seek(SeekFrom::End(0)).map_err(|e| io_err("seek", &log_path, e))?;
-            file.sync_all().map_err(|e| io_err("sync", &log_path, e))?;
-            file
-        } else {
-            snapshot::write_atomic(dir, LOG_FILE, &log::header(snap_applied))?;
-            let mut file = OpenOptions::new()
-                .append(true)
-                .open(&log_path)
-                .map_err(|e| io_err("open", &log_path, e))?;
-            file.seek(SeekFrom::End(0)).map_err(|e| io_err("seek", &log_path, e))?;
-            file
-        };
-        let mut file = file;
+            printed = printed.max(a.printed);
+        }
+        // The record first: a log never holds events the record does not know.
+        let mut ack_file = AckFile::create(&ack_path, Ack { acked: applied, printed })?;
+        let mut file = open_log(dir, read.as_ref(), snap_applied)?;
         if !recovered.is_empty() {
             // The recovered events are durable now (synced above): deliver
             // their flags, then record that they were.
@@ -242,11 +272,13 @@ impl DurableWatcher {
             log::append_printed(&mut marker, applied);
             file.write_all(&marker).map_err(|e| io_err("write", &log_path, e))?;
         }
+        ack_file.store(Ack { acked: applied, printed: applied }, true)?;
+        let fresh = !has_snapshot && logged.is_empty();
         let (tx, rx) = sync_channel(64);
         let writer_dir = dir.to_owned();
         let writer = std::thread::Builder::new()
             .name("hydra-watch-log".into())
-            .spawn(move || write_loop(rx, file, writer_dir, sink))
+            .spawn(move || write_loop(rx, file, ack_file, writer_dir, sink))
             .map_err(|e| Error::io("cannot start the log writer thread", None, e))?;
         Ok(Self {
             watcher,
@@ -260,9 +292,41 @@ impl DurableWatcher {
             batch_started: None,
             since_snapshot: 0,
             flags: Vec::new(),
+            logged,
+            torn_bytes,
+            scratch,
             tx: Some(tx),
             writer: Some(writer),
+            _lock: lock,
         })
+    }
+
+    /// Bytes of a torn final write (damage after the last acknowledged
+    /// event, never acknowledged) cut off the log when it was opened; 0 if
+    /// the log ended cleanly.
+    pub fn torn_bytes(&self) -> u64 {
+        self.torn_bytes
+    }
+
+    /// Checks that a producer resuming at event `first` leaves no gap after
+    /// the events applied: `first` must be at most `applied() + 1`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::invalid_argument`] naming the missing events.
+    pub fn check_resume(&self, first: u64) -> Result<()> {
+        if first <= self.applied.saturating_add(1) {
+            return Ok(());
+        }
+        Err(Error::invalid_argument(format!(
+            "the stream resumes at event {first}, but the state has applied events up to {}: \
+             events {} to {} would be missing; resend from event {} (--first-seq {})",
+            self.applied,
+            self.applied + 1,
+            first - 1,
+            self.applied + 1,
+            self.applied + 1
+        )))
     }
 
     /// Last event sequence number applied (and, once committed, durable).
@@ -307,16 +371,21 @@ impl DurableWatcher {
     ///
     /// # Errors
     ///
-    /// An invalid event (nothing changes), or a failure of the writer
-    /// thread (I/O error on the log or the output).
+    /// An invalid event (nothing changes); an already applied `seq` whose
+    /// event differs from the one logged ([`Error::invalid_argument`]: the
+    /// stream is not resent from where its numbers say); or a failure of
+    /// the writer thread (I/O error on the log or the output).
     pub fn apply(&mut self, seq: u64, event: &Event) -> Result<ApplyOutcome> {
         if seq <= self.applied {
+            self.check_resent(seq, event)?;
             return Ok(ApplyOutcome::AlreadyApplied);
         }
         self.flags.clear();
         self.watcher.apply_into(seq, event, &mut self.flags)?;
         self.fresh = false;
+        let start = self.batch_log.len();
         log::append_event(&mut self.batch_log, seq, event);
+        self.logged.push((seq, log::frame_fingerprint(&self.batch_log[start..])));
         for f in &self.flags {
             f.write_json_line(&mut self.batch_flags);
         }
@@ -332,6 +401,25 @@ impl DurableWatcher {
             self.commit()?;
         }
         Ok(ApplyOutcome::Applied)
+    }
+
+    /// Checks a resent event (`seq` already applied) against the logged one.
+    fn check_resent(&mut self, seq: u64, event: &Event) -> Result<()> {
+        let Ok(i) = self.logged.binary_search_by_key(&seq, |&(s, _)| s) else {
+            // Before the last snapshot, or a line the input skipped: no record.
+            return Ok(());
+        };
+        if self.logged[i].1 == log::fingerprint(&mut self.scratch, event) {
+            return Ok(());
+        }
+        Err(Error::invalid_argument(format!(
+            "event {seq} as resent differs from event {seq} in the state's log: the stream is \
+             not resent from where its sequence numbers say (the state has applied events up to \
+             {}; resend the stream from event 1, or from event {} with --first-seq {})",
+            self.applied,
+            self.applied + 1,
+            self.applied + 1
+        )))
     }
 
     /// When the open batch must be committed, if one is open: callers that
@@ -381,6 +469,7 @@ impl DurableWatcher {
         self.commit()?;
         let image = self.watcher.snapshot_image(self.applied);
         self.since_snapshot = 0;
+        self.logged.clear();
         self.send(Message::Snapshot { image, seq: self.applied })
     }
 
@@ -422,6 +511,67 @@ impl DurableWatcher {
     }
 }
 
+/// Opens the log `read` was read from, cutting off its torn final write
+/// (never acknowledged, so never applied), or creates an empty one
+/// continuing after event `snap_applied`; positioned at its end.
+fn open_log(dir: &Path, read: Option<&log::ReadLog>, snap_applied: u64) -> Result<File> {
+    let path = dir.join(LOG_FILE);
+    let mut file = match read {
+        Some(read) => {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| io_err("open", &path, e))?;
+            if read.valid_len < read.file_len {
+                file.set_len(read.valid_len).map_err(|e| io_err("truncate", &path, e))?;
+            }
+            file.sync_all().map_err(|e| io_err("sync", &path, e))?;
+            file
+        }
+        None => {
+            snapshot::write_atomic(dir, LOG_FILE, &log::header(snap_applied))?;
+            OpenOptions::new().append(true).open(&path).map_err(|e| io_err("open", &path, e))?
+        }
+    };
+    file.seek(SeekFrom::End(0)).map_err(|e| io_err("seek", &path, e))?;
+    Ok(file)
+}
+
+/// Refuses a state directory whose files contradict each other: a log
+/// deleted after events were acknowledged, or an acknowledgement record
+/// deleted beside a log that needs one.
+fn check_files(
+    read: Option<&log::ReadLog>,
+    acked: Option<Ack>,
+    has_snapshot: bool,
+    snap_applied: u64,
+    dir: &Path,
+) -> Result<()> {
+    match (read, acked) {
+        (None, Some(a)) if a.acked > snap_applied => Err(Error::state(
+            dir.join(LOG_FILE),
+            format!(
+                "is missing, but events up to {} were acknowledged (the snapshot holds {}): \
+                 acknowledged events are lost; restore the state directory from a backup, or \
+                 move it aside to start afresh",
+                a.acked, snap_applied
+            ),
+        )),
+        (None, None) if has_snapshot => Err(Error::state(
+            dir.join(LOG_FILE),
+            "is missing beside a snapshot: the events logged after the snapshot may be lost; \
+             restore the state directory from a backup, or move it aside to start afresh",
+        )),
+        (Some(r), None) if r.version >= 2 => Err(Error::state(
+            dir.join(ACK_FILE),
+            "is missing: without it a torn final write cannot be told from lost acknowledged \
+             events; restore the state directory from a backup, or move it aside to start afresh",
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Drop for DurableWatcher {
     fn drop(&mut self) {
         // Best effort: make what was applied durable and delivered.
@@ -436,6 +586,7 @@ impl Drop for DurableWatcher {
 fn write_loop(
     rx: Receiver<Message>,
     mut file: File,
+    mut ack: AckFile,
     dir: PathBuf,
     mut sink: Box<dyn Write + Send>,
 ) -> Result<()> {
@@ -446,6 +597,10 @@ fn write_loop(
             Message::Batch { log, flags, last_seq } => {
                 file.write_all(&log).map_err(|e| io_err("write", &log_path, e))?;
                 file.sync_data().map_err(|e| io_err("sync", &log_path, e))?;
+                // Acknowledged: durable, and recorded as such before any
+                // of its flags is printed.
+                let printed = if flags.is_empty() { last_seq } else { ack.current().printed };
+                ack.store(Ack { acked: last_seq, printed }, true)?;
                 if !flags.is_empty() {
                     sink.write_all(&flags)
                         .and_then(|()| sink.flush())
@@ -453,6 +608,7 @@ fn write_loop(
                     marker.clear();
                     log::append_printed(&mut marker, last_seq);
                     file.write_all(&marker).map_err(|e| io_err("write", &log_path, e))?;
+                    ack.store(Ack { acked: last_seq, printed: last_seq }, false)?;
                 }
             }
             Message::Snapshot { image, seq } => {

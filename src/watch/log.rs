@@ -21,8 +21,10 @@ use crate::event::{Action, Event, Indicator, IndicatorKind};
 /// File name of the log inside the state directory.
 pub(crate) const LOG_FILE: &str = "log.bin";
 const MAGIC: &[u8; 8] = b"HYDRALOG";
-/// Bump on any change of the record layout.
-pub(crate) const LOG_VERSION: u32 = 1;
+/// Bump on any change of the record layout. Version 2 has the same records
+/// as 1 and promises an acknowledgement record (`ack.bin`) beside the log;
+/// version 1 logs are still read.
+pub(crate) const LOG_VERSION: u32 = 2;
 pub(crate) const HEADER_LEN: usize = 24;
 const TAG_EVENT: u8 = 1;
 const TAG_PRINTED: u8 = 2;
@@ -76,6 +78,22 @@ pub(crate) fn append_event(out: &mut Vec<u8>, seq: u64, event: &Event) {
     });
 }
 
+/// Payload bytes before an event's content: the tag and the seq.
+const EVENT_PREFIX: usize = 1 + 8;
+
+/// A checksum of the content (not the seq) of the framed event record
+/// `frame`, as [`append_event`] wrote it: resent events are compared by it.
+pub(crate) fn frame_fingerprint(frame: &[u8]) -> u32 {
+    crc32fast::hash(&frame[8 + EVENT_PREFIX..])
+}
+
+/// The [`frame_fingerprint`] of `event`, encoded in `scratch`.
+pub(crate) fn fingerprint(scratch: &mut Vec<u8>, event: &Event) -> u32 {
+    scratch.clear();
+    append_event(scratch, 0, event);
+    frame_fingerprint(scratch)
+}
+
 /// Appends a marker: flags of events up to `seq` have been delivered.
 pub(crate) fn append_printed(out: &mut Vec<u8>, seq: u64) {
     frame(out, |e| {
@@ -123,6 +141,8 @@ fn decode_record(payload: &[u8]) -> std::result::Result<Record, String> {
 /// A log read back from disk.
 #[derive(Debug)]
 pub(crate) struct ReadLog {
+    /// Format version of the file (1 or [`LOG_VERSION`]).
+    pub(crate) version: u32,
     pub(crate) base: u64,
     pub(crate) records: Vec<Record>,
     /// Length of the valid prefix; anything after it is a torn write.
@@ -159,7 +179,7 @@ pub(crate) fn parse(bytes: &[u8]) -> std::result::Result<ReadLog, String> {
     if crc32fast::hash(&bytes[..20]) != crc {
         return Err("log header checksum mismatch".into());
     }
-    if version != LOG_VERSION {
+    if !(1..=LOG_VERSION).contains(&version) {
         return Err(format!(
             "log format version {version} is not supported (this build reads version {LOG_VERSION})"
         ));
@@ -208,7 +228,7 @@ pub(crate) fn parse(bytes: &[u8]) -> std::result::Result<ReadLog, String> {
         records.push(record);
         pos += end;
     }
-    Ok(ReadLog { base, records, valid_len: pos as u64, file_len: bytes.len() as u64 })
+    Ok(ReadLog { version, base, records, valid_len: pos as u64, file_len: bytes.len() as u64 })
 }
 
 #[cfg(test)]
@@ -250,9 +270,15 @@ mod tests {
         let err = parse(&bad).unwrap_err();
         assert!(err.contains("followed by more data"), "{err}");
         let mut version = log.clone();
-        version[8] = 2;
+        version[8] = 3;
         let crc = crc32fast::hash(&version[..20]);
         version[20..24].copy_from_slice(&crc.to_le_bytes());
-        assert!(parse(&version).unwrap_err().contains("version 2"));
+        assert!(parse(&version).unwrap_err().contains("version 3"));
+        // Version 1 (the same records, no acknowledgement record) still reads.
+        version[8] = 1;
+        let crc = crc32fast::hash(&version[..20]);
+        version[20..24].copy_from_slice(&crc.to_le_bytes());
+        let read = parse(&version).unwrap();
+        assert_eq!((read.version, read.records.len()), (1, 4));
     }
 }

@@ -48,6 +48,14 @@
 //! worth remembering are freed; accounts that were announced are kept (their
 //! names only) so that no flag is ever announced twice.
 //!
+//! The clock of that horizon is the earliest time among the last 8 events,
+//! never moving back: it follows the bulk of the stream, so one row dated
+//! far in the future (a bad clock, a hostile row) cannot evict everything
+//! before it, a late row from the past does not move it back, and a stream
+//! that really jumps ahead (after an outage) moves it after 8 events. Such
+//! rows are applied as they are; a future-dated link simply lives until the
+//! clock reaches its time plus the horizon.
+//!
 //! # Examples
 //!
 //! ```
@@ -72,11 +80,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod ack;
 mod bans;
 mod codec;
 mod config;
 mod durable;
 mod flag;
+mod lock;
 mod log;
 mod network;
 mod recluster;
@@ -216,8 +226,7 @@ impl Watcher {
         }
         let ts = event.ts;
         let st = &mut self.state;
-        st.events += 1;
-        st.now = st.now.max(ts);
+        st.advance_clock(ts);
         let id = st.intern_account(&event.account, ts);
         {
             let a = &mut st.accounts[id as usize];
@@ -776,6 +785,29 @@ mod tests {
         assert_eq!(flags[0].linked_banned, ["h1"]);
         assert_eq!(flags[0].evidence[0].kind, IndicatorKind::Ip);
         assert_eq!(flags[0].evidence[0].value, "203.0.113.9");
+    }
+
+    // See: #15 (one row dated 9999-12-31 evicted everything before it).
+    #[test]
+    fn a_row_dated_far_in_the_future_does_not_evict_the_stream() {
+        let t0 = 1_767_225_600;
+        let day = 86_400;
+        for outlier in [253_402_214_400, t0 + 120 * day] {
+            let mut w = Watcher::new(WatchConfig::new()).unwrap();
+            let mut events = vec![
+                obs(t0, "h1", IndicatorKind::Payment, "card"),
+                Event::ban(t0 + 10, "h1", Some("hydra".into())),
+                obs(outlier, "clock", IndicatorKind::Device, "skewed"),
+            ];
+            // Past and on-time rows around it.
+            events.push(obs(t0 - 30 * day, "old", IndicatorKind::Device, "d-old"));
+            events.extend((0..4).map(|i| Event::signup(t0 + 11 + i, format!("n{i}"))));
+            events.push(obs(t0 + 20, "h2", IndicatorKind::Payment, "card"));
+            let flags = run(&mut w, &events);
+            assert_eq!(flags.len(), 1, "outlier {outlier}: {flags:?}");
+            assert_eq!(flags[0].account, "h2");
+            assert_eq!(flags[0].linked_banned, ["h1"]);
+        }
     }
 
     #[test]

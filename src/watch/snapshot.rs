@@ -21,8 +21,10 @@ use crate::error::{Error, Result};
 /// File name of the snapshot inside the state directory.
 pub(crate) const SNAPSHOT_FILE: &str = "snapshot.bin";
 const MAGIC: &[u8; 8] = b"HYDRASNP";
-/// Bump on any change of the payload layout.
-pub(crate) const SNAPSHOT_VERSION: u32 = 1;
+/// Bump on any change of the payload layout. Version 2 added the times of
+/// the last events behind the clock; version 1 is still read (those times
+/// are taken to be the clock's).
+pub(crate) const SNAPSHOT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 28;
 
 /// Serializes `state` (with `applied` and the clustering bytes `extra`) into
@@ -46,6 +48,9 @@ pub(crate) fn encode(state: &State, applied: u64, extra: &[u8]) -> Vec<u8> {
     e.u64(applied);
     e.i64(state.now);
     e.u64(state.events);
+    for &t in &state.recent {
+        e.i64(t);
+    }
     e.u64(state.sweep_cursor as u64);
     e.u64(state.live_links);
     e.strs(&state.custom_kinds);
@@ -144,7 +149,7 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Loaded, String> {
     if crc32fast::hash(&bytes[..24]) != header_crc {
         return Err("snapshot header checksum mismatch".into());
     }
-    if version != SNAPSHOT_VERSION {
+    if !(1..=SNAPSHOT_VERSION).contains(&version) {
         return Err(format!(
             "snapshot format version {version} is not supported (this build reads version {SNAPSHOT_VERSION})"
         ));
@@ -156,15 +161,18 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Loaded, String> {
     if crc32fast::hash(payload) != crc {
         return Err("snapshot payload checksum mismatch".into());
     }
-    decode_payload(payload).map_err(|m| format!("inconsistent snapshot: {m}"))
+    decode_payload(payload, version).map_err(|m| format!("inconsistent snapshot: {m}"))
 }
 
-fn decode_payload(payload: &[u8]) -> std::result::Result<Loaded, String> {
+fn decode_payload(payload: &[u8], version: u32) -> std::result::Result<Loaded, String> {
     let mut d = Decoder::new(payload);
     let applied = d.u64("applied")?;
     let mut state = State::new();
     state.now = d.i64("clock")?;
     state.events = d.u64("event count")?;
+    for t in &mut state.recent {
+        *t = if version >= 2 { d.i64("recent time")? } else { state.now };
+    }
     state.sweep_cursor = d.u64("sweep cursor")? as usize;
     state.live_links = d.u64("link count")?;
     state.custom_kinds = d.strs("custom kinds")?.into_iter().map(Into::into).collect();
@@ -331,6 +339,33 @@ mod tests {
         assert_eq!(loaded.state.accounts, s.accounts);
         assert_eq!(loaded.state.indicators, s.indicators);
         assert_eq!(loaded.state.account_id("b"), Some(1));
+    }
+
+    #[test]
+    fn the_clock_round_trips_and_version_1_snapshots_still_load() {
+        let mut s = sample();
+        for t in [100, 90, 120] {
+            s.advance_clock(t);
+        }
+        let image = encode(&s, 3, &[]);
+        let loaded = decode(&image).unwrap().state;
+        assert_eq!((loaded.now, loaded.recent), (s.now, s.recent));
+        // Version 1: the same without the recent times (after applied, clock
+        // and event count), taken to be the clock's.
+        let recent = HEADER_LEN + 24..HEADER_LEN + 24 + 8 * super::super::state::CLOCK_QUORUM;
+        let mut v1 = image.clone();
+        v1.drain(recent);
+        v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let payload_len = (v1.len() - HEADER_LEN) as u64;
+        v1[12..20].copy_from_slice(&payload_len.to_le_bytes());
+        let payload_crc = crc32fast::hash(&v1[HEADER_LEN..]);
+        v1[20..24].copy_from_slice(&payload_crc.to_le_bytes());
+        let header_crc = crc32fast::hash(&v1[..24]);
+        v1[24..28].copy_from_slice(&header_crc.to_le_bytes());
+        let old = decode(&v1).unwrap().state;
+        assert_eq!(old.now, s.now);
+        assert_eq!(old.recent, [s.now; super::super::state::CLOCK_QUORUM]);
+        assert_eq!(old.accounts, s.accounts);
     }
 
     #[test]

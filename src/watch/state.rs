@@ -129,8 +129,12 @@ pub(crate) struct State {
     pub(crate) free_indicators: Vec<u32>,
     /// Next account examined by the eviction sweep.
     pub(crate) sweep_cursor: usize,
-    /// Latest event time seen (eviction clock).
+    /// The eviction clock: the earliest time among the last
+    /// [`CLOCK_QUORUM`] events, never moving back (see [`State::advance_clock`]).
     pub(crate) now: Timestamp,
+    /// Times of the last [`CLOCK_QUORUM`] events, event `n` (1-based) at
+    /// `n % CLOCK_QUORUM`; `Timestamp::MIN` before that many events.
+    pub(crate) recent: [Timestamp; CLOCK_QUORUM],
     /// Events applied (including bootstrap), drives schedules.
     pub(crate) events: u64,
     pub(crate) live_links: u64,
@@ -141,6 +145,12 @@ pub(crate) struct State {
     indicator_ids: Vec<IdTable>,
     custom_kind_ids: AHashMap<Box<str>, u16>,
 }
+
+/// Events that must all have reached a time before the eviction clock does:
+/// one event dated far in the future (a bad clock, a hostile row) cannot
+/// move the clock alone, and a stream that really jumps ahead (after an
+/// outage) moves it after this many events.
+pub(crate) const CLOCK_QUORUM: usize = 8;
 
 /// Leading bytes of a string held in its [`IdTable`] entry (an entry is 32
 /// bytes): enough for account ids, addresses, cards, devices and phones.
@@ -228,8 +238,23 @@ impl State {
     pub(crate) fn new() -> Self {
         Self {
             indicator_ids: (0..BUILT_IN_KINDS).map(|_| IdTable::default()).collect(),
+            recent: [Timestamp::MIN; CLOCK_QUORUM],
             ..Self::default()
         }
+    }
+
+    /// Counts an event at `ts` and advances the eviction clock to the
+    /// earliest time among the last [`CLOCK_QUORUM`] events, if that is later.
+    ///
+    /// So the clock follows the bulk of the stream: a row dated in the future
+    /// is applied (its links live until the clock reaches their time plus the
+    /// horizon) but moves the clock only once `CLOCK_QUORUM - 1` later events
+    /// are as late; a row from the past never moves it back.
+    pub(crate) fn advance_clock(&mut self, ts: Timestamp) {
+        self.events += 1;
+        self.recent[(self.events % CLOCK_QUORUM as u64) as usize] = ts;
+        let floor = self.recent.iter().copied().min().unwrap_or(ts);
+        self.now = self.now.max(floor);
     }
 
     /// Rebuilds the lookup maps from the slots (after loading a snapshot).
@@ -527,6 +552,30 @@ mod tests {
         let c = s.intern_account("c", 1000);
         assert!(c == a || c == b);
         assert_eq!(s.account_id("c"), Some(c));
+    }
+
+    #[test]
+    fn one_future_row_does_not_move_the_clock() {
+        let mut s = State::new();
+        let day = 86_400;
+        for i in 0..20 {
+            s.advance_clock(1_767_225_600 + i * 60);
+        }
+        let before = s.now;
+        assert!(before >= 1_767_225_600 + 10 * 60);
+        // 9999-12-31, then the stream goes on: the clock stays with the stream.
+        s.advance_clock(253_402_214_400);
+        s.advance_clock(1_767_225_600 + 21 * 60);
+        assert!(s.now < before + day, "clock jumped to {}", s.now);
+        // A row from the past never moves it back.
+        s.advance_clock(0);
+        assert!(s.now >= before);
+        // A real jump (an outage) reaches the clock after a quorum of events.
+        let later = 1_767_225_600 + 200 * day;
+        for i in 0..CLOCK_QUORUM as i64 {
+            s.advance_clock(later + i);
+        }
+        assert_eq!(s.now, later);
     }
 
     #[test]

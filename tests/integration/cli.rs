@@ -48,12 +48,17 @@ fn scenario() -> String {
     rows.join("\n") + "\n"
 }
 
-fn hydra(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+/// `hydra args` in `dir`, its output piped, standard input piped if `stdin`.
+fn command(dir: &Path, args: &[&str], stdin: bool) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hydra"));
     cmd.current_dir(dir).args(args).env_remove("HYDRA_REDACT_KEY");
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdin(if stdin { Stdio::piped() } else { Stdio::null() });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run hydra");
+    cmd
+}
+
+fn hydra(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = command(dir, args, stdin.is_some()).spawn().expect("run hydra");
     if let Some(text) = stdin {
         use std::io::Write;
         let mut pipe = child.stdin.take().unwrap();
@@ -132,9 +137,8 @@ fn strict_mode_stops_on_a_bad_row_and_leaves_no_files() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("line 4"), "{stderr}");
     assert!(stderr.contains("yesterday"), "the offending value is named: {stderr}");
-    let out_dir = dir.path().join("out");
-    let left: Vec<_> = std::fs::read_dir(&out_dir).map(|d| d.collect()).unwrap_or_default();
-    assert!(left.is_empty(), "files left behind: {left:?}");
+    // Not even the output directory, created for the run (see: #15).
+    assert!(!dir.path().join("out").exists(), "the output directory was left behind");
 }
 
 #[test]
@@ -147,6 +151,10 @@ fn lenient_mode_skips_bad_rows_and_reports_them() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("skipped 2 malformed rows"), "{stdout}");
+    // Which lines, on standard error (see: #15).
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line 4: invalid ts \"yesterday\""), "{stderr}");
+    assert!(stderr.contains("line 7: unknown event \"bann\""), "{stderr}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("out/clusters.json")).unwrap())
             .unwrap();
@@ -251,4 +259,161 @@ fn explain_prints_the_verdict_for_an_account_and_rejects_unknown_ones() {
     let out = hydra(dir.path(), &["explain", "--input", "events.csv", "--account", "nobody"], None);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("nobody"), "{}", text(&out.stderr));
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// See: #15 (detect overwrote its own input).
+#[test]
+fn detect_refuses_to_replace_its_own_input() {
+    let (dir, _) = setup(&scenario());
+    let first = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out"], None);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let before = std::fs::read(dir.path().join("out/accounts.csv")).unwrap();
+    let out = hydra(dir.path(), &["detect", "-i", "out/accounts.csv", "-o", "out"], None);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("is the report") && stderr.contains("accounts.csv"), "{stderr}");
+    assert_eq!(std::fs::read(dir.path().join("out/accounts.csv")).unwrap(), before);
+}
+
+// See: #15 (reports moved into place one at a time left a partial set).
+#[test]
+fn a_failed_commit_leaves_the_old_reports_not_a_mix() {
+    let (dir, _) = setup(&scenario());
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(out_dir.join("report.html")).unwrap();
+    std::fs::write(out_dir.join("report.html/keep"), "x").unwrap();
+    std::fs::write(out_dir.join("accounts.csv"), "old\n").unwrap();
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out"], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("report.html"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(out_dir.join("accounts.csv")).unwrap(), "old\n");
+    assert_eq!(names_in(&out_dir), ["accounts.csv", "report.html"]);
+}
+
+// See: #15 (an unwritable --out was found only after the whole run).
+#[test]
+fn an_unwritable_out_is_found_before_the_run() {
+    let (dir, _) = setup(&scenario());
+    std::fs::write(dir.path().join("plain-file"), "x").unwrap();
+    // The input does not exist either: the output is checked first.
+    let out = hydra(dir.path(), &["detect", "-i", "missing.csv", "-o", "plain-file/out"], None);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("output directory plain-file/out"), "{stderr}");
+}
+
+// See: #15 (a killed run left .hydra-staging-* behind for ever).
+#[test]
+fn staging_directories_of_killed_runs_are_removed() {
+    let (dir, _) = setup(&scenario());
+    let out_dir = dir.path().join("out");
+    // A killed run's staging directory: its lock file is not held.
+    let stale = out_dir.join(".hydra-staging-killed");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join(".lock"), "").unwrap();
+    std::fs::write(stale.join("accounts.csv"), "partial").unwrap();
+    // A live run's: its lock is held (here, by this test).
+    let live = out_dir.join(".hydra-staging-live");
+    std::fs::create_dir_all(&live).unwrap();
+    let lock = std::fs::File::create(live.join(".lock")).unwrap();
+    lock.lock().unwrap();
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut expected: Vec<String> = REPORTS.iter().map(|s| s.to_string()).collect();
+    expected.push(".hydra-staging-live".into());
+    expected.sort();
+    assert_eq!(names_in(&out_dir), expected);
+}
+
+/// Runs `hydra args` with its standard output closed before it writes.
+fn with_closed_stdout(dir: &Path, args: &[&str]) -> Output {
+    let mut child = command(dir, args, false).spawn().unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+// See: #15 (`hydra eval … | head -1` and `hydra simulate … | head` panicked).
+#[test]
+fn a_reader_that_goes_away_is_success_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
+    let (truth, accounts) = (data.join("truth.csv"), data.join("accounts.csv"));
+    let eval =
+        ["eval", "--truth", truth.to_str().unwrap(), "--accounts", accounts.to_str().unwrap()];
+    let simulate =
+        ["simulate", "--preset", "small", "--scale", "0.05", "--seed", "3", "--out", "s"];
+    for args in [&eval[..], &simulate[..]] {
+        let out = with_closed_stdout(dir.path(), args);
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+// See: #15 (a lenient run of nothing but bad rows exited 0 with empty reports).
+#[test]
+fn a_lenient_detect_with_no_valid_row_fails() {
+    let (dir, _) = setup("ts,account,event\nyesterday,a,signup\ntomorrow,b,signup\n");
+    let out = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out", "--lenient"], None);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no record of the input is valid"), "{stderr}");
+    assert!(!dir.path().join("out/accounts.csv").exists());
+}
+
+// See: #15 (`hydra explain` printed ids raw: escape sequences reached the terminal).
+#[test]
+fn explain_shows_control_characters_in_ids_instead_of_sending_them() {
+    let id = "op-\u{1b}]0;owned\u{7}";
+    let mut events = scenario();
+    events.push_str(&format!("1767225600,{id},signup,,,\n"));
+    events.push_str(&format!("1767225610,{id},observe,payment,card-pool-77,\n"));
+    let (dir, _) = setup(&events);
+    let out = hydra(dir.path(), &["explain", "-i", "events.csv", "-a", id], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "{stdout:?}");
+    assert!(stdout.contains("op-\\u{1b}]0;owned\\u{7}"), "{stdout}");
+}
+
+// See: #15 (exit codes: one documented scheme for every subcommand).
+#[test]
+fn exit_codes_follow_one_scheme_for_every_subcommand() {
+    let (dir, _) = setup(&scenario());
+    let d = dir.path();
+    std::fs::write(d.join("bad.csv"), "ts,account,event\nyesterday,a,signup\n").unwrap();
+    std::fs::write(d.join("bad.toml"), "[leiden]\nresolution = -1.0\n").unwrap();
+    std::fs::write(d.join("bad-edges.txt"), "0 x\n").unwrap();
+    std::fs::write(d.join("huge-edges.txt"), "0 134217727\n").unwrap();
+    std::fs::create_dir_all(d.join("state")).unwrap();
+    std::fs::write(d.join("state/log.bin"), "not a log at all, not at all").unwrap();
+    let cases: [(&[&str], i32); 14] = [
+        (&["detect", "-i", "events.csv", "-o", "ok"], 0),
+        (&["detect", "--bogus"], 2),
+        (&["watch", "--first-seq", "0"], 2),
+        (&["cluster", "--edges", "bad-edges.txt", "--out", "p", "--resolution", "-1"], 2),
+        (&["explain", "-i", "events.csv", "-a", "nobody"], 2),
+        (&["detect", "-i", "bad.csv", "-o", "out"], 3),
+        (&["graph", "-i", "bad.csv", "-o", "out"], 3),
+        (&["cluster", "--edges", "bad-edges.txt", "--out", "p"], 3),
+        (&["detect", "-i", "missing.csv", "-o", "out"], 4),
+        (&["cluster", "--edges", "missing.txt", "--out", "p"], 4),
+        (&["detect", "-i", "events.csv", "-o", "out", "--config", "bad.toml"], 5),
+        (&["watch", "--state", "state"], 6),
+        (&["cluster", "--edges", "huge-edges.txt", "--out", "p"], 7),
+        (&["eval", "--truth", "events.csv", "--accounts", "events.csv"], 3),
+    ];
+    for (args, want) in cases {
+        let out = hydra(d, args, Some(""));
+        assert_eq!(out.status.code(), Some(want), "{args:?}: {}", text(&out.stderr));
+    }
 }

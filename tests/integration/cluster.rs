@@ -169,3 +169,20 @@ fn leiden_finds_lfr_communities_at_low_mixing() {
     assert_eq!(truth, truth_again);
     assert_eq!(nmi(&truth, &Partition::from_membership(truth.membership().to_vec())), 1.0);
 }
+
+// See: #15 (cluster wrote its output 0600, every other command 0644).
+#[cfg(unix)]
+#[test]
+fn the_output_file_has_the_mode_of_any_file_the_user_creates() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("g.txt"), "0 1\n1 2\n").unwrap();
+    let out = hydra(&["cluster", "--edges", "g.txt", "--out", "p.txt"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The test and hydra share the umask: a plain create shows what it allows.
+    let plain = dir.path().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let mode =
+        |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("p.txt"), mode("plain"));
+}

@@ -129,7 +129,7 @@ fn hard_negatives_stay_unflagged_with_quiet_takeovers() {
 /// An operator's pool: accounts share a few cards, devices and proxy IPs and
 /// a rare template; a ban wave hits some, and replacements sign up within
 /// hours on the banned accounts' card and device.
-fn hydra_pool_with_ban_wave() -> Vec<Event> {
+pub(crate) fn hydra_pool_with_ban_wave() -> Vec<Event> {
     let mut ev = Vec::new();
     for i in 0..12 {
         let name = format!("op-{i}");
@@ -409,7 +409,7 @@ fn scenario(seed: u64) -> Vec<Event> {
 
 /// An in-memory sink shared with the writer thread.
 #[derive(Clone, Default)]
-struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+pub(crate) struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl Write for SharedBuf {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -423,7 +423,7 @@ impl Write for SharedBuf {
 }
 
 impl SharedBuf {
-    fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         String::from_utf8(self.0.lock().unwrap().clone())
             .unwrap()
             .lines()
@@ -570,23 +570,50 @@ fn state_error(result: hydra_detect::Result<DurableWatcher>) -> (String, String)
     }
 }
 
+// See: #15 (a damaged log tail was taken for a torn write and flags were
+// announced again).
 #[test]
-fn a_torn_final_log_record_is_cut_off() {
+fn a_torn_final_write_is_cut_off_and_lost_acknowledged_events_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let n = state_with_snapshot_and_log(dir.path()) as u64;
     let log = dir.path().join("log.bin");
-    // Cut into the last record (an event, or a 17-byte printed marker),
-    // then deeper, into events for sure.
-    for (cut, lowest, highest) in [(5, n - 1, n), (80, n - 3, n - 1)] {
-        let len = std::fs::metadata(&log).unwrap().len();
-        let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
-        f.set_len(len - cut).unwrap();
-        drop(f);
-        let applied = reopen(dir.path()).unwrap().applied();
-        assert!((lowest..=highest).contains(&applied), "cut {cut}: applied {applied} of {n}");
-        // The cut was made durable: reopening again agrees.
-        assert_eq!(reopen(dir.path()).unwrap().applied(), applied);
+    let bytes = std::fs::read(&log).unwrap();
+    // A torn final write after the acknowledged events: a record's first 20
+    // bytes, then zeros where the file grew but the data never landed.
+    let mut torn = bytes.clone();
+    torn.extend_from_slice(&bytes[24..44]);
+    torn.extend_from_slice(&[0; 64]);
+    std::fs::write(&log, &torn).unwrap();
+    let w = reopen(dir.path()).unwrap();
+    assert_eq!((w.applied(), w.torn_bytes()), (n, 84));
+    drop(w);
+    // The cut was made durable: reopening again agrees.
+    let w = reopen(dir.path()).unwrap();
+    assert_eq!((w.applied(), w.torn_bytes()), (n, 0));
+    drop(w);
+    // Cut into acknowledged events, cut to the header, zeroed tail, deleted.
+    let zeroed = {
+        let mut z = bytes.clone();
+        let len = z.len();
+        z[len - 60..].fill(0);
+        z
+    };
+    for (what, damaged) in [
+        ("cut", Some(bytes[..bytes.len() - 80].to_vec())),
+        ("header only", Some(bytes[..24].to_vec())),
+        ("zeroed tail", Some(zeroed)),
+        ("deleted", None),
+    ] {
+        match &damaged {
+            Some(b) => std::fs::write(&log, b).unwrap(),
+            None => std::fs::remove_file(&log).unwrap(),
+        }
+        let (file, message) = state_error(reopen(dir.path()));
+        assert_eq!(file, "log.bin", "{what}");
+        assert!(message.contains("acknowledged events are lost"), "{what}: {message}");
+        std::fs::write(&log, &bytes).unwrap();
     }
+    assert_eq!(reopen(dir.path()).unwrap().applied(), n);
 }
 
 #[test]
@@ -651,4 +678,103 @@ fn bad_lines_are_skipped_and_reported_unless_strict() {
     let (_, stderr, ok) = watch_to_end(&["--strict"], &input);
     assert!(!ok);
     assert!(stderr.contains("not-a-time"), "{stderr}");
+}
+
+// See: #15 (a second watcher on the same state directory corrupted it).
+#[test]
+fn a_second_watcher_on_a_state_directory_is_refused_and_a_killed_ones_lock_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let mut first = hydra()
+        .args(["watch", "--state", state_arg])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(first.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "applied=0");
+    let (_, message, ok) = watch_to_end(&["--state", state_arg], b"");
+    assert!(!ok);
+    assert!(message.contains("in use by another hydra watch"), "{message}");
+    assert!(message.contains(&format!("process {}", first.id())), "{message}");
+    // Killed: its lock goes with it.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let input = to_csv(&hydra_pool_with_ban_wave());
+    let (flags, message, ok) = watch_to_end(&["--state", state_arg], &input);
+    assert!(ok, "{message}");
+    assert_eq!(flags.len(), 4);
+}
+
+// See: #15 (resend mistakes passed silently).
+#[test]
+fn resend_mistakes_are_refused() {
+    let events = scenario(5);
+    let input = to_csv(&events);
+    let (expected, _, ok) = watch_to_end(&[], &input);
+    assert!(ok);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let k = events.len() * 2 / 3;
+    let (mut printed, message, ok) = watch_to_end(&["--state", state_arg], &to_csv(&events[..k]));
+    assert!(ok, "{message}");
+    let tail = to_csv(&events[k..]);
+    // The tail without --first-seq: numbered from 1, it is not what was logged.
+    let (out, message, ok) = watch_to_end(&["--state", state_arg], &tail);
+    assert!(!ok && out.is_empty(), "{message}");
+    assert!(message.contains("event 1 as resent differs from event 1"), "{message}");
+    assert!(message.contains(&format!("--first-seq {}", k + 1)), "{message}");
+    // A gap: applied k, resent from k + 1001.
+    let gap = format!("{}", k + 1001);
+    let (_, message, ok) = watch_to_end(&["--state", state_arg, "--first-seq", &gap], &tail);
+    assert!(!ok);
+    assert!(message.contains(&format!("events {} to {} would be missing", k + 1, k + 1000)));
+    // A first sequence number that overflows.
+    let (_, message, ok) = watch_to_end(&["--first-seq", "18446744073709551615"], &tail);
+    assert!(!ok);
+    assert!(message.contains("past the largest sequence number"), "{message}");
+    // The right resend goes on where the state stopped.
+    let first = format!("{}", k + 1);
+    let (rest, message, ok) = watch_to_end(&["--state", state_arg, "--first-seq", &first], &tail);
+    assert!(ok, "{message}");
+    printed.extend(rest);
+    assert_eq!(printed, expected);
+}
+
+// See: #15 (after 10 bad lines the skip report lost the reason and value).
+#[test]
+fn a_long_run_of_bad_lines_is_reported_by_reason_with_samples() {
+    // Two bad lines after each good one, 40 pairs in all.
+    let good = to_csv(&hydra_pool_with_ban_wave());
+    let mut input = Vec::new();
+    let mut pairs = 0;
+    for line in good.split_inclusive(|&b| b == b'\n') {
+        input.extend_from_slice(line);
+        if pairs < 40 && input.len() > line.len() {
+            writeln!(input, "bad-ts-{pairs},x,signup,,,").unwrap();
+            writeln!(input, "1767225600,y{pairs},bann,,,").unwrap();
+            pairs += 1;
+        }
+    }
+    while pairs < 40 {
+        writeln!(input, "bad-ts-{pairs},x,signup,,,").unwrap();
+        writeln!(input, "1767225600,y{pairs},bann,,,").unwrap();
+        pairs += 1;
+    }
+    let (flags, stderr, ok) = watch_to_end(&[], &input);
+    assert!(ok, "{stderr}");
+    assert_eq!(flags.len(), 4);
+    // The first ten one by one, then samples naming the counts by reason
+    // and the latest bad value, the last one at the end of the input.
+    assert!(stderr.contains("bad-ts-4"), "{stderr}");
+    let last = stderr.lines().last().unwrap();
+    assert!(last.contains("80 records skipped (timestamp 40, event 40)"), "{last}");
+    assert!(last.contains("latest: line ") && last.contains("\"bann\""), "{last}");
+    let samples = stderr.lines().filter(|l| l.contains("so far; latest: line ")).count();
+    assert!(samples >= 3, "{stderr}");
 }

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+
+use crate::exit;
 use hydra_detect::community::{
     EdgeListConfig, LabelPropagationConfig, LeidenConfig, Partition, Quality, ari,
     connected_components, cpm, label_propagation, leiden, modularity, nmi, read_edge_list,
@@ -87,11 +89,12 @@ enum QualityArg {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
-    anyhow::ensure!(
-        args.resolution.is_finite() && args.resolution >= 0.0,
-        "--resolution {} is not a finite non-negative number",
-        args.resolution
-    );
+    if !(args.resolution.is_finite() && args.resolution >= 0.0) {
+        return Err(exit::usage(format!(
+            "--resolution {} is not a finite non-negative number",
+            args.resolution
+        )));
+    }
     let mut config = EdgeListConfig::new().max_node_count(args.max_nodes);
     if let Some(n) = args.nodes {
         config = config.min_node_count(n);
@@ -104,14 +107,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         Some(path) => {
             let truth = read_truth(path)
                 .with_context(|| format!("cannot read truth {}", path.display()))?;
-            anyhow::ensure!(
-                truth.node_count() == graph.node_count(),
-                "truth {} has {} lines but the graph has {} nodes (use --nodes if the last \
-                 nodes are isolated)",
-                path.display(),
-                truth.node_count(),
-                graph.node_count()
-            );
+            if truth.node_count() != graph.node_count() {
+                return Err(exit::input(format!(
+                    "truth {} has {} lines but the graph has {} nodes (use --nodes if the last \
+                     nodes are isolated)",
+                    path.display(),
+                    truth.node_count(),
+                    graph.node_count()
+                )));
+            }
             Some(truth)
         }
         None => None,
@@ -197,11 +201,13 @@ fn read_truth(path: &Path) -> anyhow::Result<Partition> {
         let label = std::str::from_utf8(token).ok().and_then(|s| s.parse::<u32>().ok());
         match label {
             Some(label) => labels.push(label),
-            None => anyhow::bail!(
-                "line {}: bad community id \"{}\" (expected one non-negative integer per line)",
-                i + 1,
-                String::from_utf8_lossy(&token[..token.len().min(40)])
-            ),
+            None => {
+                return Err(exit::input(format!(
+                    "line {}: bad community id \"{}\" (expected one non-negative integer per line)",
+                    i + 1,
+                    String::from_utf8_lossy(&token[..token.len().min(40)])
+                )));
+            }
         }
     }
     Ok(Partition::from_membership(labels))
@@ -214,8 +220,13 @@ fn write_membership(path: &Path, partition: &Partition) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let file = tempfile::Builder::new()
-        .prefix(".hydra-cluster-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".hydra-cluster-");
+    // As any file the user creates (0666 less the umask), like the other
+    // commands' outputs, not a temporary file's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let file = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);

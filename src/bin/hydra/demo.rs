@@ -34,6 +34,8 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut timings: Vec<(String, Duration)> = Vec::new();
+    // Before the run: an unwritable --out fails now, not after the work.
+    let staged = crate::out::Staged::new(&args.out)?;
 
     let sim_config = SimConfig::demo().seed(args.seed);
     let bar = progress::counter("accounts simulated");
@@ -69,7 +71,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     timings.push(("evaluate".to_owned(), eval_started.elapsed()));
 
     let write_started = Instant::now();
-    let written = write_reports(&detection, &args.out)?;
+    let written = write_reports(&detection, staged)?;
     timings.push(("write".to_owned(), write_started.elapsed()));
     timings.push(("total".to_owned(), started.elapsed()));
 

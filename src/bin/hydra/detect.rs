@@ -138,9 +138,16 @@ impl Input {
     }
 }
 
-/// Writes the four report files of `detection` into `dir`, all or nothing.
-pub(crate) fn write_reports(detection: &Detection, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut staged = Staged::new(dir)?;
+/// The report files `hydra detect` writes.
+pub(crate) const REPORTS: [&str; 4] =
+    ["accounts.csv", "clusters.json", "report.html", "clusters.graphml"];
+
+/// Writes the four report files of `detection` into `staged`'s directory,
+/// all or nothing.
+pub(crate) fn write_reports(
+    detection: &Detection,
+    mut staged: Staged,
+) -> anyhow::Result<Vec<PathBuf>> {
     staged.write("accounts.csv", |w| Ok(hydra_detect::write_accounts_csv(detection, w)?))?;
     staged.write("clusters.json", |w| Ok(hydra_detect::write_clusters_json(detection, w)?))?;
     staged.write("report.html", |w| Ok(hydra_detect::write_html(detection, w)?))?;
@@ -157,9 +164,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let (Some(input), Some(out)) = (args.input, args.out) else {
-        anyhow::bail!("--input and --out are required");
+        return Err(crate::exit::usage("--input and --out are required"));
     };
     let started = Instant::now();
+    crate::out::check_not_replacing(&input, &out, &REPORTS)?;
+    // Before the run: an unwritable --out fails now, not after the work.
+    let staged = Staged::new(&out)?;
     let input = Input::open(&input, &config)?;
     let detector = Detector::new(config);
     let spinner = progress::step("detecting");
@@ -167,6 +177,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let result = detector.detect_path(input.path());
     spinner.finish_and_clear();
     let mut detection = result.with_context(|| format!("cannot detect in {}", input.name))?;
+    let skipped: u64 = detection.run.skipped_rows.values().sum();
+    warn_skipped(&input.name, skipped, detection.run.skipped_examples.iter());
     let detect_time = detect_started.elapsed();
     detection.run.input = input.name.clone();
 
@@ -174,9 +186,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let (written, redaction) = if args.redact {
         let (key, source) = redact_key(args.redact_key.as_deref());
         let shared = hydra_detect::redact(&detection, &key);
-        (write_reports(&shared, &out)?, Some(source))
+        (write_reports(&shared, staged)?, Some(source))
     } else {
-        (write_reports(&detection, &out)?, None)
+        (write_reports(&detection, staged)?, None)
     };
     let write_time = write_started.elapsed();
 
@@ -202,8 +214,23 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         "wrote {}",
         written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+    // Cluster ids and paths come from the input and the command line.
+    std::io::stdout().lock().write_all(crate::terminal::safe(&text).as_bytes())?;
     Ok(())
+}
+
+/// Warns on standard error that `total` bad rows of `name` were skipped,
+/// with the first ten `examples` (`line N: ...`).
+pub(crate) fn warn_skipped<'a>(name: &str, total: u64, examples: impl Iterator<Item = &'a String>) {
+    if total == 0 {
+        return;
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ =
+        writeln!(stderr, "warning: {total} bad rows skipped in {}", crate::terminal::safe(name));
+    for example in examples.take(10) {
+        let _ = writeln!(stderr, "  {}", crate::terminal::safe(example));
+    }
 }
 
 /// The redaction key and where it came from.

@@ -1,5 +1,6 @@
 //! `hydra eval`: detection quality against a simulator's ground truth.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use hydra_detect::eval::{AccountFlags, EvalInput, FlagStream, Truth, evaluate};
@@ -36,10 +37,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         input = input.events(e);
     }
     let report = evaluate(&input)?;
+    let mut stdout = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{report}");
+        write!(stdout, "{report}")?;
     }
+    stdout.flush()?;
     Ok(())
 }

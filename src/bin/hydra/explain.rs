@@ -40,7 +40,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         serde_json::to_writer_pretty(&mut stdout, &explanation)?;
         writeln!(stdout)?;
     } else {
-        write!(stdout, "{explanation}")?;
+        // Account ids and indicator values come from the input.
+        write!(stdout, "{}", crate::terminal::safe(&explanation.to_string()))?;
     }
     Ok(())
 }

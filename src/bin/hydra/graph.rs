@@ -60,6 +60,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         graph = graph.top_k(Some(k));
     }
     graph.validate()?;
+    out::check_not_replacing(&args.input, &args.out, &["graph.json"])?;
+    // Before the run: an unwritable --out fails now, not after the work.
+    let mut staged = Staged::new(&args.out)?;
 
     let summary = if args.input.as_os_str() == "-" {
         let format = ingest.get_format().unwrap_or(Format::Csv);
@@ -72,7 +75,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     };
 
     // Nothing is written unless every step above succeeded.
-    let mut staged = Staged::new(&args.out)?;
     staged.write("graph.json", |w| out::write_json(w, &summary))?;
     let written = staged.commit()?;
 
@@ -125,13 +127,8 @@ fn build<R: std::io::Read>(
         builder.note_skipped(problem, n);
     }
     let total = skipped.total() + rejected_count.values().sum::<u64>();
-    if total > 0 {
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "warning: {total} bad rows skipped in {name}");
-        for example in skipped.examples().iter().chain(rejected.iter().map(|(_, m)| m)).take(10) {
-            let _ = writeln!(stderr, "  {example}");
-        }
-    }
+    let examples = skipped.examples().iter().chain(rejected.iter().map(|(_, m)| m));
+    crate::detect::warn_skipped(name, total, examples);
     let spinner = progress::step("building graph");
     let summary = builder.finish();
     spinner.finish_and_clear();

@@ -2,6 +2,11 @@
 //!
 //! A thin client: each subcommand parses its flags, converts them to the
 //! library's configs and calls the public API. One file per subcommand.
+//!
+//! Output goes through `write!` on a locked standard output, never
+//! `print!`, which panics when the reader has gone (`hydra eval | head -1`);
+//! a broken pipe is success (see [`is_broken_pipe`]).
+#![deny(clippy::print_stdout)]
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -12,11 +17,13 @@ mod cluster;
 mod demo;
 mod detect;
 mod eval;
+mod exit;
 mod explain;
 mod graph;
 mod out;
 mod progress;
 mod simulate;
+mod terminal;
 mod watch;
 
 /// Find hydra clusters: proxy networks of fraudulent accounts.
@@ -61,11 +68,11 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err}");
+            let _ = writeln!(stderr, "error: {}", terminal::safe(&err.to_string()));
             for cause in err.chain().skip(1) {
-                let _ = writeln!(stderr, "  caused by: {cause}");
+                let _ = writeln!(stderr, "  caused by: {}", terminal::safe(&cause.to_string()));
             }
-            ExitCode::FAILURE
+            ExitCode::from(exit::code(&err) as u8)
         }
     }
 }
@@ -101,7 +108,9 @@ fn init_logs(verbose: u8) {
 
 fn configure_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        if n == 0 {
+            return Err(exit::usage("--threads must be at least 1"));
+        }
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
     Ok(())

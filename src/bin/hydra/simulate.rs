@@ -1,5 +1,6 @@
 //! `hydra simulate`: a seeded platform with hydra operators, and its truth.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -35,11 +36,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let preset = Preset::parse(&args.preset)?;
     let config = SimConfig::preset(preset).seed(args.seed).scale(args.scale);
     let simulator = Simulator::new(config)?;
+    let mut staged = Staged::new(&args.out)?;
     let started = std::time::Instant::now();
     let bar = progress::counter("accounts generated");
     let sim = simulator.generate_with_progress(|n| bar.set_position(n))?;
     bar.finish_and_clear();
-    let mut staged = Staged::new(&args.out)?;
     let bar = progress::counter("events written");
     staged.write("events.csv", |w| {
         sim.write_events_csv(w, |n| bar.set_position(n))?;
@@ -49,14 +50,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     staged.write("truth.csv", |w| Ok(sim.truth().write_csv(w)?))?;
     let paths = staged.commit().context("cannot finish the output directory")?;
     let summary = sim.summary();
+    let mut stdout = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(summary)?);
+        writeln!(stdout, "{}", serde_json::to_string_pretty(summary)?)?;
     } else {
-        print!("{summary}");
-        println!("  took {:.1} s", started.elapsed().as_secs_f64());
+        write!(stdout, "{summary}")?;
+        writeln!(stdout, "  took {:.1} s", started.elapsed().as_secs_f64())?;
         for p in paths {
-            println!("  wrote {}", p.display());
+            writeln!(stdout, "  wrote {}", p.display())?;
         }
     }
+    stdout.flush()?;
     Ok(())
 }

@@ -6,6 +6,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Instant;
 
 use anyhow::Context;
+
+use crate::exit;
+use crate::terminal::safe;
 use hydra_detect::{
     DurabilityConfig, DurableWatcher, EventReader, Format, IngestConfig, Recluster, Record,
     SkipCounts, WatchConfig, WatchFlag, Watcher,
@@ -46,7 +49,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     recluster_every: u64,
     /// Sequence number of the first input record (when a producer resends
-    /// from event N+1 after a restart, pass N+1).
+    /// from event N+1 after a restart, pass N+1). With --state, more than
+    /// applied+1 is an error (events would be missing), and resent events
+    /// are checked against the ones logged.
     #[arg(long, value_name = "SEQ", default_value_t = 1)]
     first_seq: u64,
     /// Replacement score at which an account is flagged.
@@ -71,11 +76,15 @@ enum InputFormat {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::ensure!(args.first_seq >= 1, "--first-seq must be at least 1");
+    if args.first_seq == 0 {
+        return Err(exit::usage("--first-seq must be at least 1"));
+    }
     let mut config = WatchConfig::new();
     config = config.recluster(match args.sync_recluster {
         Some(n) => {
-            anyhow::ensure!(n >= 1, "--sync-recluster must be at least 1");
+            if n == 0 {
+                return Err(exit::usage("--sync-recluster must be at least 1"));
+            }
             Recluster::Sync(n)
         }
         None if args.recluster_every == 0 => Recluster::Off,
@@ -107,40 +116,39 @@ fn bootstrap_events(args: &Args) -> anyhow::Result<Option<Vec<hydra_detect::Even
     Ok(Some(events))
 }
 
-/// Reports records the lenient reader skipped since the last call.
+/// Reports on standard error the records the lenient reader skipped: each
+/// of the first [`SkipCounts::MAX_EXAMPLES`] with its line, value and
+/// reason, then a sample (the counts by reason and the latest message) when
+/// the count doubles, at least every [`SkipReporter::MAX_SAMPLE_GAP`]
+/// skips, and at the end of the input.
+#[derive(Default)]
 struct SkipReporter {
+    /// Skips reported so far.
     seen: u64,
+    /// Skips at the last sample.
+    sampled: u64,
 }
 
 impl SkipReporter {
-    fn report(&mut self, skipped: &SkipCounts, next_line: Option<u64>) {
+    const MAX_SAMPLE_GAP: u64 = 10_000;
+
+    fn report(&mut self, skipped: &SkipCounts, at_end: bool) {
         let total = skipped.total();
-        if total == self.seen {
+        if total == self.sampled || (total == self.seen && !at_end) {
             return;
         }
         let mut stderr = std::io::stderr().lock();
         let examples = skipped.examples();
-        for i in self.seen..total {
-            match examples.get(i as usize) {
-                Some(message) => {
-                    let _ = writeln!(stderr, "hydra watch: skipped bad input: {message}");
-                }
-                None => {
-                    // Only the first messages are kept by the reader: say
-                    // where, as closely as we know.
-                    let at = next_line.map_or("at the end of the input".to_owned(), |l| {
-                        format!("before line {l}")
-                    });
-                    let _ = writeln!(
-                        stderr,
-                        "hydra watch: skipped bad input {at} ({} skipped so far: {skipped})",
-                        total
-                    );
-                    break;
-                }
-            }
+        for message in examples.iter().take(total as usize).skip(self.seen as usize) {
+            let _ = writeln!(stderr, "hydra watch: skipped bad input: {}", safe(message));
         }
         self.seen = total;
+        let due = total >= (2 * self.sampled).min(self.sampled + Self::MAX_SAMPLE_GAP);
+        if total > examples.len() as u64 && total > self.sampled && (due || at_end) {
+            let latest = safe(skipped.latest().unwrap_or(""));
+            let _ = writeln!(stderr, "hydra watch: {skipped} so far; latest: {latest}");
+            self.sampled = total;
+        }
     }
 }
 
@@ -163,12 +171,12 @@ fn run_in_memory(
     let mut out = std::io::stdout().lock();
     let mut flags: Vec<WatchFlag> = Vec::new();
     let mut line = Vec::with_capacity(512);
-    let mut skips = SkipReporter { seen: 0 };
+    let mut skips = SkipReporter::default();
     let mut last_seq = args.first_seq.saturating_sub(1);
     while let Some(item) = reader.next() {
         let record = item?;
-        skips.report(reader.skipped(), Some(record.line));
-        let seq = record.seq + args.first_seq - 1;
+        skips.report(reader.skipped(), false);
+        let seq = input_seq(args.first_seq, record.seq)?;
         last_seq = seq;
         flags.clear();
         watcher.apply_into(seq, &record.event, &mut flags)?;
@@ -179,7 +187,7 @@ fn run_in_memory(
             out.flush()?;
         }
     }
-    skips.report(reader.skipped(), None);
+    skips.report(reader.skipped(), true);
     // At the end of a finite stream, a background re-clustering still
     // running is waited for, so that its hydra members are announced (with
     // the last event's sequence number).
@@ -196,7 +204,20 @@ fn run_in_memory(
 
 enum Input {
     Record(Record),
-    Failed(hydra_detect::Error),
+    Failed(anyhow::Error),
+}
+
+/// The sequence number of the input's record `n` (1-based) when the input
+/// starts at `first_seq`.
+fn input_seq(first_seq: u64, n: u64) -> anyhow::Result<u64> {
+    first_seq.checked_add(n - 1).ok_or_else(|| {
+        exit::usage(format!(
+            "--first-seq {first_seq}: record {n} of the input would be event {first_seq} + {}, \
+             past the largest sequence number {}",
+            n - 1,
+            u64::MAX
+        ))
+    })
 }
 
 fn run_durable(
@@ -215,7 +236,16 @@ fn run_durable(
         let n = watcher.bootstrap(&events)?;
         eprintln!("hydra watch: bootstrapped {n} events");
     }
+    if watcher.torn_bytes() > 0 {
+        eprintln!(
+            "hydra watch: cut a torn final write of {} bytes off {} (written after the last \
+             acknowledged event, so never acknowledged)",
+            watcher.torn_bytes(),
+            dir.join("log.bin").display()
+        );
+    }
     eprintln!("applied={}", watcher.applied());
+    watcher.check_resume(args.first_seq)?;
 
     // A reader thread, so that a quiet input never delays a group commit.
     let (tx, rx) = mpsc::sync_channel::<Input>(8192);
@@ -226,25 +256,30 @@ fn run_durable(
         let mut reader = match EventReader::new(stdin, format, &ingest) {
             Ok(r) => r,
             Err(e) => {
-                let _ = tx.send(Input::Failed(e));
+                let _ = tx.send(Input::Failed(e.into()));
                 return;
             }
         };
-        let mut skips = SkipReporter { seen: 0 };
+        let mut skips = SkipReporter::default();
         while let Some(item) = reader.next() {
             let input = match item {
                 Ok(mut record) => {
-                    skips.report(reader.skipped(), Some(record.line));
-                    record.seq += first_seq - 1;
-                    Input::Record(record)
+                    skips.report(reader.skipped(), false);
+                    match input_seq(first_seq, record.seq) {
+                        Ok(seq) => {
+                            record.seq = seq;
+                            Input::Record(record)
+                        }
+                        Err(e) => Input::Failed(e),
+                    }
                 }
-                Err(e) => Input::Failed(e),
+                Err(e) => Input::Failed(e.into()),
             };
             if tx.send(input).is_err() {
                 return;
             }
         }
-        skips.report(reader.skipped(), None);
+        skips.report(reader.skipped(), true);
     });
 
     let result = (|| -> anyhow::Result<()> {
@@ -270,7 +305,7 @@ fn run_durable(
                 Input::Record(record) => {
                     watcher.apply(record.seq, &record.event)?;
                 }
-                Input::Failed(e) => return Err(e.into()),
+                Input::Failed(e) => return Err(e),
             }
         }
     })();

@@ -277,6 +277,26 @@ impl LeidenConfig {
     /// the initial partition does not have one entry per node, or a fixed
     /// node is out of range.
     pub fn validate(&self, graph: &Graph) -> Result<()> {
+        self.check_settings()?;
+        if let Some(p) = self.initial.as_ref().filter(|p| p.node_count() != graph.node_count()) {
+            return Err(Error::config(format!(
+                "the initial partition has {} nodes but the graph has {}",
+                p.node_count(),
+                graph.node_count()
+            )));
+        }
+        if let Some(&v) = self.fixed.last().filter(|&&v| v as usize >= graph.node_count()) {
+            return Err(Error::config(format!(
+                "fixed node {v} is out of range (the graph has {} nodes)",
+                graph.node_count()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the settings that do not depend on a graph: resolution,
+    /// tolerance and randomness.
+    pub(crate) fn check_settings(&self) -> Result<()> {
         let resolution = self.quality.resolution();
         if !(resolution.is_finite() && resolution >= 0.0) {
             return Err(Error::config(format!(
@@ -293,19 +313,6 @@ impl LeidenConfig {
             return Err(Error::config(format!(
                 "randomness {} is not a finite positive number",
                 self.randomness
-            )));
-        }
-        if let Some(p) = self.initial.as_ref().filter(|p| p.node_count() != graph.node_count()) {
-            return Err(Error::config(format!(
-                "the initial partition has {} nodes but the graph has {}",
-                p.node_count(),
-                graph.node_count()
-            )));
-        }
-        if let Some(&v) = self.fixed.last().filter(|&&v| v as usize >= graph.node_count()) {
-            return Err(Error::config(format!(
-                "fixed node {v} is out of range (the graph has {} nodes)",
-                graph.node_count()
             )));
         }
         Ok(())
