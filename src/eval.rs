@@ -936,9 +936,17 @@ mod tests {
             "f",
         )
         .unwrap();
-        let w = evaluate_stream(&truth, &stream, None).unwrap();
+        let batch = AccountFlags::from_pairs([
+            ("l".to_owned(), Some(Flag::Replacement)),
+            ("r".to_owned(), Some(Flag::Replacement)),
+        ])
+        .unwrap();
+        let w = evaluate_stream(&truth, &batch, &stream, None).unwrap();
         assert_eq!(w.retracts, 1);
         assert_eq!(w.replacement, Confusion::new(1, 0, 0));
+        // l was retracted in the stream: r agrees, l is the batch's only.
+        let a = w.agreement;
+        assert_eq!((a.both, a.batch_only, a.watch_only), (1, 1, 0));
         let bad = FlagStream::from_jsonl_reader("{\"seq\":1}\n".as_bytes(), "f.jsonl").unwrap_err();
         assert_eq!(bad.line(), Some(1));
         assert!(bad.to_string().contains("f.jsonl"), "{bad}");

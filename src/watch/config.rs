@@ -47,7 +47,7 @@ impl KindWeight {
 /// | `strong_score` | 0.9 | score that flags without two specific links to one banned account |
 /// | `takeover_secs` | 2 hours | signing up from the signup IP of an account banned this recently is an identity takeover |
 /// | `takeover_weight` | 0.5 | evidence of an identity takeover (flags alone only on a quiet address; 0 turns takeovers off) |
-/// | `quiet_takeover_secs` | 0 (off) | a takeover this soon after an abuse ban flags alone when the signup address is quiet; off by default because it can flag a household given a proxy exit's address as a new lease (see BENCHMARKS.md: 3 hours halves the median time-to-flag on the simulator, with one such household among 150,000 legitimate accounts on one of two seeds) |
+/// | `quiet_takeover_secs` | 0 (off) | a takeover this soon after an abuse ban flags alone when the signup address is quiet; off by default because it can flag a household given a proxy exit's address as a new lease (see docs/benchmarks-history.md: 3 hours halves the median time-to-flag on the simulator, with one such household among 150,000 legitimate accounts on one of two seeds) |
 /// | `quiet_secs` | 24 hours | a signup address is quiet when no account other than the new one that is neither banned nor flagged was seen on it from this long before the ban on |
 /// | `recluster` | `Off` | re-clustering for hydra-membership flags: `Off`, `Sync(n)` inline every n events, `Background(n)` |
 /// | `hydra_threshold` | 0.8 | strength of a new account's links to one hydra's shared indicators that makes it a member |

@@ -58,7 +58,7 @@
 //! minutes after the ban; a household on a proxy exit, whose members use
 //! their address, is not quiet. What it cannot tell apart is a household
 //! that has not used its address in that time, or has just been given it
-//! (a dynamic lease), hence off by default (see BENCHMARKS.md: on the
+//! (a dynamic lease), hence off by default (see docs/benchmarks-history.md: on the
 //! simulator's `medium` preset, 3 hours turns a median time-to-flag of 8
 //! events into 3, with one such household on one of two seeds).
 //!
