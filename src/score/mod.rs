@@ -614,9 +614,21 @@ fn find_replacements(
         |a: AccountId| cluster_of[a.index()].is_some_and(|c| clusters[c as usize].risk.hydra);
     let takeovers: Vec<Replacement> =
         takeovers.into_iter().filter(|t| in_hydra(t.account)).collect();
+    // Takeovers per community, to tell how each network replaces.
+    let mut taken = vec![0usize; clusters.len()];
+    for t in &takeovers {
+        if let Some(c) = cluster_of[t.account.index()] {
+            taken[c as usize] += 1;
+        }
+    }
     let cells: Vec<network::Cell<'_>> = clusters
         .iter()
-        .map(|c| network::Cell { members: &c.members, flagged: &c.flagged, hydra: c.risk.hydra })
+        .zip(&taken)
+        .map(|(c, &taken)| network::Cell {
+            members: &c.members,
+            flagged: &c.flagged,
+            hydra: c.risk.hydra && !network::by_identity(index, c.members.iter().copied(), taken),
+        })
         .collect();
     let joined = network::replacements(index, &cells, config.get_replenish_window_secs(), parallel);
     merge_replacements(takeovers, joined)

@@ -57,6 +57,17 @@
 //! those banned members. An account outside every network (the household
 //! that signs up on the same network after a ban) never is one.
 //!
+//! # Identity or pool
+//!
+//! Some operators replace a banned account by taking over its own identity
+//! (its signup address, its card, its device): the one-to-one takeovers of
+//! `replacement` find those successors, and the operator's other post-ban
+//! signups are growth. Others draw every new account from the pools. A
+//! network whose standing bans were mostly (more than half) taken over one
+//! to one replaces by identity, and its replacements are its takeovers
+//! only; the others are matched to their bans as above (see
+//! [`by_identity`]).
+//!
 //! # Complexity
 //!
 //! [`assemble`]: `O(L_owned + A · l α)` over the links of owned kinds and
@@ -273,6 +284,18 @@ pub(crate) fn replacements(
     out
 }
 
+/// Whether the network of `members` replaces banned accounts by taking
+/// over their identity: more than half of its members' standing bans have a
+/// one-to-one takeover successor (`takeovers` of them, see the module docs).
+pub(crate) fn by_identity(
+    index: &Index,
+    members: impl Iterator<Item = AccountId>,
+    takeovers: usize,
+) -> bool {
+    let bans = members.filter(|&a| standing_ban(index, a).is_some()).count();
+    2 * takeovers > bans
+}
+
 /// A standing ban's time: the first ban never lifted.
 fn standing_ban(index: &Index, account: AccountId) -> Option<Timestamp> {
     index.bans(account).iter().filter(|b| b.unban.is_none()).map(|b| b.ts).min()
@@ -439,6 +462,23 @@ mod tests {
             Cell { members: &m[1], flagged: &flags[1], hydra: false },
         ];
         assert_eq!(assemble(&index, &cells, false), Assembly::default());
+    }
+
+    #[test]
+    fn a_network_whose_bans_were_mostly_taken_over_replaces_by_identity() {
+        let e = vec![
+            Event::ban(10, "a", None),
+            Event::ban(10, "b", None),
+            Event::ban(10, "c", None),
+            obs(5, "d", IndicatorKind::Payment, "c1"),
+        ];
+        let index = Index::from_events(&e).unwrap();
+        let members = ids(&index, &["a", "b", "c", "d"]);
+        // Three standing bans: two takeovers are a majority, one is not.
+        assert!(by_identity(&index, members.iter().copied(), 2));
+        assert!(!by_identity(&index, members.iter().copied(), 1));
+        // No bans, no takeovers: pooled.
+        assert!(!by_identity(&index, [members[3]].into_iter(), 0));
     }
 
     #[test]

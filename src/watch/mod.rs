@@ -108,7 +108,7 @@ pub use recluster::Recluster;
 
 use recluster::{Hydras, Pending};
 use replacement::{Scratch, Verdict, Visitors};
-use state::{ANNOUNCED_HYDRA, ANNOUNCED_REPLACEMENT, EXPLICIT_SIGNUP, RETRACTED, State};
+use state::{ANNOUNCED_HYDRA, ANNOUNCED_REPLACEMENT, EXPLICIT_SIGNUP, RETRACTED, State, TAKEOVER};
 
 /// The streaming detector: apply events in arrival order, collect flags.
 ///
@@ -597,7 +597,7 @@ impl Watcher {
         flags: &mut Vec<WatchFlag>,
     ) {
         let st = &mut self.state;
-        st.accounts[id as usize].bits |= ANNOUNCED_REPLACEMENT;
+        st.accounts[id as usize].bits |= ANNOUNCED_REPLACEMENT | TAKEOVER;
         st.set_suspect(id, true);
         // The evaluation lists a banned account once per indicator shared.
         self.scratch.banned.sort_unstable();

@@ -22,6 +22,12 @@
 //!   exit after a ban (one family: the address) is not flagged, nor a
 //!   customer of a resold virtual phone number (one family: the phone).
 //!
+//! - A network most of whose members' bans were taken over one to one
+//!   (members announced by the takeover rule of `replacement`, more than
+//!   half as many as its banned members) replaces by identity, as in batch:
+//!   it has no waiting bans, and its new accounts are left to the takeover
+//!   rule.
+//!
 //! Replacement flags of this rule depend on the clustering in force, like
 //! hydra-membership flags (`--sync-recluster` makes them reproducible). A
 //! restart rebuilds the waiting bans from the state and the clustering in
@@ -33,7 +39,7 @@ use std::collections::VecDeque;
 use ahash::AHashMap;
 
 use super::recluster::Hydras;
-use super::state::State;
+use super::state::{State, TAKEOVER};
 use crate::event::Timestamp;
 
 /// Kind codes of the address family: ip, ip_prefix, asn.
@@ -49,6 +55,8 @@ fn is_owned(code: u16) -> bool {
 /// One network's bans.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Bans {
+    /// Replaces by identity: its bans wait for no network replacement.
+    identity: bool,
     first: Option<Timestamp>,
     /// Unmatched bans, sorted.
     waiting: VecDeque<Timestamp>,
@@ -98,6 +106,12 @@ impl Networks {
                 bans.push(Bans::default());
                 continue;
             };
+            let takeovers =
+                ids.iter().filter(|&&a| state.accounts[a as usize].bits & TAKEOVER != 0).count();
+            if 2 * takeovers > times.len() {
+                bans.push(Bans { identity: true, first: Some(first), waiting: VecDeque::new() });
+                continue;
+            }
             let is_member = |a: u32| ids.binary_search(&a).is_ok();
             let mut later: Vec<(Timestamp, u32)> = ids
                 .iter()
@@ -115,7 +129,7 @@ impl Networks {
                     matched.push(Matched { cluster: c as u32, account: a });
                 }
             }
-            bans.push(Bans { first: Some(first), waiting });
+            bans.push(Bans { identity: false, first: Some(first), waiting });
         }
         (Self { bans, member_of }, matched)
     }
@@ -133,7 +147,7 @@ impl Networks {
                 None => return,
             },
         };
-        let Some(b) = self.bans.get_mut(c as usize) else { return };
+        let Some(b) = self.bans.get_mut(c as usize).filter(|b| !b.identity) else { return };
         b.first = Some(b.first.map_or(ts, |f| f.min(ts)));
         let at = b.waiting.partition_point(|&t| t <= ts);
         b.waiting.insert(at, ts);

@@ -35,6 +35,9 @@ pub(crate) const RETRACTED: u8 = 4;
 pub(crate) const SUSPECT: u8 = 8;
 /// Account bit: had an explicit `signup` event (its time wins over first seen).
 pub(crate) const EXPLICIT_SIGNUP: u8 = 16;
+/// Account bit: announced a replacement by the one-to-one takeover rule
+/// (`replacement`), not by a network's bans (`network`).
+pub(crate) const TAKEOVER: u8 = 32;
 
 /// One account's link to one indicator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
