@@ -5,6 +5,7 @@ mod community; // Leiden known answers (karate, planted), connectivity, 1 vs 2 t
 mod detect; // batch Detector: input order and thread count, manifest and input hash, gzip, stable ids, explain, config errors
 mod eval; // evaluation: known figures on hand-made truth/verdicts/flag stream, hydra eval CLI
 mod faults; // watcher state fault injection: every cut, flipped byte and deleted file is recovered exactly or refused
+mod formats; // docs/FORMATS.md and docs/clusters.schema.json agree with what the writers produce
 mod graph; // hydra graph: graph.json, --cap/--top-k, strict leaves nothing, lenient counts, stdin JSONL, input order
 mod independent; // an independent platform (../shared, beside the checkout in CI): the detection-quality bar for detect and watch
 mod ingest; // input contract: CSV/JSONL/gzip, every malformed field with its line, strict/lenient, arbitrary bytes
