@@ -1,7 +1,7 @@
 //! # Batch detection over a CSV export
 //!
 //! The usual way to run hydra-detect is over an export from the data
-//! warehouse: one CSV file of events (CONTRACT.md's input format), in any
+//! warehouse: one CSV file of events (the input format of docs/FORMATS.md), in any
 //! order. This example runs the whole batch pipeline on such a file and
 //! writes the four report files, as `hydra detect` does.
 //!

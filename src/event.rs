@@ -2,7 +2,7 @@
 //!
 //! # Overview
 //!
-//! - [`Event`] is one row of the input stream (CONTRACT.md): a time, an account
+//! - [`Event`] is one row of the input stream (docs/FORMATS.md): a time, an account
 //!   and an [`Action`].
 //! - [`Action`] is what happened: a signup, an observation of an
 //!   [`Indicator`], a ban (with an optional reason) or an unban.
@@ -253,7 +253,7 @@ impl Action {
     }
 }
 
-/// One input event (a row of CONTRACT.md's event stream).
+/// One input event (a row of the event stream of docs/FORMATS.md).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Event {
     /// Event time, unix seconds.

@@ -27,7 +27,7 @@
 //! The pipeline runs left to right, each stage a function over plain data:
 //!
 //! 1. **Ingest** ([`EventReader`], [`read_events`]): CSV or JSON Lines,
-//!    optionally gzip, validated field by field (CONTRACT.md); strict by
+//!    optionally gzip, validated field by field (docs/FORMATS.md); strict by
 //!    default, lenient on request ([`IngestConfig`]).
 //! 2. **Index**: accounts and indicators interned in sorted key order, links
 //!    with first/last seen and counts, signups, bans, activity minutes.

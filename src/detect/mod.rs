@@ -152,7 +152,7 @@ impl Detector {
     ///
     /// A config error for an invalid configuration; an input error naming
     /// the event's position (as its line, 1-based) if an event breaks
-    /// CONTRACT.md's bounds.
+    /// the input bounds of docs/FORMATS.md.
     pub fn detect_events(&self, events: impl IntoIterator<Item = Event>) -> Result<Detection> {
         Ok(self.analyze_events(events)?.detection)
     }

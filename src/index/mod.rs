@@ -173,7 +173,7 @@ impl IndexBuilder {
     /// # Errors
     ///
     /// Returns the problem class and a message (without a line number, which
-    /// the caller knows) if the event breaks CONTRACT.md's bounds: an empty or
+    /// the caller knows) if the event breaks the input bounds of docs/FORMATS.md: an empty or
     /// too long account id or value, a malformed custom kind, a reason over
     /// 256 bytes, or an `ip` value that is not an IPv4 or IPv6 address. The
     /// builder is unchanged then. Also fails, without changing anything, past

@@ -314,7 +314,7 @@ impl serde::Serialize for SkipCounts {
 ///
 /// # Input
 ///
-/// The format is the contract's event stream (CONTRACT.md). Where the contract leaves room,
+/// The format is the contract's event stream (docs/FORMATS.md). Where the contract leaves room,
 /// this reader decides:
 ///
 /// - **Empty means absent.** An empty CSV field, an empty JSON string and a
@@ -682,7 +682,7 @@ type FieldResult<T> = std::result::Result<T, (InputProblem, String)>;
 
 const EXPECTED_EVENT: &str = "expected signup, observe, ban or unban";
 
-/// Builds and validates an event from its fields, checking CONTRACT.md's
+/// Builds and validates an event from its fields, checking docs/FORMATS.md's
 /// rules in column order (`ts`, `account`, `event`, `kind`, `value`,
 /// `reason`) and then [`normalize::validate_event`]'s bounds.
 pub(crate) fn build_event(f: &Fields<'_>) -> FieldResult<Event> {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use crate::error::InputProblem;
 use crate::event::{Action, Event, IndicatorKind, MAX_ACCOUNT_LEN, MAX_REASON_LEN, MAX_VALUE_LEN};
 
-/// Checks the bounds CONTRACT.md puts on an event's fields.
+/// Checks the bounds docs/FORMATS.md puts on an event's fields.
 ///
 /// Returns the problem class and a message naming the offending value and
 /// what was expected (without the line number, which the caller knows).

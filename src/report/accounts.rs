@@ -21,7 +21,7 @@ pub(crate) const SCORE_DECIMALS: usize = 4;
 /// `cluster` and `score` are empty for an account in no community; `score`
 /// has 4 decimals; `flag` is `none`, `hydra` or `replacement`. An account
 /// listed in `detection.replacements` is written `replacement` even if its
-/// verdict says `hydra` (CONTRACT.md: replacement wins).
+/// verdict says `hydra` (docs/FORMATS.md: replacement wins).
 ///
 /// **Spreadsheet formulas.** An `account` or `cluster` cell that begins
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return would run as a

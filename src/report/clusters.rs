@@ -13,7 +13,7 @@ use super::write_error;
 use crate::error::Result;
 use crate::id::ClusterId;
 
-/// The file as CONTRACT.md spells it; borrowed so writing copies nothing.
+/// The file as docs/FORMATS.md spells it; borrowed so writing copies nothing.
 #[derive(Serialize)]
 struct ClustersFile<'a> {
     schema: &'static str,

@@ -1,5 +1,5 @@
-//! The result of a batch run, shaped as CONTRACT.md's `clusters.json` and
-//! `accounts.csv`: [`Detection`] and the types it holds.
+//! The result of a batch run, shaped as `clusters.json` and
+//! `accounts.csv` (docs/FORMATS.md): [`Detection`] and the types it holds.
 
 use std::collections::BTreeMap;
 

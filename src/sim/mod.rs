@@ -263,7 +263,7 @@ impl Simulation {
         Ok(Events { merge: self.runs.merge()?, width: self.width })
     }
 
-    /// Writes the events as CONTRACT.md CSV (header
+    /// Writes the events as docs/FORMATS.md's CSV (header
     /// `ts,account,event,kind,value,reason`, integer `ts`), calling `progress`
     /// with the number of events written every 65,536 events and at the end.
     /// Returns the number of events.

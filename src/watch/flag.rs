@@ -1,5 +1,5 @@
 //! The flags a [`Watcher`](crate::Watcher) announces, and their JSON-lines form
-//! (CONTRACT.md, "Output of a streaming run").
+//! (docs/FORMATS.md, "`hydra watch`: the flag stream").
 
 use serde::{Deserialize, Serialize};
 

@@ -202,7 +202,7 @@ impl Watcher {
     ///
     /// # Errors
     ///
-    /// [`Error::invalid_argument`] if the event breaks CONTRACT.md's bounds
+    /// [`Error::invalid_argument`] if the event breaks the input bounds of docs/FORMATS.md
     /// (the watcher's state is then unchanged).
     pub fn apply(&mut self, seq: u64, event: &Event) -> Result<Vec<WatchFlag>> {
         let mut flags = Vec::new();
