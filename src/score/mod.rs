@@ -587,7 +587,7 @@ impl replacement::Communities for Membership<'_, '_> {
 }
 
 /// The replacements: the one-to-one takeovers of `replacement` by accounts
-/// in a hydra community, and the accounts that joined a banned network
+/// in a hydra community or of accounts banned with an abuse reason, and the accounts that joined a banned network
 /// (`network::replacements`). In parallel above `parallel_threshold` × 64
 /// accounts; same result either way.
 fn find_replacements(
@@ -608,12 +608,20 @@ fn find_replacements(
     } else {
         candidates.into_iter().zip(paired).filter_map(judge).collect()
     };
-    // A takeover is an operator's only inside one of its networks: the
-    // colleague who signs up on the company card after a ban is no replacement.
+    // A takeover stands inside a hydra, or when the platform labelled a
+    // predecessor's ban as abuse: the colleague who signs up on the company
+    // card after an unexplained ban is no replacement.
     let in_hydra =
         |a: AccountId| cluster_of[a.index()].is_some_and(|c| clusters[c as usize].risk.hydra);
-    let takeovers: Vec<Replacement> =
-        takeovers.into_iter().filter(|t| in_hydra(t.account)).collect();
+    let labelled = |b: &AccountId| {
+        index.bans(*b).iter().any(|s| {
+            s.unban.is_none() && s.reason.as_deref().is_some_and(|r| config.is_abuse(Some(r)))
+        })
+    };
+    let takeovers: Vec<Replacement> = takeovers
+        .into_iter()
+        .filter(|t| in_hydra(t.account) || t.linked_banned.iter().any(labelled))
+        .collect();
     // Takeovers per community, to tell how each network replaces.
     let mut taken = vec![0usize; clusters.len()];
     for t in &takeovers {
