@@ -78,8 +78,7 @@ fn main() -> hydra_detect::Result<()> {
     // ## 3. Evaluate
     //
     // Every account's flag against its role in the truth.
-    let flags =
-        AccountFlags::from_pairs(detection.accounts.iter().map(|v| (v.account.clone(), v.flag)))?;
+    let flags = AccountFlags::from_detection(&detection);
     let report = evaluate(&EvalInput::new(simulation.truth(), &flags))?;
     println!("{report}");
     Ok(())

@@ -101,6 +101,26 @@ impl AccountFlags {
         Ok(Self { rows })
     }
 
+    /// Flags and clusters of a batch result, as its `accounts.csv` holds
+    /// them (an account listed among the replacements is `replacement`).
+    pub fn from_detection(detection: &crate::Detection) -> Self {
+        let replacements: ahash::AHashSet<&str> =
+            detection.replacements.iter().map(|r| r.account.as_str()).collect();
+        let mut rows: Vec<Row> = detection
+            .accounts
+            .iter()
+            .map(|v| {
+                let listed = replacements.contains(v.account.as_str());
+                let flag = if listed { Some(Flag::Replacement) } else { v.flag };
+                let cluster = v.cluster.as_ref().map(|c| Box::from(c.as_str()));
+                (v.account.as_str().into(), flag, cluster)
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows.dedup_by(|a, b| a.0 == b.0);
+        Self { rows }
+    }
+
     /// Reads `accounts.csv` from `path`.
     ///
     /// # Errors

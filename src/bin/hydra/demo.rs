@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use hydra_detect::eval::{AccountFlags, EvalInput, evaluate};
 use hydra_detect::sim::{SimConfig, Simulator};
-use hydra_detect::{Config, Detection, Detector, Event, Flag};
+use hydra_detect::{Config, Detection, Detector, Event};
 
 use crate::detect::{format_timings, summary, thousands, write_reports};
 use crate::progress;
@@ -66,7 +66,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     timings.push(("detect".to_owned(), detect_started.elapsed()));
 
     let eval_started = Instant::now();
-    let flags = AccountFlags::from_pairs(verdicts(&detection))?;
+    let flags = AccountFlags::from_detection(&detection);
     let report = evaluate(&EvalInput::new(sim.truth(), &flags))?;
     timings.push(("evaluate".to_owned(), eval_started.elapsed()));
 
@@ -103,25 +103,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     }
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
-}
-
-/// Each account's flag as `accounts.csv` writes it (a listed replacement
-/// is `replacement` whatever its verdict says).
-fn verdicts(detection: &Detection) -> Vec<(String, Option<Flag>)> {
-    let replacements: std::collections::BTreeSet<&str> =
-        detection.replacements.iter().map(|r| r.account.as_str()).collect();
-    detection
-        .accounts
-        .iter()
-        .map(|v| {
-            let flag = if replacements.contains(v.account.as_str()) {
-                Some(Flag::Replacement)
-            } else {
-                v.flag
-            };
-            (v.account.clone(), flag)
-        })
-        .collect()
 }
 
 /// The evidence of the top `top` hydra clusters: their most shared
