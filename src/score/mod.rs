@@ -69,6 +69,11 @@ pub(crate) struct CellSummary {
 }
 
 impl<'a> Scored<'a> {
+    /// The community as network assembly and the replacement rule see it.
+    fn cell(&self) -> network::Cell<'_> {
+        network::Cell { members: &self.members, flagged: &self.flagged, hydra: self.risk.hydra }
+    }
+
     fn new(
         members: Vec<AccountId>,
         view: ClusterView<'a>,
@@ -465,14 +470,7 @@ fn join_networks<'a>(
     let n = index.account_count();
     let parallel = n >= config.get_parallel_threshold().saturating_mul(64);
     let assembly = {
-        let cells: Vec<network::Cell<'_>> = clusters
-            .iter()
-            .map(|c| network::Cell {
-                members: &c.members,
-                flagged: &c.flagged,
-                hydra: c.risk.hydra,
-            })
-            .collect();
+        let cells: Vec<network::Cell<'_>> = clusters.iter().map(Scored::cell).collect();
         network::assemble(index, &cells, parallel)
     };
     if assembly.networks.is_empty() {
@@ -633,9 +631,8 @@ fn find_replacements(
         .iter()
         .zip(&taken)
         .map(|(c, &taken)| network::Cell {
-            members: &c.members,
-            flagged: &c.flagged,
             hydra: c.risk.hydra && !network::by_identity(index, c.members.iter().copied(), taken),
+            ..c.cell()
         })
         .collect();
     let joined = network::replacements(index, &cells, config.get_replenish_window_secs(), parallel);

@@ -194,8 +194,7 @@ pub(crate) fn assemble(index: &Index, cells: &[Cell<'_>], parallel: bool) -> Ass
 
     // Networks by root, in order of their first cell.
     let mut cells_of_root: Vec<Vec<usize>> = vec![Vec::new(); cells.len()];
-    for (i, c) in cells.iter().enumerate().filter(|(_, c)| c.hydra) {
-        let _ = c;
+    for (i, _) in cells.iter().enumerate().filter(|(_, c)| c.hydra) {
         cells_of_root[roots[i] as usize].push(i);
     }
     let mut adopts = vec![false; cells.len()];

@@ -366,13 +366,8 @@ pub(crate) fn tied_members(
     for ind in view.indicators.iter().filter(|i| i.members.len() >= 2) {
         // Pooled size platform-wide: a common device fingerprint is no
         // private link, however many members happen to share it.
-        let private = matches!(
-            ind.kind,
-            IndicatorKind::Payment
-                | IndicatorKind::Phone
-                | IndicatorKind::Email
-                | IndicatorKind::Device
-        ) && ind.degree <= config.get_pool_max_accounts();
+        let private =
+            crate::score::network::owned(&ind.kind) && ind.degree <= config.get_pool_max_accounts();
         if !private {
             continue;
         }

@@ -256,8 +256,9 @@ impl Watcher {
                 let mut candidate = new_link
                     && st.has_ban_before(ind, id, grace)
                     && replacement::worth_scoring(st, cfg, id, ind);
-                // Only non-network indicators carry hydra marks.
-                let hydra_candidate = new_link && st.indicators[ind as usize].hydra != 0;
+                // A new link to a marked indicator (addresses included) may
+                // tie the account to a network or make it a member.
+                let marked = new_link && st.indicators[ind as usize].hydra != 0;
                 if indicator.kind == IndicatorKind::Ip
                     && let Some(ip) = parse_ip(&indicator.value)
                 {
@@ -283,7 +284,7 @@ impl Watcher {
                     }
                 }
                 let a = &self.state.accounts[id as usize];
-                if hydra_candidate
+                if marked
                     && a.ban.is_none()
                     && a.bits & ANNOUNCED_REPLACEMENT == 0
                     && !self.networks.is_member(&a.name)
@@ -294,7 +295,7 @@ impl Watcher {
                     }
                 }
                 let a = &self.state.accounts[id as usize];
-                if hydra_candidate && a.ban.is_none() && a.bits & ANNOUNCED_HYDRA == 0 {
+                if marked && a.ban.is_none() && a.bits & ANNOUNCED_HYDRA == 0 {
                     self.check_hydra_link(seq, ts, id, flags);
                 }
             }

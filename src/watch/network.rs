@@ -47,11 +47,6 @@ fn family(code: u16) -> u16 {
     if code <= 2 { 0 } else { code }
 }
 
-/// Kind codes of owned values: payment, device, e-mail, phone.
-fn is_owned(code: u16) -> bool {
-    matches!(code, 3 | 4 | 6 | 8)
-}
-
 /// One network's bans.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Bans {
@@ -164,6 +159,10 @@ impl Networks {
     /// waiting ban within the window, which is used up. It must also share
     /// an indicator with an account banned before its signup.
     pub(crate) fn take(&mut self, state: &State, id: u32, window: i64) -> Option<u32> {
+        let candidates = joined(state, id);
+        if candidates.is_empty() {
+            return None;
+        }
         let a = &state.accounts[id as usize];
         let evidence = a.links.iter().any(|l| {
             let banned = &state.indicators[l.indicator as usize].banned;
@@ -172,7 +171,7 @@ impl Networks {
         if !evidence {
             return None;
         }
-        joined(state, id).into_iter().find(|&c| {
+        candidates.into_iter().find(|&c| {
             self.bans.get_mut(c as usize).is_some_and(|b| {
                 b.first.is_some_and(|f| f < a.signup) && take_ban(&mut b.waiting, a.signup, window)
             })
@@ -188,7 +187,7 @@ fn joined(state: &State, id: u32) -> Vec<u32> {
     for l in &state.accounts[id as usize].links {
         let ind = &state.indicators[l.indicator as usize];
         if ind.hydra != 0 && 2 * ind.hydra_members > ind.accounts {
-            held.push((ind.hydra - 1, family(ind.kind), is_owned(ind.kind)));
+            held.push((ind.hydra - 1, family(ind.kind), super::state_is_hard(ind.kind)));
         }
     }
     held.sort_unstable();
