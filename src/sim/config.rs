@@ -88,6 +88,7 @@ pub struct SimConfig {
     legit_ban_rate: f64,
     release_day: u32,
     max_events_in_memory: usize,
+    varied: bool,
 }
 
 impl Default for SimConfig {
@@ -131,6 +132,7 @@ impl SimConfig {
             legit_ban_rate: 0.004,
             release_day: 38,
             max_events_in_memory: 4_000_000,
+            varied: false,
         }
     }
 
@@ -255,6 +257,24 @@ impl SimConfig {
     pub fn max_events_in_memory(mut self, events: usize) -> Self {
         self.max_events_in_memory = events;
         self
+    }
+
+    /// Operators drawn from the seed (default off): each operator's style
+    /// (careful, never banned, pooled or one-to-one replacement, ban waves or
+    /// a trickle of single bans, residential proxies or cloud egress, a
+    /// sparse fleet whose accounts each link to few others) and its numbers
+    /// (proxy pool, cards, devices and phones per account, addresses per
+    /// account, ban share, replacement rate and delay) come from wide ranges,
+    /// so that no single tuning of a detector fits every seed. Off, operators
+    /// take the fixed roles by position described above.
+    pub fn varied(mut self, on: bool) -> Self {
+        self.varied = on;
+        self
+    }
+
+    /// Whether operators are drawn from the seed ([`SimConfig::varied`]).
+    pub fn get_varied(&self) -> bool {
+        self.varied
     }
 
     /// The seed.

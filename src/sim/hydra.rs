@@ -28,7 +28,8 @@ pub struct OperatorSummary {
     pub traits: Vec<&'static str>,
 }
 
-/// Fixed traits by position (see [`SimConfig`](crate::sim::SimConfig)).
+/// An operator's style: fixed by position, or drawn from the seed
+/// ([`SimConfig::varied`](crate::sim::SimConfig::varied)).
 #[derive(Clone, Copy, Debug)]
 struct Traits {
     careful: bool,
@@ -38,6 +39,13 @@ struct Traits {
     /// Replacements draw from the pools like any new account and reuse
     /// nothing of the banned account's own (signup address, card, device).
     pooled_replacement: bool,
+    /// Bans come one or a few at a time every day or two, not in waves.
+    trickle: bool,
+    /// Exits through rented cloud addresses instead of residential proxies.
+    cloud: bool,
+    /// Large pools and few addresses per account: each account links to
+    /// only a few others.
+    sparse: bool,
 }
 
 impl Traits {
@@ -48,6 +56,22 @@ impl Traits {
             pivot: position == 0 || position == 3,
             device_pool: position == 2 || (position >= 3 && position.is_multiple_of(2)),
             pooled_replacement: position == 4,
+            trickle: false,
+            cloud: false,
+            sparse: false,
+        }
+    }
+
+    fn drawn(g: &mut Gen) -> Self {
+        Self {
+            careful: g.chance(0.25),
+            never_banned: g.chance(0.2),
+            pivot: g.chance(0.5),
+            device_pool: g.chance(0.5),
+            pooled_replacement: g.chance(0.5),
+            trickle: g.chance(0.35),
+            cloud: g.chance(0.2),
+            sparse: g.chance(0.25),
         }
     }
 
@@ -72,7 +96,91 @@ impl Traits {
         } else {
             t |= tag::DEVICE_RANDOM;
         }
+        if self.trickle {
+            t |= tag::TRICKLE_BANS;
+        }
+        if self.cloud {
+            t |= tag::CLOUD_OPERATOR;
+        }
+        if self.sparse {
+            t |= tag::SPARSE_FLEET;
+        }
         t
+    }
+}
+
+/// An operator's numbers: the fixed ones of the presets, or drawn from wide
+/// ranges per operator.
+#[derive(Clone, Copy, Debug)]
+struct Params {
+    /// Proxy exits in its pool.
+    pool: usize,
+    cards: usize,
+    devices: usize,
+    phones: usize,
+    /// Addresses per account: `ips.0 ..= ips.1 - 1`.
+    ips: (i64, i64),
+    /// Chance that an account holds a card (from the pool, or its own when careful).
+    card_p: f64,
+    /// Chance that an account holds a phone from the pool.
+    phone_p: f64,
+    /// Share of live accounts banned per wave: `ban_share.0 + U(0, ban_share.1)`.
+    ban_share: (f64, f64),
+    /// Chance that a ban is replaced.
+    replace_p: f64,
+    /// Mean delay from a ban to its replacement's signup, seconds.
+    delay: f64,
+    /// Days from one wave (or trickle step) to the next: `gap.0 ..= gap.1 - 1` seconds.
+    gap: (i64, i64),
+}
+
+impl Params {
+    /// The fixed numbers of the presets (draws nothing).
+    fn fixed(t: Traits, size: usize) -> Self {
+        Self {
+            pool: if t.careful { size * 3 / 2 } else { size / 2 }.max(40),
+            cards: (size / 4).max(3),
+            devices: 8 + size / 200,
+            phones: (size / 8).max(2),
+            ips: (4, 13),
+            card_p: if t.careful { 0.5 } else { 0.9 },
+            phone_p: if t.careful { 0.0 } else { 0.3 },
+            ban_share: (0.1, 0.15),
+            replace_p: if t.careful { 0.7 } else { 0.85 },
+            delay: 5400.0,
+            gap: (6 * DAY, 11 * DAY),
+        }
+    }
+
+    /// Numbers drawn from wide ranges, shaped by the traits.
+    fn drawn(g: &mut Gen, t: Traits, size: usize) -> Self {
+        let u = |g: &mut Gen, lo: f64, hi: f64| lo + g.rng.random::<f64>() * (hi - lo);
+        let lo = g.between(1, 7);
+        let mut p = Self {
+            pool: ((size as f64 * u(g, 0.2, 2.0)) as usize).max(40),
+            cards: ((size as f64 / u(g, 2.0, 40.0)) as usize).max(3),
+            devices: 4 + (size as f64 / u(g, 20.0, 1000.0)) as usize,
+            phones: ((size as f64 / u(g, 2.0, 20.0)) as usize).max(2),
+            ips: (lo, lo + g.between(2, 12)),
+            card_p: u(g, 0.4, 1.0),
+            phone_p: if t.careful { 0.0 } else { u(g, 0.0, 0.7) },
+            ban_share: (u(g, 0.03, 0.2), u(g, 0.02, 0.2)),
+            replace_p: u(g, 0.55, 0.95),
+            delay: u(g, 600.0, 86_400.0),
+            gap: (6 * DAY, 11 * DAY),
+        };
+        if t.trickle {
+            p.ban_share = (u(g, 0.002, 0.01), 0.01);
+            p.gap = (DAY / 2, 2 * DAY);
+        }
+        if t.sparse {
+            p.pool = size * 2;
+            p.ips = (1, 4);
+            p.cards = (size / 2).max(3);
+            p.devices = (size / 10).max(8);
+            p.phones = (size / 2).max(2);
+        }
+        p
     }
 }
 
@@ -91,7 +199,12 @@ struct Plan {
 
 /// Generates operator `position` (0-based) with `size` initial accounts.
 pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<OperatorSummary> {
-    let traits = Traits::of(position);
+    let traits = if g.cfg.get_varied() { Traits::drawn(g) } else { Traits::of(position) };
+    let par = if g.cfg.get_varied() {
+        Params::drawn(g, traits, size as usize)
+    } else {
+        Params::fixed(traits, size as usize)
+    };
     let id = format!("op-{}", position + 1);
     let group = g.group(id.clone());
     let size = size as usize;
@@ -116,13 +229,15 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
     minutes.dedup();
 
     // Infrastructure: residential proxies, cards, devices, phones, domains.
-    let pool_size = if traits.careful { size * 3 / 2 } else { size / 2 }.max(40);
-    let pool: Vec<Addr> = (0..pool_size).map(|_| g.residential()).collect();
-    g.proxy_ips.extend(pool.iter().map(|a| a.ip));
-    g.proxy_pools.push(pool.clone());
-    let cards: Vec<u64> = (0..(size / 4).max(3)).map(|_| g.unique()).collect();
-    let devices: Vec<u64> = (0..8 + size / 200).map(|_| g.unique()).collect();
-    let phones: Vec<u64> = (0..(size / 8).max(2)).map(|_| g.unique()).collect();
+    let pool: Vec<Addr> =
+        (0..par.pool).map(|_| if traits.cloud { g.cloud() } else { g.residential() }).collect();
+    if !traits.cloud {
+        g.proxy_ips.extend(pool.iter().map(|a| a.ip));
+        g.proxy_pools.push(pool.clone());
+    }
+    let cards: Vec<u64> = (0..par.cards).map(|_| g.unique()).collect();
+    let devices: Vec<u64> = (0..par.devices).map(|_| g.unique()).collect();
+    let phones: Vec<u64> = (0..par.phones).map(|_| g.unique()).collect();
     let custom_tls = g.unique();
     let uas = [g.common_ua(), 2 + 8 * g.between(0, 7) as u64];
     let family: Vec<u64> = (0..g.between(3, 9)).map(|_| g.unique()).collect();
@@ -130,7 +245,7 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
     let pivot_at = g.release + g.between(0, 6 * 3600);
 
     let new_plan = |g: &mut Gen, signup: Timestamp| -> Plan {
-        let n_ips = g.between(4, 13) as usize;
+        let n_ips = g.between(par.ips.0, par.ips.1) as usize;
         let ips = (0..n_ips).map(|_| pool[g.below(pool.len())]).collect();
         let device = if traits.device_pool && !traits.careful {
             devices[g.below(devices.len())]
@@ -138,11 +253,12 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
             g.unique()
         };
         let card = if traits.careful {
-            g.chance(0.5).then(|| g.unique())
+            g.chance(par.card_p).then(|| g.unique())
         } else {
-            g.chance(0.9).then(|| cards[g.below(cards.len())])
+            g.chance(par.card_p).then(|| cards[g.below(cards.len())])
         };
-        let phone = (!traits.careful && g.chance(0.3)).then(|| phones[g.below(phones.len())]);
+        let phone =
+            (par.phone_p > 0.0 && g.chance(par.phone_p)).then(|| phones[g.below(phones.len())]);
         let domain = if traits.careful || g.chance(0.4) {
             g.below(2) as u64
         } else {
@@ -170,7 +286,7 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
     if !traits.never_banned {
         let mut wave = op_start + g.between(7 * DAY, 14 * DAY);
         while wave < end - DAY {
-            let share = 0.1 + g.rng.random::<f64>() * 0.15;
+            let share = par.ban_share.0 + g.rng.random::<f64>() * par.ban_share.1;
             let alive = plans.len();
             for i in 0..alive {
                 if plans[i].ban.is_some() || plans[i].signup > wave - 2 * DAY || !g.chance(share) {
@@ -178,10 +294,10 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
                 }
                 let ban = wave + g.between(0, 1800);
                 plans[i].ban = Some(ban);
-                if !g.chance(if traits.careful { 0.7 } else { 0.85 }) {
+                if !g.chance(par.replace_p) {
                     continue;
                 }
-                let delay = g.exp(5400.0).clamp(90.0, 12.0 * 3600.0) as i64;
+                let delay = g.exp(par.delay).clamp(90.0, 4.0 * par.delay.max(10_800.0)) as i64;
                 let signup = ban + delay;
                 if signup >= end - 3600 {
                     continue;
@@ -213,7 +329,7 @@ pub(crate) fn operator(g: &mut Gen, position: usize, size: u32) -> Result<Operat
                 plans.push(p);
                 replacements += 1;
             }
-            wave += g.between(6 * DAY, 11 * DAY);
+            wave += g.between(par.gap.0, par.gap.1);
         }
     }
 

@@ -46,7 +46,14 @@
 //! (signed up on the network of an account banned minutes to hours before),
 //! `banned_unrelated`, `unbanned`; and for operators' accounts
 //! `careful_operator`, `never_banned`, `pivot`, `device_pool`,
-//! `device_random`, `pooled_card`, `pooled_replacement`.
+//! `device_random`, `pooled_card`, `pooled_replacement`, and with
+//! [`SimConfig::varied`] also `trickle_bans`, `cloud_operator`,
+//! `sparse_fleet`.
+//!
+//! With [`SimConfig::varied`] (`hydra simulate --varied`) operators take no
+//! fixed roles: each one's style and numbers are drawn from the seed (see
+//! the method), so a detector tuned to one seed meets other operators on the
+//! next.
 //!
 //! # Streaming
 //!

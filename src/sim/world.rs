@@ -14,7 +14,7 @@ use crate::sim::runs::RunBuffer;
 use crate::sim::truth::Role;
 
 /// Tags (hard-negative situations and operator traits), by bit position.
-pub const TAGS: [&str; 24] = [
+pub const TAGS: [&str; 27] = [
     "dynamic_ip",
     "shared_card",
     "corp_card",
@@ -39,6 +39,9 @@ pub const TAGS: [&str; 24] = [
     "device_random",
     "pooled_card",
     "pooled_replacement",
+    "trickle_bans",
+    "cloud_operator",
+    "sparse_fleet",
 ];
 
 /// Bit masks of [`TAGS`].
@@ -67,6 +70,9 @@ pub(crate) mod tag {
     pub(crate) const DEVICE_RANDOM: u32 = 1 << 21;
     pub(crate) const POOLED_CARD: u32 = 1 << 22;
     pub(crate) const POOLED_REPLACEMENT: u32 = 1 << 23;
+    pub(crate) const TRICKLE_BANS: u32 = 1 << 24;
+    pub(crate) const CLOUD_OPERATOR: u32 = 1 << 25;
+    pub(crate) const SPARSE_FLEET: u32 = 1 << 26;
 }
 
 /// Group types, by code.
@@ -401,6 +407,16 @@ impl Gen {
     /// A random residential address.
     pub(crate) fn residential(&mut self) -> Addr {
         let (a, b, asn) = RESIDENTIAL[self.below(RESIDENTIAL.len())];
+        let c = self.rng.random_range(0..=255u8);
+        let d = self.rng.random_range(1..=254u8);
+        Addr { ip: ipv4(a, b, c, d), asn }
+    }
+
+    /// A random address of a cloud provider's range (an operator's rented
+    /// egress: it shares the provider's ASN and ranges with legitimate
+    /// cloud users).
+    pub(crate) fn cloud(&mut self) -> Addr {
+        let (a, b, asn) = [(3u8, 80u8, 16_509u32), (34, 100, 15_169)][self.below(2)];
         let c = self.rng.random_range(0..=255u8);
         let d = self.rng.random_range(1..=254u8);
         Addr { ip: ipv4(a, b, c, d), asn }

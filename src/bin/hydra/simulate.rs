@@ -24,6 +24,12 @@ pub(crate) struct Args {
     /// Multiplier on accounts, operator sizes and pools (at most 10M accounts).
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     scale: f64,
+    /// Draw each operator's style and numbers from the seed (careful, never
+    /// banned, pooled or one-to-one replacement, trickle bans, cloud egress,
+    /// sparse fleets; pool sizes, ban and replacement rates) instead of the
+    /// preset's fixed roles.
+    #[arg(long)]
+    varied: bool,
     /// Output directory (created if needed; files appear only when complete).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -34,7 +40,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let preset = Preset::parse(&args.preset)?;
-    let config = SimConfig::preset(preset).seed(args.seed).scale(args.scale);
+    let config = SimConfig::preset(preset).seed(args.seed).scale(args.scale).varied(args.varied);
     let simulator = Simulator::new(config)?;
     let mut staged = Staged::new(&args.out)?;
     let started = std::time::Instant::now();
