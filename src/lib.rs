@@ -94,6 +94,7 @@ mod graph;
 mod id;
 mod index;
 mod ingest;
+mod progress;
 mod report;
 mod score;
 mod watch;

@@ -91,7 +91,16 @@ impl GraphBuilder {
     pub fn index(self) -> EventIndex {
         let ingest = self.started.elapsed();
         let start = Instant::now();
+        crate::progress::start("index");
         let index = self.index.finish();
+        crate::progress::done("index");
+        tracing::info!(
+            accounts = index.account_count(),
+            indicators = index.indicator_count(),
+            links = index.link_count(),
+            secs = start.elapsed().as_secs_f64(),
+            "index"
+        );
         EventIndex {
             index,
             config: self.config,
@@ -194,8 +203,18 @@ impl EventIndex {
     /// `O(Σ_i min(deg_i, cap)² + P log P)` for `P` emitted pairs.
     pub fn summarize(&self) -> GraphSummary {
         let start = Instant::now();
+        crate::progress::start("graph");
         let (graph, projection) = AccountGraph::build(&self.index, &self.config);
         let projection_time = start.elapsed();
+        crate::progress::done("graph");
+        tracing::info!(
+            nodes = graph.node_count(),
+            edges = graph.edge_count(),
+            supernodes_windowed = projection.indicators_over_cap,
+            pairs = projection.pairs_emitted,
+            secs = projection_time.as_secs_f64(),
+            "graph"
+        );
         GraphSummary::new(
             &self.index,
             &graph,

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::exit;
+use crate::{exit, progress};
 use hydra_detect::community::{
     EdgeListConfig, LabelPropagationConfig, LeidenConfig, Partition, Quality, ari,
     connected_components, cpm, label_propagation, leiden, modularity, nmi, read_edge_list,
@@ -99,9 +99,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if let Some(n) = args.nodes {
         config = config.min_node_count(n);
     }
+    progress::start("read");
     let graph = read_edge_list(&args.edges, &config)
         .with_context(|| format!("cannot load graph from {}", args.edges.display()))?;
     let read_time = started.elapsed();
+    progress::done("read");
+    tracing::info!(
+        nodes = graph.node_count(),
+        edges = graph.edge_count(),
+        secs = read_time.as_secs_f64(),
+        "read"
+    );
     // Read the truth before detecting, so a bad file fails fast.
     let truth = match &args.truth {
         Some(path) => {
@@ -126,6 +134,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         QualityArg::Cpm => Quality::Cpm { resolution: args.resolution },
     };
     let detect_started = Instant::now();
+    progress::start("communities");
     let partition = match args.algo {
         Algo::Leiden => {
             let config = LeidenConfig::new()
@@ -141,9 +150,20 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         Algo::Wcc => connected_components(&graph),
     };
     let detect_time = detect_started.elapsed();
+    progress::done("communities");
+    tracing::info!(
+        communities = partition.community_count(),
+        largest = partition.community_sizes().into_iter().max().unwrap_or(0),
+        secs = detect_time.as_secs_f64(),
+        "communities"
+    );
 
+    let write_started = Instant::now();
+    progress::start("write");
     write_membership(&args.out, &partition)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
+    progress::done("write");
+    crate::detect::log_written(std::slice::from_ref(&args.out), write_started.elapsed());
 
     let mut stdout = std::io::stdout().lock();
     writeln!(

@@ -138,6 +138,13 @@ impl Input {
     }
 }
 
+/// Logs (`-v`) the files written, their total size and the time taken.
+pub(crate) fn log_written(written: &[PathBuf], time: Duration) {
+    let bytes: u64 =
+        written.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    tracing::info!(files = written.len(), bytes, secs = time.as_secs_f64(), "write");
+}
+
 /// The report files `hydra detect` writes.
 pub(crate) const REPORTS: [&str; 4] =
     ["accounts.csv", "clusters.json", "report.html", "clusters.graphml"];
@@ -148,11 +155,14 @@ pub(crate) fn write_reports(
     detection: &Detection,
     mut staged: Staged,
 ) -> anyhow::Result<Vec<PathBuf>> {
+    progress::start("write");
     staged.write("accounts.csv", |w| Ok(hydra_detect::write_accounts_csv(detection, w)?))?;
     staged.write("clusters.json", |w| Ok(hydra_detect::write_clusters_json(detection, w)?))?;
     staged.write("report.html", |w| Ok(hydra_detect::write_html(detection, w)?))?;
     staged.write("clusters.graphml", |w| Ok(hydra_detect::write_graphml(detection, w)?))?;
-    staged.commit()
+    let written = staged.commit();
+    progress::done("write");
+    written
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
@@ -172,10 +182,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let staged = Staged::new(&out)?;
     let input = Input::open(&input, &config)?;
     let detector = Detector::new(config);
-    let spinner = progress::step("detecting");
     let detect_started = Instant::now();
     let result = detector.detect_path(input.path());
-    spinner.finish_and_clear();
     let mut detection = result.with_context(|| format!("cannot detect in {}", input.name))?;
     let skipped: u64 = detection.run.skipped_rows.values().sum();
     warn_skipped(&input.name, skipped, detection.run.skipped_examples.iter());
@@ -191,6 +199,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         (write_reports(&detection, staged)?, None)
     };
     let write_time = write_started.elapsed();
+    log_written(&written, write_time);
 
     let mut timings: Vec<(String, Duration)> = if detection.run.timings.is_empty() {
         vec![("detect".to_owned(), detect_time)]

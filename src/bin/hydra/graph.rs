@@ -94,7 +94,8 @@ fn build<R: std::io::Read>(
     name: &str,
 ) -> anyhow::Result<GraphSummary> {
     let lenient = ingest.get_lenient();
-    let bar = progress::counter("reading events");
+    let started = std::time::Instant::now();
+    progress::start("ingest");
     let mut rejected: Vec<(hydra_detect::InputProblem, String)> = Vec::new();
     let mut rejected_count = std::collections::BTreeMap::new();
     let mut count = 0u64;
@@ -115,10 +116,10 @@ fn build<R: std::io::Read>(
         }
         count += 1;
         if count.is_multiple_of(PROGRESS_EVERY) {
-            bar.set_position(count);
+            progress::advance("ingest", "events", count, 0);
         }
     }
-    bar.finish_and_clear();
+    progress::done("ingest");
     let skipped = reader.skipped();
     for (problem, n) in skipped.iter() {
         builder.note_skipped(problem, n);
@@ -129,8 +130,11 @@ fn build<R: std::io::Read>(
     let total = skipped.total() + rejected_count.values().sum::<u64>();
     let examples = skipped.examples().iter().chain(rejected.iter().map(|(_, m)| m));
     crate::detect::warn_skipped(name, total, examples);
-    let spinner = progress::step("building graph");
-    let summary = builder.finish();
-    spinner.finish_and_clear();
-    Ok(summary)
+    tracing::info!(
+        events = builder.event_count(),
+        skipped = total,
+        secs = started.elapsed().as_secs_f64(),
+        "ingest"
+    );
+    Ok(builder.finish())
 }
