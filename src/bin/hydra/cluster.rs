@@ -6,7 +6,7 @@
 //! phase, the number of communities and the modularity, and with `--truth`
 //! the NMI and ARI against a reference partition in the same format.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -233,28 +233,12 @@ fn read_truth(path: &Path) -> anyhow::Result<Partition> {
     Ok(Partition::from_membership(labels))
 }
 
-/// Writes one community id per line into `path`, via a temporary file in the
-/// same directory that replaces `path` only once complete.
+/// Writes one community id per line into `path`, whole or not at all.
 fn write_membership(path: &Path, partition: &Partition) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".hydra-cluster-");
-    // As any file the user creates (0666 less the umask), like the other
-    // commands' outputs, not a temporary file's private 0600.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let file = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
-    for &c in partition.membership() {
-        writeln!(w, "{c}")?;
-    }
-    let file = w.into_inner().map_err(|e| e.into_error())?;
-    file.as_file().sync_all()?;
-    file.persist(path)?;
-    Ok(())
+    crate::out::write_file(path, |w| {
+        for &c in partition.membership() {
+            writeln!(w, "{c}")?;
+        }
+        Ok(())
+    })
 }

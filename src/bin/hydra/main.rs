@@ -28,7 +28,7 @@ mod watch;
 
 /// Find hydra clusters: proxy networks of fraudulent accounts.
 #[derive(Debug, Parser)]
-#[command(name = "hydra", version, about, propagate_version = true)]
+#[command(name = "hydra", version, about, propagate_version = true, after_help = exit::HELP)]
 struct Cli {
     /// More logs on standard error (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
