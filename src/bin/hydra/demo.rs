@@ -72,7 +72,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     crate::eval::log_report(&report, eval_started.elapsed());
 
     let write_started = Instant::now();
-    let written = write_reports(&detection, staged)?;
+    let written = write_reports(&detection, &hydra_detect::GraphmlConfig::new(), staged)?;
     timings.push(("write".to_owned(), write_started.elapsed()));
     crate::detect::log_written(&written, write_started.elapsed());
     timings.push(("total".to_owned(), started.elapsed()));

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use hydra_detect::{Config, Detection, Detector, Format};
+use hydra_detect::{Config, Detection, Detector, Format, GraphmlConfig};
 
 use crate::out::Staged;
 use crate::progress;
@@ -36,6 +36,10 @@ pub(crate) struct Args {
     /// not written anywhere, so tokens match only within this run).
     #[arg(long, value_name = "KEY", requires = "redact")]
     redact_key: Option<String>,
+    /// clusters.graphml: every account in a community, not only the
+    /// members of hydra networks.
+    #[arg(long)]
+    graphml_all: bool,
 }
 
 /// Flags shared by the commands that run detection (`detect`, `explain`).
@@ -153,13 +157,16 @@ pub(crate) const REPORTS: [&str; 4] =
 /// all or nothing.
 pub(crate) fn write_reports(
     detection: &Detection,
+    graphml: &GraphmlConfig,
     mut staged: Staged,
 ) -> anyhow::Result<Vec<PathBuf>> {
     progress::start("write");
     staged.write("accounts.csv", |w| Ok(hydra_detect::write_accounts_csv(detection, w)?))?;
     staged.write("clusters.json", |w| Ok(hydra_detect::write_clusters_json(detection, w)?))?;
     staged.write("report.html", |w| Ok(hydra_detect::write_html(detection, w)?))?;
-    staged.write("clusters.graphml", |w| Ok(hydra_detect::write_graphml(detection, w)?))?;
+    staged.write("clusters.graphml", |w| {
+        Ok(hydra_detect::write_graphml_with(detection, graphml, w)?)
+    })?;
     let written = staged.commit();
     progress::done("write");
     written
@@ -190,13 +197,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let detect_time = detect_started.elapsed();
     detection.run.input = input.name.clone();
 
+    let graphml = GraphmlConfig::new().all_accounts(args.graphml_all);
     let write_started = Instant::now();
     let (written, redaction) = if args.redact {
         let (key, source) = redact_key(args.redact_key.as_deref());
         let shared = hydra_detect::redact(&detection, &key);
-        (write_reports(&shared, staged)?, Some(source))
+        (write_reports(&shared, &graphml, staged)?, Some(source))
     } else {
-        (write_reports(&detection, staged)?, None)
+        (write_reports(&detection, &graphml, staged)?, None)
     };
     let write_time = write_started.elapsed();
     log_written(&written, write_time);
