@@ -163,6 +163,24 @@ impl fmt::Display for IndicatorKind {
     }
 }
 
+/// Parses a kind as [`IndicatorKind::parse`] does: the CSV `kind` names.
+///
+/// ```
+/// use hydra_detect::IndicatorKind;
+///
+/// assert_eq!("payment".parse::<IndicatorKind>()?, IndicatorKind::Payment);
+/// assert_eq!("ja4".parse::<IndicatorKind>()?.as_str(), "ja4");
+/// assert!("Not A Kind".parse::<IndicatorKind>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl std::str::FromStr for IndicatorKind {
+    type Err = KindError;
+
+    fn from_str(token: &str) -> Result<Self, KindError> {
+        IndicatorKind::parse(token)
+    }
+}
+
 impl serde::Serialize for IndicatorKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -253,6 +271,13 @@ impl Action {
     }
 }
 
+/// The `event` column value, as [`Action::name`].
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One input event (a row of the event stream of docs/FORMATS.md).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Event {
@@ -294,6 +319,26 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_parse_from_their_names_and_actions_display_their_event_word() {
+        for kind in IndicatorKind::BUILT_IN {
+            assert_eq!(kind.as_str().parse::<IndicatorKind>(), Ok(kind.clone()));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+        assert_eq!("ja4".parse::<IndicatorKind>().map(|k| k.to_string()), Ok("ja4".to_owned()));
+        let err = "IP".parse::<IndicatorKind>().unwrap_err();
+        assert_eq!(err.token(), "IP");
+        let actions = [
+            (Action::Signup, "signup"),
+            (Action::Observe(Indicator::new(IndicatorKind::Ip, "192.0.2.1")), "observe"),
+            (Action::Ban { reason: Some("spam".into()) }, "ban"),
+            (Action::Unban, "unban"),
+        ];
+        for (action, word) in actions {
+            assert_eq!(action.to_string(), word);
+        }
+    }
 
     #[test]
     fn built_in_kinds_round_trip() {

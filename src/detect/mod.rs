@@ -21,7 +21,7 @@
 mod explain;
 mod warm_start;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -40,6 +40,7 @@ use crate::graph::AccountGraph;
 use crate::id::{AccountId, ClusterId};
 use crate::index::{Index, IndexBuilder};
 use crate::ingest::{EventReader, Format, SkipCounts};
+use crate::progress;
 use crate::report::{
     AccountVerdict, CellReport, ClusterReport, Detection, Evidence, Flag, Lifecycle, MemberCounts,
     ReplacementReport, RunInfo, SignalReport,
@@ -192,7 +193,7 @@ impl Detector {
                 Error::input(i as u64 + 1, problem, format!("event {}: {message}", i + 1))
             })?;
         }
-        let index = builder.finish();
+        let index = finish_index(builder);
         let run = RunInfo {
             input: "(events)".to_owned(),
             timings: vec![("index".to_owned(), started.elapsed().as_secs_f64())],
@@ -211,8 +212,15 @@ impl Detector {
         let started = Instant::now();
         let ingest = self.config.get_ingest();
         let file = Error::open(path)?;
+        // For progress only: a file whose size cannot be read shows a count.
+        let file_len = file.metadata().map_or(0, |m| m.len());
         let hasher = Rc::new(RefCell::new(Sha256::new()));
-        let raw = HashingReader { inner: file, hasher: Rc::clone(&hasher) };
+        let bytes_read = Rc::new(Cell::new(0u64));
+        let raw = HashingReader {
+            inner: file,
+            hasher: Rc::clone(&hasher),
+            bytes: Rc::clone(&bytes_read),
+        };
         let gzip = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -222,8 +230,14 @@ impl Detector {
         let format = ingest.get_format().or_else(|| Format::from_path(path)).unwrap_or_default();
         let mut events = EventReader::new(reader, format, ingest)?;
         let mut builder = IndexBuilder::new();
+        progress::start("ingest");
+        let mut records = 0u64;
         for record in events.by_ref() {
             let record = record?;
+            records += 1;
+            if records.is_multiple_of(PROGRESS_EVERY) {
+                progress::advance("ingest", "bytes", bytes_read.get(), file_len);
+            }
             // The reader has validated the event already; the index only
             // re-checks what it must (and the same bounds).
             builder
@@ -241,7 +255,17 @@ impl Detector {
             skipped_examples: skipped.examples().to_vec(),
             ..RunInfo::default()
         };
-        let index = builder.finish();
+        let read_secs = started.elapsed().as_secs_f64();
+        progress::done("ingest");
+        tracing::info!(
+            events = builder.event_count(),
+            skipped = skipped.total(),
+            bytes = bytes_read.get(),
+            secs = round3(read_secs),
+            mb_per_s = round3(bytes_read.get() as f64 / 1e6 / read_secs.max(1e-9)),
+            "ingest"
+        );
+        let index = finish_index(builder);
         run.timings.push(("ingest".to_owned(), started.elapsed().as_secs_f64()));
         Ok(self.analyze_index(index, run))
     }
@@ -258,8 +282,19 @@ impl Detector {
             run.timings.push((phase.to_owned(), clock.elapsed().as_secs_f64()));
             clock = Instant::now();
         };
-        let (graph, _stats) = AccountGraph::build(&index, config.get_graph());
+        progress::start("graph");
+        let (graph, stats) = AccountGraph::build(&index, config.get_graph());
+        progress::done("graph");
         lap(&mut run, "graph");
+        tracing::info!(
+            nodes = graph.node_count(),
+            edges = graph.edge_count(),
+            supernodes_windowed = stats.indicators_over_cap,
+            pairs = stats.pairs_emitted,
+            secs = round3(last_lap(&run)),
+            "graph"
+        );
+        progress::start("communities");
         let partition = {
             let csr = community::Graph::from_csr(
                 graph.offsets().to_vec(),
@@ -285,7 +320,17 @@ impl Detector {
             .filter(|c| c.len() >= 2)
             .map(|c| c.into_iter().map(AccountId::new).collect())
             .collect();
+        progress::done("communities");
         lap(&mut run, "communities");
+        tracing::info!(
+            communities = communities.len(),
+            largest = communities.iter().map(Vec::len).max().unwrap_or(0),
+            in_communities = communities.iter().map(Vec::len).sum::<usize>(),
+            secs = round3(last_lap(&run)),
+            "communities"
+        );
+        progress::start("score");
+        let score_started = Instant::now();
         let split = |members: &[AccountId]| split_community(&graph, members, config);
         let scoring = score::score(&index, communities, &split, config.get_score());
         lap(&mut run, "score");
@@ -296,6 +341,15 @@ impl Detector {
         let (detection, cluster_of, replacement_of) =
             assemble(&index, &graph, &scoring, run, config);
         drop(scoring);
+        progress::done("score");
+        tracing::info!(
+            clusters_scored = detection.clusters.len(),
+            hydra_networks = detection.hydra_clusters().count(),
+            flagged_accounts = detection.accounts.iter().filter(|v| v.flag.is_some()).count(),
+            replacements = detection.replacements.len(),
+            secs = round3(score_started.elapsed().as_secs_f64()),
+            "score"
+        );
         Analysis { index, graph, detection, cluster_of, replacement_of, partition }
     }
 }
@@ -330,16 +384,47 @@ fn split_community(
         .collect()
 }
 
-/// Hashes every byte read through it.
+/// Records read between progress events.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// `x` rounded to 3 decimals, for log lines.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Seconds of the phase timed last.
+fn last_lap(run: &RunInfo) -> f64 {
+    run.timings.last().map_or(0.0, |t| t.1)
+}
+
+/// Freezes the index, logging its sizes and time.
+fn finish_index(builder: IndexBuilder) -> Index {
+    let started = Instant::now();
+    progress::start("index");
+    let index = builder.finish();
+    progress::done("index");
+    tracing::info!(
+        accounts = index.account_count(),
+        indicators = index.indicator_count(),
+        links = index.link_count(),
+        secs = round3(started.elapsed().as_secs_f64()),
+        "index"
+    );
+    index
+}
+
+/// Hashes and counts every byte read through it.
 struct HashingReader<R> {
     inner: R,
     hasher: Rc<RefCell<Sha256>>,
+    bytes: Rc<Cell<u64>>,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.borrow_mut().update(&buf[..n]);
+        self.bytes.set(self.bytes.get() + n as u64);
         Ok(n)
     }
 }

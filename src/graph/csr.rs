@@ -1,9 +1,8 @@
 //! The account graph: an undirected, symmetric CSR with `f32` weights and a
-//! [`KindMask`] per edge; top-k selection; petgraph export.
+//! [`KindMask`] per edge; top-k selection; induced edge lists for export.
 
 use std::time::Instant;
 
-use petgraph::{Graph, Undirected};
 use rayon::prelude::*;
 
 use crate::id::AccountId;
@@ -163,9 +162,9 @@ impl AccountGraph {
         &self.masks
     }
 
-    /// The subgraph induced by `accounts`, as a petgraph graph whose node
-    /// weights are the account ids (input strings) in the order given
-    /// (repeats ignored) and whose edge weights are the link weights.
+    /// The edges of the subgraph induced by `accounts` (distinct), as
+    /// `(i, j, weight)` with `i < j` positions in `accounts`, sorted by
+    /// `(i, j)`.
     ///
     /// # Complexity
     ///
@@ -173,36 +172,27 @@ impl AccountGraph {
     ///
     /// # Panics
     ///
-    /// If an account is not a node of the graph or of `index`.
+    /// If an account is not a node of the graph.
     #[track_caller]
-    pub(crate) fn to_petgraph(
-        &self,
-        index: &Index,
-        accounts: &[AccountId],
-    ) -> Graph<String, f32, Undirected> {
-        let mut graph = Graph::with_capacity(accounts.len(), 0);
-        // (account, node index) sorted by account, for lookups.
-        let mut nodes: Vec<(AccountId, petgraph::graph::NodeIndex)> =
-            Vec::with_capacity(accounts.len());
-        let mut seen = ahash::AHashSet::with_capacity(accounts.len());
-        for &a in accounts {
-            if seen.insert(a) {
-                nodes.push((a, graph.add_node(index.account_name(a).to_owned())));
-            }
-        }
-        nodes.sort_unstable_by_key(|&(a, _)| a);
-        // Edges in (a, b) order, a < b, so the edge order is deterministic.
-        for &(a, na) in &nodes {
+    pub(crate) fn induced_edges(&self, accounts: &[AccountId]) -> Vec<(u32, u32, f32)> {
+        // (account, position) sorted by account, for lookups.
+        let mut nodes: Vec<(AccountId, u32)> =
+            accounts.iter().enumerate().map(|(i, &a)| (a, i as u32)).collect();
+        nodes.sort_unstable();
+        let mut edges = Vec::new();
+        for &(a, i) in &nodes {
             for (b, w, _) in self.neighbors(a) {
                 if b <= a {
                     continue;
                 }
                 if let Ok(j) = nodes.binary_search_by_key(&b, |&(x, _)| x) {
-                    graph.add_edge(na, nodes[j].1, w);
+                    let j = nodes[j].1;
+                    edges.push((i.min(j), i.max(j), w));
                 }
             }
         }
-        graph
+        edges.sort_unstable_by_key(|&(i, j, _)| (i, j));
+        edges
     }
 }
 
@@ -323,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn petgraph_export_is_the_induced_subgraph() {
+    fn induced_edges_are_the_induced_subgraph() {
         let events = vec![
             Event::observe(0, "a", IndicatorKind::Payment, "p"),
             Event::observe(0, "b", IndicatorKind::Payment, "p"),
@@ -332,12 +322,14 @@ mod tests {
         let index = Index::from_events(&events).unwrap();
         let (g, _) = AccountGraph::build(&index, &GraphConfig::new());
         assert_eq!(g.edge_count(), 3);
-        let ids = [AccountId::new(2), AccountId::new(0), AccountId::new(2)];
-        let pg = g.to_petgraph(&index, &ids);
-        assert_eq!(pg.node_count(), 2);
-        assert_eq!(pg.edge_count(), 1);
-        assert_eq!(pg[petgraph::graph::NodeIndex::new(0)], "c");
-        let w = *pg.edge_weights().next().unwrap();
+        // c first, then a.
+        let ids = [AccountId::new(2), AccountId::new(0)];
+        let edges = g.induced_edges(&ids);
+        assert_eq!(edges.len(), 1);
+        assert_eq!((edges[0].0, edges[0].1), (0, 1));
+        let w = edges[0].2;
         assert!((w - 1.0 / (std::f64::consts::E + 1.0).ln() as f32).abs() < 1e-5);
+        let all = [AccountId::new(0), AccountId::new(1), AccountId::new(2)];
+        assert_eq!(g.induced_edges(&all).len(), 3);
     }
 }

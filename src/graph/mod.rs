@@ -12,16 +12,20 @@
 //! - [`GraphBuilder`], [`EventIndex`] and [`GraphSummary`] (public): events
 //!   in, a frozen index, then the summary `hydra graph` writes as
 //!   `graph.json` out.
+//! - [`AccountEdges`] (public): the weighted graph as plain data, written
+//!   as an edge list and an id map (`hydra graph --edges`).
 //!
 //! The weighting formula is documented in `weight.rs`, the projection
 //! (supernodes, windows, determinism) in `project.rs`.
 
 mod csr;
+mod export;
 mod project;
 mod summary;
 mod weight;
 
 pub(crate) use csr::AccountGraph;
+pub use export::AccountEdges;
 pub use summary::{EventIndex, GraphBuilder, GraphSummary};
 pub use weight::GraphConfig;
 

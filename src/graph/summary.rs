@@ -13,6 +13,7 @@ use crate::id::AccountId;
 use crate::index::{DegreeBucket, Index, IndexBuilder};
 
 use super::csr::AccountGraph;
+use super::export::AccountEdges;
 use super::project::ProjectionStats;
 use super::weight::GraphConfig;
 
@@ -91,7 +92,16 @@ impl GraphBuilder {
     pub fn index(self) -> EventIndex {
         let ingest = self.started.elapsed();
         let start = Instant::now();
+        crate::progress::start("index");
         let index = self.index.finish();
+        crate::progress::done("index");
+        tracing::info!(
+            accounts = index.account_count(),
+            indicators = index.indicator_count(),
+            links = index.link_count(),
+            secs = start.elapsed().as_secs_f64(),
+            "index"
+        );
         EventIndex {
             index,
             config: self.config,
@@ -139,9 +149,44 @@ impl EventIndex {
         self.index.heap_bytes()
     }
 
-    /// The account graph induced by `accounts` (input ids; repeats ignored),
-    /// as a petgraph graph for your own algorithms: node weights are the
-    /// account ids in the order given, edge weights the link weights.
+    /// The whole account graph: node `i` is the `i`-th account in sorted
+    /// order, as the rows of `accounts.csv` are, linked or not.
+    ///
+    /// # Complexity
+    ///
+    /// A full projection (see [`EventIndex::summarize`]) plus `O(n + m)`
+    /// for `n` accounts and `m` edges, and a copy of every account id.
+    pub fn graph(&self) -> AccountEdges {
+        let (graph, _) = AccountGraph::build(&self.index, &self.config);
+        self.edges_of(&graph)
+    }
+
+    /// [`EventIndex::summarize`] and [`EventIndex::graph`] with one projection.
+    pub fn summarize_and_graph(&self) -> (GraphSummary, AccountEdges) {
+        let (summary, graph) = self.summarize_graph();
+        let edges = self.edges_of(&graph);
+        (summary, edges)
+    }
+
+    /// Every edge of `graph`, with every account's name.
+    fn edges_of(&self, graph: &AccountGraph) -> AccountEdges {
+        let mut edges = Vec::with_capacity(graph.edge_count());
+        for a in 0..graph.node_count() as u32 {
+            for (b, w, _) in graph.neighbors(AccountId::new(a)) {
+                if b.index() > a as usize {
+                    edges.push((a, b.index() as u32, w));
+                }
+            }
+        }
+        let accounts = (0..self.index.account_count() as u32)
+            .map(|a| self.index.account_name(AccountId::new(a)).to_owned())
+            .collect();
+        AccountEdges::new(accounts, edges)
+    }
+
+    /// The account graph induced by `accounts` (input ids; repeats
+    /// ignored), for your own algorithms: node `i` is the `i`-th distinct
+    /// account given, edge weights are the link weights.
     ///
     /// # Errors
     ///
@@ -163,28 +208,30 @@ impl EventIndex {
     ///     builder.add(line, &Event::observe(0, account, IndicatorKind::Device, "d-1"))?;
     /// }
     /// let index = builder.index();
-    /// let graph = index.to_petgraph(&["a", "c"])?;
+    /// let graph = index.subgraph(&["c", "a", "c"])?;
+    /// assert_eq!(graph.accounts(), ["c", "a"]);
     /// assert_eq!((graph.node_count(), graph.edge_count()), (2, 1));
-    /// assert!(index.to_petgraph(&["nobody"]).is_err());
+    /// assert!(index.subgraph(&["nobody"]).is_err());
     /// Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn to_petgraph(
-        &self,
-        accounts: &[&str],
-    ) -> Result<petgraph::Graph<String, f32, petgraph::Undirected>> {
-        let ids = accounts
-            .iter()
-            .map(|name| {
-                self.index.account_id(name).ok_or_else(|| {
-                    Error::invalid_argument(format!(
-                        "unknown account {:?} (it appears in no event)",
-                        crate::ingest::normalize::clip(name)
-                    ))
-                })
-            })
-            .collect::<Result<Vec<AccountId>>>()?;
+    pub fn subgraph(&self, accounts: &[&str]) -> Result<AccountEdges> {
+        let mut ids: Vec<AccountId> = Vec::with_capacity(accounts.len());
+        let mut seen = std::collections::HashSet::with_capacity(accounts.len());
+        for name in accounts {
+            let id = self.index.account_id(name).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "unknown account {:?} (it appears in no event)",
+                    crate::ingest::normalize::clip(name)
+                ))
+            })?;
+            if seen.insert(id) {
+                ids.push(id);
+            }
+        }
         let (graph, _) = AccountGraph::build(&self.index, &self.config);
-        Ok(graph.to_petgraph(&self.index, &ids))
+        let edges = graph.induced_edges(&ids);
+        let names = ids.iter().map(|&a| self.index.account_name(a).to_owned()).collect();
+        Ok(AccountEdges::new(names, edges))
     }
 
     /// Projects the account graph (see [`GraphConfig`]) and summarizes it.
@@ -193,10 +240,25 @@ impl EventIndex {
     ///
     /// `O(Σ_i min(deg_i, cap)² + P log P)` for `P` emitted pairs.
     pub fn summarize(&self) -> GraphSummary {
+        self.summarize_graph().0
+    }
+
+    /// The summary and the graph it summarizes.
+    fn summarize_graph(&self) -> (GraphSummary, AccountGraph) {
         let start = Instant::now();
+        crate::progress::start("graph");
         let (graph, projection) = AccountGraph::build(&self.index, &self.config);
         let projection_time = start.elapsed();
-        GraphSummary::new(
+        crate::progress::done("graph");
+        tracing::info!(
+            nodes = graph.node_count(),
+            edges = graph.edge_count(),
+            supernodes_windowed = projection.indicators_over_cap,
+            pairs = projection.pairs_emitted,
+            secs = projection_time.as_secs_f64(),
+            "graph"
+        );
+        let summary = GraphSummary::new(
             &self.index,
             &graph,
             projection,
@@ -207,7 +269,8 @@ impl EventIndex {
                 index_secs: secs(self.index_time),
                 projection_secs: secs(projection_time),
             },
-        )
+        );
+        (summary, graph)
     }
 }
 

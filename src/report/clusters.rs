@@ -17,9 +17,36 @@ use crate::id::ClusterId;
 #[derive(Serialize)]
 struct ClustersFile<'a> {
     schema: &'static str,
-    run: &'a RunInfo,
+    run: RunEntry<'a>,
     clusters: Vec<ClusterEntry<'a>>,
     replacements: &'a [ReplacementReport],
+}
+
+/// The run manifest, with exactly the contract's field names (none of the
+/// timings or raw skipped rows that [`RunInfo`] also holds).
+#[derive(Serialize)]
+struct RunEntry<'a> {
+    version: &'a str,
+    input: &'a str,
+    input_sha256: &'a str,
+    config: &'a serde_json::Value,
+    seed: u64,
+    events: u64,
+    skipped_rows: &'a std::collections::BTreeMap<String, u64>,
+}
+
+impl<'a> RunEntry<'a> {
+    fn new(run: &'a RunInfo) -> Self {
+        Self {
+            version: &run.version,
+            input: &run.input,
+            input_sha256: &run.input_sha256,
+            config: &run.config,
+            seed: run.seed,
+            events: run.events,
+            skipped_rows: &run.skipped_rows,
+        }
+    }
 }
 
 /// One hydra cluster, with exactly the contract's field names.
@@ -72,7 +99,7 @@ pub(crate) fn ranked_hydras(detection: &Detection) -> Vec<&ClusterReport> {
 pub fn write_clusters_json(detection: &Detection, mut out: impl Write) -> Result<()> {
     let file = ClustersFile {
         schema: CLUSTERS_SCHEMA,
-        run: &detection.run,
+        run: RunEntry::new(&detection.run),
         clusters: ranked_hydras(detection)
             .into_iter()
             .map(|c| ClusterEntry {

@@ -10,10 +10,68 @@ use super::{escape, write_error, xml_forbidden};
 use crate::error::Result;
 use crate::report::model::Flag;
 
-/// Writes `clusters.graphml` (GraphML 1.0, undirected): one node per account
-/// that belongs to a community, with `account`, `cluster`, `score`, `flag`,
+/// What [`write_graphml_with`] includes.
+///
+/// ```
+/// use hydra_detect::GraphmlConfig;
+///
+/// let config = GraphmlConfig::new().all_accounts(true);
+/// assert!(config.get_all_accounts());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GraphmlConfig {
+    /// Every account in a community, not only hydra networks' members.
+    all_accounts: bool,
+}
+
+impl GraphmlConfig {
+    /// The default: the members of hydra networks only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Includes every account that belongs to a community, hydra or not
+    /// (default `false`: the members of hydra networks only, the accounts
+    /// a reviewer looks at; the whole platform can be too big to draw).
+    pub fn all_accounts(mut self, yes: bool) -> Self {
+        self.all_accounts = yes;
+        self
+    }
+
+    /// Whether every account in a community is included.
+    pub fn get_all_accounts(&self) -> bool {
+        self.all_accounts
+    }
+}
+
+/// Writes `clusters.graphml` (GraphML 1.0, undirected) with the default
+/// [`GraphmlConfig`]: the members of hydra networks. See
+/// [`write_graphml_with`].
+///
+/// # Errors
+///
+/// Returns an [`ErrorKind::Io`](crate::ErrorKind::Io) error if writing fails.
+///
+/// # Examples
+///
+/// ```
+/// use hydra_detect::{Detection, write_graphml};
+///
+/// let mut out = Vec::new();
+/// write_graphml(&Detection::default(), &mut out)?;
+/// assert!(String::from_utf8(out)?.contains("<graph id=\"clusters\" edgedefault=\"undirected\">"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_graphml(detection: &Detection, out: impl Write) -> Result<()> {
+    write_graphml_with(detection, &GraphmlConfig::new(), out)
+}
+
+/// Writes `clusters.graphml` (GraphML 1.0, undirected): one node per member
+/// of a hydra network (with [`GraphmlConfig::all_accounts`], per account
+/// that belongs to any community), with `label` (the account id, the node
+/// label Gephi and yEd show), `account`, `cluster`, `score`, `flag`,
 /// `hydra` (its community was judged a hydra) and `banned` attributes, and
-/// one edge per pair in the communities' [`sample_edges`] with its `weight`.
+/// one edge per pair in those communities' [`sample_edges`] with its `weight`.
 ///
 /// Node ids are `n0`, `n1`, … in account order (account ids go in the
 /// `account` attribute, so any id is safe); text is XML-escaped, with a
@@ -34,11 +92,11 @@ use crate::report::model::Flag;
 /// # Examples
 ///
 /// ```
-/// use hydra_detect::{Detection, write_graphml};
+/// use hydra_detect::{Detection, GraphmlConfig, write_graphml_with};
 ///
 /// let mut out = Vec::new();
-/// write_graphml(&Detection::default(), &mut out)?;
-/// assert!(String::from_utf8(out)?.contains("<graph id=\"clusters\" edgedefault=\"undirected\">"));
+/// write_graphml_with(&Detection::default(), &GraphmlConfig::new().all_accounts(true), &mut out)?;
+/// assert!(String::from_utf8(out)?.contains("attr.name=\"label\""));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -46,11 +104,15 @@ use crate::report::model::Flag;
 ///
 /// Time `O(a + b log b + e log a)` for `a` accounts, `b` banned members and
 /// `e` sampled edges; space `O(a + b)`.
-pub fn write_graphml(detection: &Detection, out: impl Write) -> Result<()> {
-    write(detection, out).map_err(write_error("clusters.graphml"))
+pub fn write_graphml_with(
+    detection: &Detection,
+    config: &GraphmlConfig,
+    out: impl Write,
+) -> Result<()> {
+    write(detection, config, out).map_err(write_error("clusters.graphml"))
 }
 
-fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
+fn write(detection: &Detection, config: &GraphmlConfig, out: impl Write) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(out);
     let hydra: BTreeSet<&str> = detection.hydra_clusters().map(|c| c.id.as_str()).collect();
     let banned: BTreeSet<&str> = detection
@@ -63,6 +125,7 @@ fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
     w.write_all(
         br#"<?xml version="1.0" encoding="UTF-8"?>
 <graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key id="label" for="node" attr.name="label" attr.type="string"/>
   <key id="account" for="node" attr.name="account" attr.type="string"/>
   <key id="cluster" for="node" attr.name="cluster" attr.type="string"/>
   <key id="score" for="node" attr.name="score" attr.type="double"/>
@@ -79,6 +142,10 @@ fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
     let mut next = 0usize;
     for (i, v) in detection.accounts.iter().enumerate() {
         let Some(cluster) = &v.cluster else { continue };
+        let in_hydra = hydra.contains(cluster.as_str());
+        if !in_hydra && !config.all_accounts {
+            continue;
+        }
         node_of[i] = Some(next);
         let flag = if replacements.contains(v.account.as_str()) {
             Some(Flag::Replacement)
@@ -96,7 +163,8 @@ fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
         };
         write!(
             w,
-            "    <node id=\"n{next}\"><data key=\"account\">{}</data><data key=\"cluster\">{}</data>",
+            "    <node id=\"n{next}\"><data key=\"label\">{}</data><data key=\"account\">{}</data><data key=\"cluster\">{}</data>",
+            escape(&account),
             escape(&account),
             escape(&cluster_id)
         )?;
@@ -110,7 +178,7 @@ fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
             w,
             "<data key=\"flag\">{}</data><data key=\"hydra\">{}</data><data key=\"banned\">{}</data></node>",
             Flag::name(flag),
-            hydra.contains(cluster.as_str()),
+            in_hydra,
             banned.contains(v.account.as_str())
         )?;
         next += 1;
@@ -122,7 +190,7 @@ fn write(detection: &Detection, out: impl Write) -> std::io::Result<()> {
             .ok()
             .and_then(|i| node_of[i])
     };
-    for cluster in &detection.clusters {
+    for cluster in detection.clusters.iter().filter(|c| c.hydra || config.all_accounts) {
         for &(a, b, weight) in &cluster.sample_edges {
             let (Some(a), Some(b)) =
                 (cluster.member_ids.get(a as usize), cluster.member_ids.get(b as usize))
@@ -176,9 +244,11 @@ mod tests {
             });
         }
         let mut out = Vec::new();
-        write_graphml(&d, &mut out).unwrap();
+        // c-1 is no hydra (not even among the clusters): every account asked for.
+        write_graphml_with(&d, &GraphmlConfig::new().all_accounts(true), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("<data key=\"account\">a&#13;b</data>"), "{text}");
+        assert!(text.contains("<data key=\"label\">a&#13;b</data>"), "{text}");
         assert!(text.contains("<data key=\"account\">x\\u0001</data>"), "{text}");
         assert!(text.contains("<data key=\"account\">x\\u0002</data>"), "{text}");
         // Not escaped (no forbidden character): a literal backslash-u stays.
@@ -228,5 +298,44 @@ mod tests {
         );
         assert_eq!(text.matches("<node ").count(), 2);
         assert_eq!(text.matches("<edge ").count(), 1);
+    }
+
+    #[test]
+    fn hydra_networks_only_unless_every_account_is_asked_for() {
+        let mut d = Detection::default();
+        for (name, cluster) in [("h-1", "c-h"), ("h-2", "c-h"), ("l-1", "c-l"), ("l-2", "c-l")] {
+            d.accounts.push(AccountVerdict {
+                account: name.into(),
+                cluster: Some(ClusterId::new(cluster)),
+                score: Some(0.5),
+                flag: None,
+            });
+        }
+        for (id, hydra, members) in [("c-h", true, ["h-1", "h-2"]), ("c-l", false, ["l-1", "l-2"])]
+        {
+            d.clusters.push(ClusterReport {
+                id: ClusterId::new(id),
+                score: 0.5,
+                hydra,
+                size: 2,
+                members: Default::default(),
+                signals: vec![],
+                evidence: Default::default(),
+                lifecycle: Default::default(),
+                cells: Vec::new(),
+                member_ids: members.iter().map(|m| m.to_string()).collect(),
+                sample_edges: vec![(0, 1, 1.0)],
+            });
+        }
+        let mut out = Vec::new();
+        write_graphml(&d, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!((text.matches("<node ").count(), text.matches("<edge ").count()), (2, 1));
+        assert!(text.contains("<data key=\"label\">h-1</data>") && !text.contains("l-1"), "{text}");
+        let mut out = Vec::new();
+        write_graphml_with(&d, &GraphmlConfig::new().all_accounts(true), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!((text.matches("<node ").count(), text.matches("<edge ").count()), (4, 2));
+        assert!(text.contains("<data key=\"label\">l-2</data>"), "{text}");
     }
 }

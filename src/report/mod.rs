@@ -23,7 +23,7 @@ use std::borrow::Cow;
 pub(crate) use accounts::undefuse;
 pub use accounts::write_accounts_csv;
 pub use clusters::write_clusters_json;
-pub use graphml::write_graphml;
+pub use graphml::{GraphmlConfig, write_graphml, write_graphml_with};
 pub use html::write_html;
 pub use model::{
     AccountVerdict, CLUSTERS_SCHEMA, CellReport, ClusterEvidence, ClusterReport, Detection,

@@ -39,6 +39,13 @@ impl Flag {
     }
 }
 
+/// The word written in reports, as [`Flag::as_str`].
+impl std::fmt::Display for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The verdict on one account: one row of `accounts.csv`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountVerdict {
@@ -158,14 +165,14 @@ pub struct ClusterReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cells: Vec<CellReport>,
     /// Member account ids, sorted (not in `clusters.json`, which gives counts).
-    #[serde(skip)]
+    #[serde(default)]
     pub member_ids: Vec<String>,
     /// A bounded sample of the cluster's linkage for pictures (`report.html`,
     /// `clusters.graphml`): edges `(a, b, weight)` between members, as indexes
     /// into [`member_ids`](Self::member_ids), `a < b`, each pair at most once.
     /// May be empty (writers then fall back to the shared indicators); not
     /// in `clusters.json`.
-    #[serde(skip)]
+    #[serde(default)]
     pub sample_edges: Vec<(u32, u32, f32)>,
 }
 
@@ -215,16 +222,22 @@ pub struct RunInfo {
     /// Wall-clock seconds per pipeline phase (`read`, `index`, `graph`,
     /// `communities`, `score`, …) in the order run, for the CLI's summary.
     /// Not in `clusters.json`, which must not change between identical runs.
-    #[serde(skip)]
+    #[serde(default)]
     pub timings: Vec<(String, f64)>,
     /// The first skipped rows' error messages (`line N: ...`), for the
     /// CLI to show. Not in `clusters.json`: they quote raw input values,
     /// which `--redact` does not cover.
-    #[serde(skip)]
+    #[serde(default)]
     pub skipped_examples: Vec<String>,
 }
 
 /// The result of a batch detection run.
+///
+/// Serializes whole (serde), every field included, and reads back equal
+/// (e.g. through JSON); that form is for keeping a result, not a contract
+/// format: `clusters.json` and `accounts.csv` are
+/// ([`write_clusters_json`](crate::write_clusters_json),
+/// [`write_accounts_csv`](crate::write_accounts_csv)).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Detection {
     /// How the run was made.
@@ -250,5 +263,18 @@ impl Detection {
             .binary_search_by(|v| v.account.as_str().cmp(account))
             .ok()
             .map(|i| &self.accounts[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_display_the_word_of_the_reports() {
+        for flag in [Flag::Hydra, Flag::Replacement] {
+            assert_eq!(serde_json::to_string(&flag).unwrap(), format!("\"{flag}\""));
+            assert_eq!(Flag::name(Some(flag)), flag.to_string());
+        }
     }
 }

@@ -127,8 +127,11 @@ pub enum ApplyOutcome {
     AlreadyApplied,
 }
 
+/// Where delivered flags go (on the writer thread).
+type Sink = Box<dyn FnMut(&[WatchFlag]) -> std::io::Result<()> + Send>;
+
 enum Message {
-    Batch { log: Vec<u8>, flags: Vec<u8>, last_seq: u64 },
+    Batch { log: Vec<u8>, flags: Vec<WatchFlag>, last_seq: u64 },
     Snapshot { image: Vec<u8>, seq: u64 },
 }
 
@@ -140,7 +143,7 @@ pub struct DurableWatcher {
     applied: u64,
     fresh: bool,
     batch_log: Vec<u8>,
-    batch_flags: Vec<u8>,
+    batch_flags: Vec<WatchFlag>,
     batch_events: usize,
     batch_started: Option<Instant>,
     since_snapshot: u64,
@@ -177,7 +180,8 @@ impl DurableWatcher {
     /// Opens (or creates) the state directory `dir`, recovers the state, and
     /// delivers to `sink` the flags of durable events that were never written
     /// out. Flags from then on go to `sink` as JSON lines, each batch flushed
-    /// once its events are durable.
+    /// once its events are durable. [`DurableWatcher::open_with`] hands them
+    /// out as [`WatchFlag`]s instead.
     ///
     /// # Errors
     ///
@@ -194,6 +198,58 @@ impl DurableWatcher {
         durability: DurabilityConfig,
         mut sink: Box<dyn Write + Send>,
     ) -> Result<Self> {
+        let mut line = Vec::new();
+        Self::open_with(dir, config, durability, move |flags: &[WatchFlag]| {
+            line.clear();
+            for f in flags {
+                f.write_json_line(&mut line);
+            }
+            sink.write_all(&line)?;
+            sink.flush()
+        })
+    }
+
+    /// Like [`DurableWatcher::open`], but hands the flags to `deliver` as
+    /// [`WatchFlag`]s, a batch at a time, once their events are durable (and
+    /// first, within this call, those of durable events never delivered
+    /// before). From then on `deliver` runs on the watcher's writer thread;
+    /// an error it returns stops the watcher (the next call reports it) and
+    /// the batch counts as not delivered, so a restart delivers it again.
+    ///
+    /// # Errors
+    ///
+    /// As [`DurableWatcher::open`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use hydra_detect::{DurabilityConfig, DurableWatcher, Event, WatchConfig, WatchFlag};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let seen: Arc<Mutex<Vec<WatchFlag>>> = Arc::default();
+    /// let sink = Arc::clone(&seen);
+    /// let mut watcher = DurableWatcher::open_with(
+    ///     dir.path(),
+    ///     WatchConfig::new(),
+    ///     DurabilityConfig::new(),
+    ///     move |flags: &[WatchFlag]| {
+    ///         sink.lock().unwrap().extend_from_slice(flags);
+    ///         Ok(())
+    ///     },
+    /// )?;
+    /// watcher.apply(1, &Event::signup(1_767_225_600, "a-1"))?;
+    /// watcher.close()?;
+    /// assert!(seen.lock().unwrap().is_empty(), "a signup alone flags nobody");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_with(
+        dir: &Path,
+        config: WatchConfig,
+        durability: DurabilityConfig,
+        deliver: impl FnMut(&[WatchFlag]) -> std::io::Result<()> + Send + 'static,
+    ) -> Result<Self> {
+        let mut sink: Sink = Box::new(deliver);
         std::fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
         let lock = lock::acquire(dir)?;
         let snap_path = dir.join(SNAPSHOT_FILE);
@@ -236,9 +292,7 @@ impl DurableWatcher {
                     Error::state(&log_path, format!("cannot replay event {seq}: {e}"))
                 })?;
                 if *seq > printed.max(acked.map_or(0, |a| a.printed)) {
-                    for f in &flags {
-                        f.write_json_line(&mut recovered);
-                    }
+                    recovered.append(&mut flags);
                 }
                 applied = *seq;
             }
@@ -265,9 +319,7 @@ impl DurableWatcher {
         if !recovered.is_empty() {
             // The recovered events are durable now (synced above): deliver
             // their flags, then record that they were.
-            sink.write_all(&recovered)
-                .and_then(|()| sink.flush())
-                .map_err(|e| Error::io("cannot write recovered flags", None, e))?;
+            sink(&recovered).map_err(|e| Error::io("cannot write recovered flags", None, e))?;
             let mut marker = Vec::new();
             log::append_printed(&mut marker, applied);
             file.write_all(&marker).map_err(|e| io_err("write", &log_path, e))?;
@@ -386,9 +438,7 @@ impl DurableWatcher {
         let start = self.batch_log.len();
         log::append_event(&mut self.batch_log, seq, event);
         self.logged.push((seq, log::frame_fingerprint(&self.batch_log[start..])));
-        for f in &self.flags {
-            f.write_json_line(&mut self.batch_flags);
-        }
+        self.batch_flags.append(&mut self.flags);
         self.applied = seq;
         self.batch_events += 1;
         self.since_snapshot += 1;
@@ -588,7 +638,7 @@ fn write_loop(
     mut file: File,
     mut ack: AckFile,
     dir: PathBuf,
-    mut sink: Box<dyn Write + Send>,
+    mut sink: Sink,
 ) -> Result<()> {
     let log_path = dir.join(LOG_FILE);
     let mut marker = Vec::with_capacity(16);
@@ -602,9 +652,7 @@ fn write_loop(
                 let printed = if flags.is_empty() { last_seq } else { ack.current().printed };
                 ack.store(Ack { acked: last_seq, printed }, true)?;
                 if !flags.is_empty() {
-                    sink.write_all(&flags)
-                        .and_then(|()| sink.flush())
-                        .map_err(|e| Error::io("cannot write flags", None, e))?;
+                    sink(&flags).map_err(|e| Error::io("cannot write flags", None, e))?;
                     marker.clear();
                     log::append_printed(&mut marker, last_seq);
                     file.write_all(&marker).map_err(|e| io_err("write", &log_path, e))?;

@@ -34,6 +34,13 @@ impl WatchFlagKind {
     }
 }
 
+/// The word written in the `flag` field, as [`WatchFlagKind::as_str`].
+impl std::fmt::Display for WatchFlagKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One announcement of the watcher: one JSON line of `hydra watch`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WatchFlag {
@@ -81,6 +88,14 @@ pub(crate) fn round_score(score: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::event::IndicatorKind;
+
+    #[test]
+    fn kinds_display_the_word_of_the_flag_field() {
+        for kind in [WatchFlagKind::Replacement, WatchFlagKind::Hydra, WatchFlagKind::Retract] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{kind}\""));
+        }
+    }
 
     #[test]
     fn json_line_matches_the_contract() {

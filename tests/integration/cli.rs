@@ -417,3 +417,78 @@ fn exit_codes_follow_one_scheme_for_every_subcommand() {
         assert_eq!(out.status.code(), Some(want), "{args:?}: {}", text(&out.stderr));
     }
 }
+
+/// A value `key=N` on the log line of `stage` in `log` (`INFO stage k=v ...`).
+fn logged(log: &str, stage: &str, key: &str) -> Option<u64> {
+    let line = log.lines().find(|l| l.contains(&format!(" INFO {stage} ")))?;
+    let value = line.split_whitespace().find_map(|f| f.strip_prefix(&format!("{key}=")))?;
+    value.parse().ok()
+}
+
+#[test]
+fn verbose_detect_logs_each_stage_with_counts_into_a_pipe_without_colour() {
+    use hydra_detect::sim::{Preset, SimConfig, Simulator};
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Simulator::new(SimConfig::preset(Preset::Small).seed(2).scale(0.05))
+        .unwrap()
+        .generate()
+        .unwrap();
+    let file = std::fs::File::create(dir.path().join("events.csv")).unwrap();
+    sim.write_events_csv(std::io::BufWriter::new(file), |_| {}).unwrap();
+    let out = hydra(dir.path(), &["-v", "detect", "-i", "events.csv", "-o", "out"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let log = text(&out.stderr);
+    assert!(!out.stderr.contains(&0x1b) && !out.stdout.contains(&0x1b), "no ESC: {log:?}");
+    let s = sim.summary();
+    assert_eq!(logged(&log, "ingest", "events"), Some(s.events), "{log}");
+    assert_eq!(logged(&log, "ingest", "skipped"), Some(0), "{log}");
+    assert!(logged(&log, "ingest", "bytes").is_some_and(|b| b > 0), "{log}");
+    assert_eq!(logged(&log, "index", "accounts"), Some(s.accounts), "{log}");
+    assert!(logged(&log, "index", "indicators").is_some_and(|n| n > 0), "{log}");
+    assert_eq!(logged(&log, "graph", "nodes"), Some(s.accounts), "{log}");
+    assert!(logged(&log, "graph", "edges").is_some_and(|n| n > 0), "{log}");
+    assert!(logged(&log, "graph", "supernodes_windowed").is_some(), "{log}");
+    let communities = logged(&log, "communities", "communities").expect(&log);
+    assert!(communities > 0 && logged(&log, "communities", "largest").is_some(), "{log}");
+    let clusters = std::fs::read_to_string(dir.path().join("out/clusters.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&clusters).unwrap();
+    let hydras = json["clusters"].as_array().unwrap().len() as u64;
+    let replacements = json["replacements"].as_array().unwrap().len() as u64;
+    assert_eq!(logged(&log, "score", "hydra_networks"), Some(hydras), "{log}");
+    assert_eq!(logged(&log, "score", "replacements"), Some(replacements), "{log}");
+    assert!(logged(&log, "score", "flagged_accounts").is_some_and(|n| n >= hydras), "{log}");
+    assert_eq!(logged(&log, "write", "files"), Some(4), "{log}");
+    let bytes: u64 = REPORTS
+        .iter()
+        .map(|r| std::fs::metadata(dir.path().join("out").join(r)).unwrap().len())
+        .sum();
+    assert_eq!(logged(&log, "write", "bytes"), Some(bytes), "{log}");
+    for stage in ["ingest", "index", "graph", "communities", "score", "write"] {
+        let line = log.lines().find(|l| l.contains(&format!(" INFO {stage} "))).unwrap();
+        assert!(line.contains(" secs="), "{stage} has its time: {line}");
+    }
+    // Without -v: no log lines, and no progress bars into a pipe.
+    let quiet = hydra(dir.path(), &["detect", "-i", "events.csv", "-o", "out2"], None);
+    assert!(quiet.status.success());
+    assert_eq!(text(&quiet.stderr), "");
+}
+
+#[test]
+fn help_lists_the_exit_codes_of_exit_rs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hydra(dir.path(), &["--help"], None);
+    let help = text(&out.stdout);
+    assert!(help.contains("Exit codes"), "{help}");
+    for (code, word) in
+        [(0, "success"), (1, "other"), (2, "usage"), (3, "input"), (4, "I/O"), (5, "configuration")]
+    {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{code} ")) && l.contains(word)),
+            "{code} {word}: {help}"
+        );
+    }
+    for code in [6, 7] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(&format!("{code} "))), "{help}");
+    }
+}

@@ -164,3 +164,16 @@ fn a_warm_start_from_an_earlier_run_keeps_the_verdicts() {
         Detector::new(config).warm_start(start).detect_events(events("small_hydra")).unwrap();
     assert_eq!(flags(&again), flags(&warm));
 }
+
+#[test]
+fn a_detection_survives_a_json_round_trip() {
+    for name in ["small_hydra", "family_after_ban", "campus"] {
+        let detection = Detector::new(Config::new()).detect_path(&scenario(name)).unwrap();
+        assert!(!detection.run.timings.is_empty(), "{name}: every field is kept, timings too");
+        let json = serde_json::to_string(&detection).unwrap();
+        let back: Detection = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, detection, "{name}");
+    }
+    let detection = Detector::new(Config::new()).detect_path(&scenario("small_hydra")).unwrap();
+    assert!(detection.clusters.iter().any(|c| !c.sample_edges.is_empty()), "edges exercised");
+}

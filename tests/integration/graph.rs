@@ -173,3 +173,109 @@ fn input_order_does_not_change_the_summary() {
     assert_eq!(forward, summarize(&events));
     assert!(forward["edges"].as_u64().unwrap() > 0);
 }
+
+/// A small simulated platform (about 1,000 accounts, five operators) as
+/// `events.csv` in `dir`.
+fn simulated(dir: &Path) -> std::path::PathBuf {
+    use hydra_detect::sim::{Preset, SimConfig, Simulator};
+    let config = SimConfig::preset(Preset::Small).seed(3).scale(0.05);
+    let sim = Simulator::new(config).unwrap().generate().unwrap();
+    let path = dir.join("events.csv");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    sim.write_events_csv(file, |_| {}).unwrap();
+    path
+}
+
+/// Groups of 2 or more accounts, each sorted, sorted: a partition up to
+/// relabelling.
+fn groups(of: impl IntoIterator<Item = (u32, String)>) -> Vec<Vec<String>> {
+    let mut by_label: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    for (label, account) in of {
+        by_label.entry(label).or_default().push(account);
+    }
+    let mut groups: Vec<Vec<String>> = by_label.into_values().filter(|g| g.len() >= 2).collect();
+    for g in &mut groups {
+        g.sort();
+    }
+    groups.sort();
+    groups
+}
+
+#[test]
+fn graph_edges_clustered_by_hydra_cluster_give_the_communities_detect_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = simulated(dir.path());
+    let run = Command::new(env!("CARGO_BIN_EXE_hydra"))
+        .current_dir(dir.path())
+        .args(["graph", "--input", "events.csv", "--edges", "graph.txt"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    // The command line the run prints, with our own output file.
+    let hint = "communities as hydra detect finds them: hydra ";
+    let line = stdout.lines().find_map(|l| l.strip_prefix(hint)).expect(&stdout);
+    let mut args: Vec<&str> = line.split_whitespace().collect();
+    let out_at = args.iter().position(|&a| a == "--out").unwrap();
+    args[out_at + 1] = "communities.txt";
+    let cluster =
+        Command::new(env!("CARGO_BIN_EXE_hydra")).current_dir(dir.path()).args(&args).output();
+    let cluster = cluster.unwrap();
+    assert!(cluster.status.success(), "{args:?}: {}", String::from_utf8_lossy(&cluster.stderr));
+
+    // Id map: `id,account`, ids dense from 0, accounts in accounts.csv order (sorted).
+    let mut ids = csv::Reader::from_path(dir.path().join("graph.txt.ids.csv")).unwrap();
+    assert_eq!(ids.headers().unwrap(), vec!["id", "account"]);
+    let accounts: Vec<String> = ids
+        .records()
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.unwrap();
+            assert_eq!(r[0].parse::<usize>().unwrap(), i);
+            r[1].to_owned()
+        })
+        .collect();
+    assert!(accounts.windows(2).all(|w| w[0] < w[1]), "sorted like accounts.csv");
+    let labels: Vec<u32> = std::fs::read_to_string(dir.path().join("communities.txt"))
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(labels.len(), accounts.len());
+    let from_cluster = groups(labels.into_iter().zip(accounts.iter().cloned()));
+
+    let analysis =
+        hydra_detect::Detector::new(hydra_detect::Config::new()).analyze_path(&events).unwrap();
+    let start = analysis.warm_start();
+    let from_detect = groups(
+        start
+            .communities()
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, c)| c.into_iter().map(move |a| (i as u32, a.to_owned()))),
+    );
+    assert!(from_detect.len() >= 5, "{} communities", from_detect.len());
+    assert_eq!(from_cluster, from_detect);
+    // The edge list names its schema and sizes in its header.
+    let text = std::fs::read_to_string(dir.path().join("graph.txt")).unwrap();
+    assert!(text.starts_with("# hydra-detect/edges/1"), "{}", &text[..200]);
+    assert!(text.contains(&format!("# nodes {} edges ", accounts.len())));
+}
+
+#[test]
+fn graph_edges_refuse_to_overwrite_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "events.csv", &format!("{HEADER}{EVENTS}"));
+    let run = hydra(&["graph", "--input", &input, "--edges", &input]);
+    assert_eq!(run.status.code(), Some(2), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), format!("{HEADER}{EVENTS}"));
+    let ids = dir.path().join("e.ids").to_str().unwrap().to_owned();
+    let edges = dir.path().join("e.txt").to_str().unwrap().to_owned();
+    let run = hydra(&["graph", "--input", &input, "--edges", &edges, "--ids", &ids]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(std::fs::read_to_string(&ids).unwrap(), "id,account\n0,a-1\n1,a-2\n2,h-1\n3,h-2\n");
+    let edges = std::fs::read_to_string(&edges).unwrap();
+    let lines: Vec<&str> = edges.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 2, "{edges}");
+    assert!(lines[0].starts_with("0 1 ") && lines[1].starts_with("2 3 "), "{edges}");
+}

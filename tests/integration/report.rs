@@ -3,8 +3,9 @@
 
 use hydra_detect::{
     AccountVerdict, ClusterEvidence, ClusterId, ClusterReport, Detection, Evidence, Flag,
-    IndicatorCount, IndicatorKind, Lifecycle, MemberCounts, ReplacementReport, RunInfo,
-    SignalReport, redact, write_accounts_csv, write_clusters_json, write_graphml, write_html,
+    GraphmlConfig, IndicatorCount, IndicatorKind, Lifecycle, MemberCounts, ReplacementReport,
+    RunInfo, SignalReport, redact, write_accounts_csv, write_clusters_json, write_graphml,
+    write_graphml_with, write_html,
 };
 
 /// Raw indicator values used in the fixture; none may survive redaction.
@@ -271,12 +272,21 @@ fn graphml_is_well_formed_with_nodes_and_weighted_edges() {
     write_graphml(&d, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     check_xml(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    // Accounts in a community are nodes; `solo` and `r-x` are not.
+    // By default the members of the two hydra networks are nodes.
+    assert_eq!(text.matches("<node ").count(), 6);
+    // 3 + 1 sampled edges over the two hydra networks.
+    assert_eq!(text.matches("<edge ").count(), 4);
+    assert!(text.contains("<data key=\"flag\">replacement</data>"));
+    assert!(text.contains("attr.name=\"weight\" attr.type=\"double\""));
+    assert!(text.contains("<data key=\"label\">a-1</data>"), "{text}");
+    // Every account in a community; `solo` and `r-x` are in none.
+    let mut out = Vec::new();
+    write_graphml_with(&d, &GraphmlConfig::new().all_accounts(true), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    check_xml(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(text.matches("<node ").count(), 8);
     // 3 + 1 + 1 sampled edges over the three communities.
     assert_eq!(text.matches("<edge ").count(), 5);
-    assert!(text.contains("<data key=\"flag\">replacement</data>"));
-    assert!(text.contains("attr.name=\"weight\" attr.type=\"double\""));
 }
 
 #[test]

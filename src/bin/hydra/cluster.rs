@@ -6,13 +6,13 @@
 //! phase, the number of communities and the modularity, and with `--truth`
 //! the NMI and ARI against a reference partition in the same format.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::exit;
+use crate::{exit, progress};
 use hydra_detect::community::{
     EdgeListConfig, LabelPropagationConfig, LeidenConfig, Partition, Quality, ari,
     connected_components, cpm, label_propagation, leiden, modularity, nmi, read_edge_list,
@@ -99,9 +99,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if let Some(n) = args.nodes {
         config = config.min_node_count(n);
     }
+    progress::start("read");
     let graph = read_edge_list(&args.edges, &config)
         .with_context(|| format!("cannot load graph from {}", args.edges.display()))?;
     let read_time = started.elapsed();
+    progress::done("read");
+    tracing::info!(
+        nodes = graph.node_count(),
+        edges = graph.edge_count(),
+        secs = read_time.as_secs_f64(),
+        "read"
+    );
     // Read the truth before detecting, so a bad file fails fast.
     let truth = match &args.truth {
         Some(path) => {
@@ -126,6 +134,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         QualityArg::Cpm => Quality::Cpm { resolution: args.resolution },
     };
     let detect_started = Instant::now();
+    progress::start("communities");
     let partition = match args.algo {
         Algo::Leiden => {
             let config = LeidenConfig::new()
@@ -141,9 +150,20 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         Algo::Wcc => connected_components(&graph),
     };
     let detect_time = detect_started.elapsed();
+    progress::done("communities");
+    tracing::info!(
+        communities = partition.community_count(),
+        largest = partition.community_sizes().into_iter().max().unwrap_or(0),
+        secs = detect_time.as_secs_f64(),
+        "communities"
+    );
 
+    let write_started = Instant::now();
+    progress::start("write");
     write_membership(&args.out, &partition)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
+    progress::done("write");
+    crate::detect::log_written(std::slice::from_ref(&args.out), write_started.elapsed());
 
     let mut stdout = std::io::stdout().lock();
     writeln!(
@@ -213,28 +233,12 @@ fn read_truth(path: &Path) -> anyhow::Result<Partition> {
     Ok(Partition::from_membership(labels))
 }
 
-/// Writes one community id per line into `path`, via a temporary file in the
-/// same directory that replaces `path` only once complete.
+/// Writes one community id per line into `path`, whole or not at all.
 fn write_membership(path: &Path, partition: &Partition) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".hydra-cluster-");
-    // As any file the user creates (0666 less the umask), like the other
-    // commands' outputs, not a temporary file's private 0600.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let file = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
-    for &c in partition.membership() {
-        writeln!(w, "{c}")?;
-    }
-    let file = w.into_inner().map_err(|e| e.into_error())?;
-    file.as_file().sync_all()?;
-    file.persist(path)?;
-    Ok(())
+    crate::out::write_file(path, |w| {
+        for &c in partition.membership() {
+            writeln!(w, "{c}")?;
+        }
+        Ok(())
+    })
 }

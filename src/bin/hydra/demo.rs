@@ -38,9 +38,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let staged = crate::out::Staged::new(&args.out)?;
 
     let sim_config = SimConfig::demo().seed(args.seed);
-    let bar = progress::counter("accounts simulated");
-    let sim = Simulator::new(sim_config)?.generate_with_progress(|n| bar.set_position(n))?;
-    bar.finish_and_clear();
+    progress::start("simulate");
+    let sim = Simulator::new(sim_config)?
+        .generate_with_progress(|n| progress::advance("simulate", "accounts", n, 0))?;
+    progress::done("simulate");
+    crate::simulate::log_simulated(&sim, started.elapsed());
     timings.push(("simulate".to_owned(), started.elapsed()));
 
     // The detector takes plain events; the simulator's stream can fail (a
@@ -55,9 +57,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             None
         }
     });
-    let spinner = progress::step("detecting");
     let result = Detector::new(Config::new()).detect_events(events);
-    spinner.finish_and_clear();
     if let Some(err) = failure.into_inner() {
         return Err(err).context("cannot read the simulated events");
     }
@@ -69,10 +69,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let flags = AccountFlags::from_detection(&detection);
     let report = evaluate(&EvalInput::new(sim.truth(), &flags))?;
     timings.push(("evaluate".to_owned(), eval_started.elapsed()));
+    crate::eval::log_report(&report, eval_started.elapsed());
 
     let write_started = Instant::now();
-    let written = write_reports(&detection, staged)?;
+    let written = write_reports(&detection, &hydra_detect::GraphmlConfig::new(), staged)?;
     timings.push(("write".to_owned(), write_started.elapsed()));
+    crate::detect::log_written(&written, write_started.elapsed());
     timings.push(("total".to_owned(), started.elapsed()));
 
     let s = sim.summary();

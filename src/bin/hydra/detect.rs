@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use hydra_detect::{Config, Detection, Detector, Format};
+use hydra_detect::{Config, Detection, Detector, Format, GraphmlConfig};
 
 use crate::out::Staged;
 use crate::progress;
@@ -36,6 +36,10 @@ pub(crate) struct Args {
     /// not written anywhere, so tokens match only within this run).
     #[arg(long, value_name = "KEY", requires = "redact")]
     redact_key: Option<String>,
+    /// clusters.graphml: every account in a community, not only the
+    /// members of hydra networks.
+    #[arg(long)]
+    graphml_all: bool,
 }
 
 /// Flags shared by the commands that run detection (`detect`, `explain`).
@@ -138,6 +142,13 @@ impl Input {
     }
 }
 
+/// Logs (`-v`) the files written, their total size and the time taken.
+pub(crate) fn log_written(written: &[PathBuf], time: Duration) {
+    let bytes: u64 =
+        written.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    tracing::info!(files = written.len(), bytes, secs = time.as_secs_f64(), "write");
+}
+
 /// The report files `hydra detect` writes.
 pub(crate) const REPORTS: [&str; 4] =
     ["accounts.csv", "clusters.json", "report.html", "clusters.graphml"];
@@ -146,13 +157,19 @@ pub(crate) const REPORTS: [&str; 4] =
 /// all or nothing.
 pub(crate) fn write_reports(
     detection: &Detection,
+    graphml: &GraphmlConfig,
     mut staged: Staged,
 ) -> anyhow::Result<Vec<PathBuf>> {
+    progress::start("write");
     staged.write("accounts.csv", |w| Ok(hydra_detect::write_accounts_csv(detection, w)?))?;
     staged.write("clusters.json", |w| Ok(hydra_detect::write_clusters_json(detection, w)?))?;
     staged.write("report.html", |w| Ok(hydra_detect::write_html(detection, w)?))?;
-    staged.write("clusters.graphml", |w| Ok(hydra_detect::write_graphml(detection, w)?))?;
-    staged.commit()
+    staged.write("clusters.graphml", |w| {
+        Ok(hydra_detect::write_graphml_with(detection, graphml, w)?)
+    })?;
+    let written = staged.commit();
+    progress::done("write");
+    written
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
@@ -172,25 +189,25 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let staged = Staged::new(&out)?;
     let input = Input::open(&input, &config)?;
     let detector = Detector::new(config);
-    let spinner = progress::step("detecting");
     let detect_started = Instant::now();
     let result = detector.detect_path(input.path());
-    spinner.finish_and_clear();
     let mut detection = result.with_context(|| format!("cannot detect in {}", input.name))?;
     let skipped: u64 = detection.run.skipped_rows.values().sum();
     warn_skipped(&input.name, skipped, detection.run.skipped_examples.iter());
     let detect_time = detect_started.elapsed();
     detection.run.input = input.name.clone();
 
+    let graphml = GraphmlConfig::new().all_accounts(args.graphml_all);
     let write_started = Instant::now();
     let (written, redaction) = if args.redact {
         let (key, source) = redact_key(args.redact_key.as_deref());
         let shared = hydra_detect::redact(&detection, &key);
-        (write_reports(&shared, staged)?, Some(source))
+        (write_reports(&shared, &graphml, staged)?, Some(source))
     } else {
-        (write_reports(&detection, staged)?, None)
+        (write_reports(&detection, &graphml, staged)?, None)
     };
     let write_time = write_started.elapsed();
+    log_written(&written, write_time);
 
     let mut timings: Vec<(String, Duration)> = if detection.run.timings.is_empty() {
         vec![("detect".to_owned(), detect_time)]

@@ -15,6 +15,18 @@ use std::fmt;
 
 use hydra_detect::ErrorKind;
 
+/// The exit codes as `hydra --help` lists them (after the commands); the
+/// same as the table above and README.md's "Exit codes".
+pub(crate) const HELP: &str = "Exit codes (the same for every command):
+  0  success (also when the reader of standard output went away)
+  1  other failure (a bug: please report it)
+  2  usage: a bad flag or argument, or one that names nothing known
+  3  input: malformed input data (events, edge list, truth, accounts)
+  4  I/O: a file or stream cannot be read or written
+  5  configuration: a value out of range or inconsistent
+  6  state: a watcher state directory damaged, of another version, or in use
+  7  limit: a size limit was hit (the message says which knob to change)";
+
 /// The exit code of a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Code {
@@ -88,5 +100,23 @@ mod tests {
         assert_eq!(code(&anyhow::Error::from(state).context("watch")), Code::State);
         assert_eq!(code(&usage("--threads must be at least 1")), Code::Usage);
         assert_eq!(code(&anyhow::anyhow!("something else")), Code::Other);
+    }
+
+    #[test]
+    fn the_help_lists_every_code_with_its_number() {
+        let codes = [
+            (Code::Other, "other"),
+            (Code::Usage, "usage"),
+            (Code::Input, "input"),
+            (Code::Io, "I/O"),
+            (Code::Config, "configuration"),
+            (Code::State, "state"),
+            (Code::Limit, "limit"),
+        ];
+        for (code, word) in codes {
+            let line = format!("  {}  {word}", code as u8);
+            assert!(HELP.lines().any(|l| l.starts_with(&line)), "{line:?} in {HELP}");
+        }
+        assert_eq!(HELP.lines().filter(|l| l.starts_with("  ")).count(), codes.len() + 1);
     }
 }

@@ -7,7 +7,6 @@ use anyhow::Context;
 use hydra_detect::Detector;
 
 use crate::detect::{Input, Settings};
-use crate::progress;
 
 /// Explain the verdict on one account: its indicators, strongest links,
 /// community, signals and (for a replacement) the banned accounts it took
@@ -31,9 +30,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let config = args.settings.config()?;
     let input = Input::open(&args.input, &config)?;
     let detector = Detector::new(config);
-    let spinner = progress::step("analysing");
     let result = detector.explain(input.path(), &args.account);
-    spinner.finish_and_clear();
     let explanation = result.with_context(|| format!("cannot explain {:?}", args.account))?;
     let mut stdout = std::io::stdout().lock();
     if args.json {

@@ -1,17 +1,24 @@
 //! `hydra graph`: build the account graph of an event file and write its
-//! summary, `graph.json` (schema `hydra-detect/graph/1`).
+//! summary, `graph.json` (schema `hydra-detect/graph/1`), and/or the graph
+//! itself as an edge list with an id map (`--edges`).
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use hydra_detect::{ErrorKind, EventReader, Format, GraphBuilder, GraphSummary, IngestConfig};
+use hydra_detect::community::{LeidenConfig, Quality};
+use hydra_detect::{ErrorKind, EventIndex, EventReader, Format, GraphBuilder, IngestConfig};
 
 use crate::detect::{FormatArg, load_config};
 use crate::out::{self, Staged};
 use crate::progress;
 
-/// Build the account graph of an event file and write DIR/graph.json.
+/// Build the account graph of an event file; write DIR/graph.json (its
+/// summary) and/or, with --edges, the weighted graph as an edge list.
+///
+/// The edge list has one `u v w` line per edge (0-based account ids as the
+/// rows of accounts.csv, `#` comments), the format `hydra cluster`, igraph
+/// and NetworKit read; the id map (`id,account`) names each node.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Event file: CSV or JSON Lines (by suffix or --format), optionally .gz;
@@ -19,8 +26,15 @@ pub(crate) struct Args {
     #[arg(long, short, value_name = "EVENTS")]
     input: PathBuf,
     /// Directory to write graph.json into (created if missing).
-    #[arg(long, short, value_name = "DIR")]
-    out: PathBuf,
+    #[arg(long, short, value_name = "DIR", required_unless_present = "edges")]
+    out: Option<PathBuf>,
+    /// Write the weighted account graph to FILE as an edge list.
+    #[arg(long, value_name = "FILE")]
+    edges: Option<PathBuf>,
+    /// Write the id map (`id,account`) to FILE (default: the --edges file
+    /// with `.ids.csv` appended).
+    #[arg(long, value_name = "FILE", requires = "edges")]
+    ids: Option<PathBuf>,
     /// Skip malformed rows (counted and reported) instead of stopping.
     #[arg(long)]
     lenient: bool,
@@ -60,11 +74,38 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         graph = graph.top_k(Some(k));
     }
     graph.validate()?;
-    out::check_not_replacing(&args.input, &args.out, &["graph.json"])?;
+    let ids = args.edges.as_ref().map(|edges| match &args.ids {
+        Some(ids) => ids.clone(),
+        None => {
+            let mut name = edges.as_os_str().to_owned();
+            name.push(".ids.csv");
+            PathBuf::from(name)
+        }
+    });
+    for file in args.edges.iter().chain(&ids) {
+        if file.canonicalize().is_ok_and(|f| args.input.canonicalize().is_ok_and(|i| i == f)) {
+            return Err(crate::exit::usage(format!(
+                "the input {} is the file {} that this run would replace",
+                args.input.display(),
+                file.display()
+            )));
+        }
+    }
+    if let (Some(edges), Some(ids)) = (&args.edges, &ids)
+        && edges == ids
+    {
+        return Err(crate::exit::usage("--edges and --ids name the same file"));
+    }
     // Before the run: an unwritable --out fails now, not after the work.
-    let mut staged = Staged::new(&args.out)?;
+    let staged = match &args.out {
+        Some(dir) => {
+            out::check_not_replacing(&args.input, dir, &["graph.json"])?;
+            Some(Staged::new(dir)?)
+        }
+        None => None,
+    };
 
-    let summary = if args.input.as_os_str() == "-" {
+    let index = if args.input.as_os_str() == "-" {
         let format = ingest.get_format().unwrap_or(Format::Csv);
         let reader = EventReader::new(std::io::stdin().lock(), format, &ingest)?;
         build(reader, GraphBuilder::new(graph), &ingest, "standard input")?
@@ -73,28 +114,80 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let reader = EventReader::open(&args.input, &ingest)?;
         build(reader, GraphBuilder::new(graph), &ingest, &name)?
     };
+    let (summary, edges) = match args.edges {
+        Some(_) => {
+            let (summary, edges) = index.summarize_and_graph();
+            (summary, Some(edges))
+        }
+        None => (index.summarize(), None),
+    };
+    drop(index);
 
     // Nothing is written unless every step above succeeded.
-    staged.write("graph.json", |w| out::write_json(w, &summary))?;
-    let written = staged.commit()?;
+    let write_started = std::time::Instant::now();
+    progress::start("write");
+    let mut written = Vec::new();
+    if let (Some(edges), Some(path), Some(ids)) = (&edges, &args.edges, &ids) {
+        out::write_file(path, |w| Ok(edges.write_edge_list(w)?))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        out::write_file(ids, |w| Ok(edges.write_id_map(w)?))
+            .with_context(|| format!("cannot write {}", ids.display()))?;
+        written.push(path.clone());
+        written.push(ids.clone());
+    }
+    if let Some(mut staged) = staged {
+        staged.write("graph.json", |w| out::write_json(w, &summary))?;
+        written.extend(staged.commit()?);
+    }
+    progress::done("write");
+    crate::detect::log_written(&written, write_started.elapsed());
 
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{summary}")?;
-    for path in written {
+    for path in &written {
         writeln!(stdout, "wrote {}", path.display())?;
+    }
+    if let (Some(edges), Some(path)) = (&edges, &args.edges) {
+        writeln!(
+            stdout,
+            "communities as hydra detect finds them: {}",
+            cluster_command(path, edges.node_count(), config.get_leiden())
+        )?;
     }
     Ok(())
 }
 
-/// Reads every record into `builder` and summarizes the graph.
+/// The `hydra cluster` command line that finds, on the edge list `path` of
+/// `nodes` nodes, the communities `hydra detect` finds with `leiden`.
+fn cluster_command(path: &std::path::Path, nodes: usize, leiden: &LeidenConfig) -> String {
+    let (quality, resolution) = match leiden.get_quality() {
+        Quality::Cpm { resolution } => ("cpm", resolution),
+        Quality::Modularity { resolution } => ("modularity", resolution),
+    };
+    let mut command = format!(
+        "hydra cluster --edges {} --nodes {nodes} --quality {quality} --resolution {resolution} \
+         --seed {} --tolerance {}",
+        path.display(),
+        leiden.get_seed(),
+        leiden.get_tolerance()
+    );
+    if let Some(n) = leiden.get_max_iterations() {
+        command.push_str(&format!(" --max-iterations {n}"));
+    }
+    command.push_str(" --out communities.txt");
+    command
+}
+
+/// Reads every record into `builder` and freezes its index.
 fn build<R: std::io::Read>(
     mut reader: EventReader<R>,
     mut builder: GraphBuilder,
     ingest: &IngestConfig,
     name: &str,
-) -> anyhow::Result<GraphSummary> {
+) -> anyhow::Result<EventIndex> {
     let lenient = ingest.get_lenient();
-    let bar = progress::counter("reading events");
+    let started = std::time::Instant::now();
+    progress::start("ingest");
     let mut rejected: Vec<(hydra_detect::InputProblem, String)> = Vec::new();
     let mut rejected_count = std::collections::BTreeMap::new();
     let mut count = 0u64;
@@ -115,10 +208,10 @@ fn build<R: std::io::Read>(
         }
         count += 1;
         if count.is_multiple_of(PROGRESS_EVERY) {
-            bar.set_position(count);
+            progress::advance("ingest", "events", count, 0);
         }
     }
-    bar.finish_and_clear();
+    progress::done("ingest");
     let skipped = reader.skipped();
     for (problem, n) in skipped.iter() {
         builder.note_skipped(problem, n);
@@ -129,8 +222,11 @@ fn build<R: std::io::Read>(
     let total = skipped.total() + rejected_count.values().sum::<u64>();
     let examples = skipped.examples().iter().chain(rejected.iter().map(|(_, m)| m));
     crate::detect::warn_skipped(name, total, examples);
-    let spinner = progress::step("building graph");
-    let summary = builder.finish();
-    spinner.finish_and_clear();
-    Ok(summary)
+    tracing::info!(
+        events = builder.event_count(),
+        skipped = total,
+        secs = started.elapsed().as_secs_f64(),
+        "ingest"
+    );
+    Ok(builder.index())
 }

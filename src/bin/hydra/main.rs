@@ -8,7 +8,7 @@
 //! a broken pipe is success (see [`is_broken_pipe`]).
 #![deny(clippy::print_stdout)]
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -28,7 +28,7 @@ mod watch;
 
 /// Find hydra clusters: proxy networks of fraudulent accounts.
 #[derive(Debug, Parser)]
-#[command(name = "hydra", version, about, propagate_version = true)]
+#[command(name = "hydra", version, about, propagate_version = true, after_help = exit::HELP)]
 struct Cli {
     /// More logs on standard error (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -67,6 +67,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
+            progress::clear();
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "error: {}", terminal::safe(&err.to_string()));
             for cause in err.chain().skip(1) {
@@ -90,20 +91,38 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// Log lines on standard error at the level `-v` asks for (or as
+/// `RUST_LOG` says), coloured only on a terminal; on a terminal, progress
+/// bars too (see [`progress`]).
 fn init_logs(verbose: u8) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let level = match verbose {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    // Progress events are for the bars, never log lines.
+    if let Ok(off) = format!("{}=off", progress::TARGET).parse() {
+        filter = filter.add_directive(off);
+    }
+    let terminal = std::io::stderr().is_terminal();
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(|| progress::LogWriter)
+        .with_ansi(terminal)
         .with_target(false)
-        .try_init();
+        .with_filter(filter);
+    let bars = terminal.then(|| {
+        progress::Layer.with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+            meta.target() == progress::TARGET
+        }))
+    });
+    let _ = tracing_subscriber::registry().with(logs).with(bars).try_init();
 }
 
 fn configure_threads(threads: Option<usize>) -> anyhow::Result<()> {

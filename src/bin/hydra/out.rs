@@ -191,3 +191,30 @@ pub(crate) fn write_json<T: serde::Serialize>(w: &mut impl Write, value: &T) -> 
     w.write_all(b"\n")?;
     Ok(())
 }
+
+/// Writes the file `path` with `write`, via a temporary file in the same
+/// directory that replaces `path` only once complete and synced.
+pub(crate) fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<tempfile::NamedTempFile>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".hydra-");
+    // As any file the user creates (0666 less the umask), like the other
+    // outputs, not a temporary file's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let file = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    write(&mut w)?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.as_file().sync_all()?;
+    file.persist(path)?;
+    Ok(())
+}

@@ -38,23 +38,40 @@ pub(crate) struct Args {
     json: bool,
 }
 
+/// Logs (`-v`) what the simulator made and how long it took.
+pub(crate) fn log_simulated(sim: &hydra_detect::sim::Simulation, time: std::time::Duration) {
+    let s = sim.summary();
+    tracing::info!(
+        accounts = s.accounts,
+        events = s.events,
+        operators = s.operators.len(),
+        secs = time.as_secs_f64(),
+        "simulate"
+    );
+}
+
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let preset = Preset::parse(&args.preset)?;
     let config = SimConfig::preset(preset).seed(args.seed).scale(args.scale).varied(args.varied);
     let simulator = Simulator::new(config)?;
     let mut staged = Staged::new(&args.out)?;
     let started = std::time::Instant::now();
-    let bar = progress::counter("accounts generated");
-    let sim = simulator.generate_with_progress(|n| bar.set_position(n))?;
-    bar.finish_and_clear();
-    let bar = progress::counter("events written");
+    progress::start("simulate");
+    let sim =
+        simulator.generate_with_progress(|n| progress::advance("simulate", "accounts", n, 0))?;
+    progress::done("simulate");
+    log_simulated(&sim, started.elapsed());
+    let write_started = std::time::Instant::now();
+    let events = sim.summary().events;
+    progress::start("write");
     staged.write("events.csv", |w| {
-        sim.write_events_csv(w, |n| bar.set_position(n))?;
+        sim.write_events_csv(w, |n| progress::advance("write", "events", n, events))?;
         Ok(())
     })?;
-    bar.finish_and_clear();
     staged.write("truth.csv", |w| Ok(sim.truth().write_csv(w)?))?;
     let paths = staged.commit().context("cannot finish the output directory")?;
+    progress::done("write");
+    crate::detect::log_written(&paths, write_started.elapsed());
     let summary = sim.summary();
     let mut stdout = std::io::stdout().lock();
     if args.json {

@@ -2,13 +2,15 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::exit;
 use crate::terminal::safe;
+use crate::{exit, progress};
 use hydra_detect::{
     DurabilityConfig, DurableWatcher, EventReader, Format, IngestConfig, Recluster, Record,
     SkipCounts, WatchConfig, WatchFlag, Watcher,
@@ -173,6 +175,7 @@ fn run_in_memory(
     let mut line = Vec::with_capacity(512);
     let mut skips = SkipReporter::default();
     let mut last_seq = args.first_seq.saturating_sub(1);
+    let mut pace = Pace::new();
     while let Some(item) = reader.next() {
         let record = item?;
         skips.report(reader.skipped(), false);
@@ -186,6 +189,8 @@ fn run_in_memory(
             out.write_all(&line)?;
             out.flush()?;
         }
+        pace.flags.fetch_add(flags.len() as u64, Ordering::Relaxed);
+        pace.event(&watcher);
     }
     skips.report(reader.skipped(), true);
     // At the end of a finite stream, a background re-clustering still
@@ -199,7 +204,91 @@ fn run_in_memory(
         out.write_all(&line)?;
     }
     out.flush()?;
+    pace.flags.fetch_add(flags.len() as u64, Ordering::Relaxed);
+    pace.note_recluster(&watcher);
+    pace.finish(watcher.account_count());
     Ok(())
+}
+
+/// Seconds between the periodic `-v` lines of a running watch.
+const PACE_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Events between progress updates and clock checks.
+const PACE_CHECK_EVERY: u64 = 1 << 12;
+
+/// The pace of a watch, for the periodic `-v` lines (events, events/s,
+/// flags, re-clusterings) and the progress spinner on a terminal.
+struct Pace {
+    started: Instant,
+    /// When the last line was logged, and the events then.
+    last: (Instant, u64),
+    events: u64,
+    /// Flags delivered (counted by whoever delivers them).
+    flags: Arc<AtomicU64>,
+    /// Re-clusterings finished, and the event the newest one saw.
+    reclusters: u64,
+    clustered_at: u64,
+}
+
+impl Pace {
+    fn new() -> Self {
+        progress::start("watch");
+        let now = Instant::now();
+        Self {
+            started: now,
+            last: (now, 0),
+            events: 0,
+            flags: Arc::default(),
+            reclusters: 0,
+            clustered_at: 0,
+        }
+    }
+
+    /// Counts one applied event; now and then updates the spinner and,
+    /// every [`PACE_LOG_EVERY`], logs the pace.
+    fn event(&mut self, watcher: &Watcher) {
+        self.events += 1;
+        if !self.events.is_multiple_of(PACE_CHECK_EVERY) {
+            return;
+        }
+        progress::advance("watch", "events", self.events, 0);
+        self.note_recluster(watcher);
+        if self.last.0.elapsed() >= PACE_LOG_EVERY {
+            self.log(watcher.account_count(), "watch");
+        }
+    }
+
+    fn note_recluster(&mut self, watcher: &Watcher) {
+        let at = watcher.clustered_at();
+        if at != self.clustered_at {
+            self.clustered_at = at;
+            self.reclusters += 1;
+        }
+    }
+
+    fn log(&mut self, accounts: usize, message: &str) {
+        let now = Instant::now();
+        let secs = now.duration_since(self.last.0).as_secs_f64().max(1e-9);
+        let rate = (self.events - self.last.1) as f64 / secs;
+        tracing::info!(
+            events = self.events,
+            events_per_s = rate.round(),
+            flags = self.flags.load(Ordering::Relaxed),
+            reclusters = self.reclusters,
+            accounts,
+            secs = (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            "{message}"
+        );
+        self.last = (now, self.events);
+    }
+
+    /// Logs the totals at the end of the stream, when `accounts` had
+    /// appeared (call it once the last flags are delivered).
+    fn finish(mut self, accounts: usize) {
+        progress::done("watch");
+        self.last = (self.started, 0);
+        self.log(accounts, "watch ended");
+    }
 }
 
 enum Input {
@@ -228,8 +317,22 @@ fn run_durable(
     ingest: &IngestConfig,
 ) -> anyhow::Result<()> {
     let durability = DurabilityConfig::new().snapshot_every(args.snapshot_every);
-    let sink: Box<dyn Write + Send> = Box::new(std::io::stdout());
-    let mut watcher = DurableWatcher::open(dir, config, durability, sink)?;
+    let pace = Pace::new();
+    let delivered = Arc::clone(&pace.flags);
+    let mut stdout = std::io::stdout();
+    let mut line = Vec::with_capacity(4096);
+    let mut watcher =
+        DurableWatcher::open_with(dir, config, durability, move |flags: &[WatchFlag]| {
+            line.clear();
+            for f in flags {
+                f.write_json_line(&mut line);
+            }
+            stdout.write_all(&line)?;
+            stdout.flush()?;
+            delivered.fetch_add(flags.len() as u64, Ordering::Relaxed);
+            Ok(())
+        })?;
+    let mut pace = pace;
     if watcher.is_fresh()
         && let Some(events) = bootstrap_events(args)?
     {
@@ -304,13 +407,17 @@ fn run_durable(
             match input {
                 Input::Record(record) => {
                     watcher.apply(record.seq, &record.event)?;
+                    pace.event(watcher.watcher());
                 }
                 Input::Failed(e) => return Err(e),
             }
         }
     })();
+    pace.note_recluster(watcher.watcher());
+    let accounts = watcher.watcher().account_count();
     // Whatever happened, make what was applied durable and delivered.
     let closed = watcher.close();
+    pace.finish(accounts);
     drop(rx);
     if result.is_ok() {
         let _ = reader_thread.join();
