@@ -4,7 +4,7 @@
 // textContent (account and indicator names are attacker-controlled), keys
 // every lookup by a Map (a name like "__proto__" is just a name), and never
 // loads anything. `#selftest=OP&OP...` drives the same controls a reader
-// would and writes what the page then shows into `<pre id="selftest">`.
+// would and writes what the page then shows into a `pre` element, `selftest`.
 (function () {
   "use strict";
   var doc = document;
@@ -241,7 +241,8 @@
   if (test) {
     var log = [];
     var state = function (step) {
-      var visible = rows.filter(function (r) { return !r.hidden; })
+      var shownRows = tbody ? Array.prototype.slice.call(tbody.rows) : [];
+      var visible = shownRows.filter(function (r) { return !r.hidden; })
         .map(function (r) { return r.getAttribute("data-id"); });
       var sorted = heads.map(function (h, i) {
         return h.hasAttribute("aria-sort") ? i + ":" + h.getAttribute("aria-sort") : "";
