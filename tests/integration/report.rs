@@ -616,6 +616,19 @@ fn html_report_sorts_filters_and_searches_in_headless_chromium() {
             "0:ascending",
             "Nothing matches \u{201c}nobody\u{201d}.",
         ),
+        // Exact first: c-1 is not c-10; otherwise any containing the text, in any case.
+        (
+            "find:c-1".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "1 match for \u{201c}c-1\u{201d}.",
+        ),
+        (
+            "find:R-X".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "1 match containing \u{201c}R-X\u{201d}.",
+        ),
     ];
     let fragment: Vec<&str> = plan.iter().map(|p| p.0.as_str()).collect();
     let dom = dump_dom(chromium, &out, &format!("#selftest={}", fragment.join("&")));
@@ -646,4 +659,6 @@ fn html_report_sorts_filters_and_searches_in_headless_chromium() {
     assert_eq!(field(20, "links").split(',').count(), 5);
     assert_eq!(field(21, "hits"), "");
     assert_eq!(field(21, "links"), "");
+    assert_eq!(field(22, "hits"), "rank-2,cluster-2");
+    assert_eq!(field(23, "hits"), "replacement-2");
 }
