@@ -104,8 +104,8 @@ tr.hit>td{background:#fff3bf}article.hit,tr.hit{outline:2px solid #f0b400}:targe
 /// Time `O(a log a + c log c + r)` for `a` accounts, `c` clusters and `r`
 /// replacements, plus `O(20 · 150² · 300)` for the pictures' layouts. The
 /// page's size is bounded by the row caps except for the search index,
-/// which grows with the flagged accounts, the hydra networks and the
-/// replacements (about the length of each name plus 3 bytes).
+/// which holds each flagged account's name and each distinct indicator
+/// value of the evidence once, plus a few bytes per replacement.
 pub fn write_html(detection: &Detection, mut out: impl Write) -> Result<()> {
     let page = render(detection);
     out.write_all(page.as_bytes()).map_err(write_error("report.html"))?;
@@ -192,13 +192,16 @@ fn anchors<'a>(d: &'a Detection, hydras: &[&'a ClusterReport]) -> BTreeMap<&'a s
     anchors
 }
 
-/// The search index: a JSON object with `n`, one entry per hydra network
-/// in rank order (`id`, `rank`, `href`: its anchor or empty, `m`: its
-/// flagged members and its first [`UNFLAGGED_INDEXED`] unflagged ones,
-/// `more`: the unflagged members left out, `i`: its most shared indicators
-/// as `[kind, value]`), and `r`, one per replacement (`a`: the account,
-/// `href`, `i`: its evidence). Every `<`, `>` and `&` is written as a JSON
-/// `\u` escape, so no value can close the script element holding it.
+/// The search index: a JSON object with `k`, the indicator kinds, `v`, every
+/// indicator value listed once as `[kind index, value]` (sorted), `n`, one
+/// entry per hydra network in rank order (`id`, `rank`, `href`: its anchor
+/// or empty, `m`: its flagged members and its first [`UNFLAGGED_INDEXED`]
+/// unflagged ones, `more`: the unflagged members left out, `i`: its most
+/// shared indicators as indexes into `v`), `r`, one `[account, [indexes into
+/// v]]` per replacement (its evidence), and `rows`, how many replacements
+/// have a row (`replacement-N`). Values are listed once because replacements
+/// share pooled ones. Every `<`, `>` and `&` is written as a JSON `\u`
+/// escape, so no value can close the script element holding it.
 fn search_index(
     d: &Detection,
     hydras: &[&ClusterReport],
@@ -206,6 +209,24 @@ fn search_index(
     lookup: &Lookup<'_>,
 ) -> String {
     let href = |id: &str| anchors.get(id).cloned().unwrap_or_default();
+    let mut slots: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for c in hydras {
+        for i in &c.evidence.top_indicators {
+            slots.insert((i.kind.as_str(), i.value.as_str()), 0);
+        }
+    }
+    for r in &d.replacements {
+        for e in &r.evidence {
+            slots.insert((e.kind.as_str(), e.value.as_str()), 0);
+        }
+    }
+    let kinds: Vec<&str> = slots.keys().map(|k| k.0).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut values = Vec::with_capacity(slots.len());
+    for (n, ((kind, value), slot)) in slots.iter_mut().enumerate() {
+        *slot = n;
+        values.push((kinds.binary_search(kind).unwrap_or(0), *value));
+    }
+    let slot = |kind: &str, value: &str| slots.get(&(kind, value)).copied().unwrap_or(0);
     let networks: Vec<serde_json::Value> = hydras
         .iter()
         .enumerate()
@@ -222,11 +243,11 @@ fn search_index(
                     }
                 }
             }
-            let indicators: Vec<(&str, &str)> = c
+            let indicators: Vec<usize> = c
                 .evidence
                 .top_indicators
                 .iter()
-                .map(|i| (i.kind.as_str(), i.value.as_str()))
+                .map(|i| slot(i.kind.as_str(), i.value.as_str()))
                 .collect();
             serde_json::json!({
                 "id": c.id.as_str(),
@@ -238,21 +259,22 @@ fn search_index(
             })
         })
         .collect();
-    let replacements: Vec<serde_json::Value> = d
+    let replacements: Vec<(&str, Vec<usize>)> = d
         .replacements
         .iter()
-        .enumerate()
-        .map(|(j, r)| {
-            let evidence: Vec<(&str, &str)> =
-                r.evidence.iter().map(|e| (e.kind.as_str(), e.value.as_str())).collect();
-            serde_json::json!({
-                "a": r.account,
-                "href": if j < REPLACEMENT_ROWS { format!("replacement-{}", j + 1) } else { String::new() },
-                "i": evidence,
-            })
+        .map(|r| {
+            let evidence = r.evidence.iter().map(|e| slot(e.kind.as_str(), e.value.as_str()));
+            (r.account.as_str(), evidence.collect())
         })
         .collect();
-    let index = serde_json::json!({ "n": networks, "r": replacements }).to_string();
+    let index = serde_json::json!({
+        "k": kinds,
+        "v": values,
+        "n": networks,
+        "r": replacements,
+        "rows": REPLACEMENT_ROWS,
+    })
+    .to_string();
     let mut out = String::with_capacity(index.len() + 64);
     for c in index.chars() {
         match c {
@@ -834,7 +856,9 @@ mod tests {
         assert!((150..200).all(|i| members.contains(&format!("a-{i:03}").as_str())));
         assert_eq!(net["more"], 150 - UNFLAGGED_INDEXED);
         assert_eq!(net["href"], "cluster-1");
-        assert_eq!(net["i"][0], serde_json::json!(["payment", "card&1"]));
+        let value = &index["v"][net["i"][0].as_u64().unwrap() as usize];
+        assert_eq!(value[1], "card&1");
+        assert_eq!(index["k"][value[0].as_u64().unwrap() as usize], "payment");
         // `<`, `>` and `&` only as JSON escapes inside the script element.
         assert!(!page[start..end].contains(['<', '>', '&']));
     }

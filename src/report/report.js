@@ -70,7 +70,7 @@
       var k = netIndex.get(id);
       var parts = [id];
       if (k !== undefined) {
-        parts = parts.concat(idx.n[k].m, idx.n[k].i.map(function (p) { return p[1]; }));
+        parts = parts.concat(idx.n[k].m, idx.n[k].i.map(function (v) { return idx.v[v][1]; }));
       }
       text = parts.join("\n").toLowerCase();
       haystacks.set(id, text);
@@ -121,14 +121,19 @@
     list.push(hit);
   }
   var unindexed = 0;
+  function addValue(v, hit) {
+    hit.kind = idx.k[idx.v[v][0]];
+    add(values, idx.v[v][1], hit);
+  }
+  function replacementHref(j) { return j < idx.rows ? "replacement-" + (j + 1) : ""; }
   idx.n.forEach(function (n, k) {
     n.m.forEach(function (a) { add(accounts, a, { net: k }); });
-    n.i.forEach(function (p) { add(values, p[1], { net: k, kind: p[0] }); });
+    n.i.forEach(function (v) { addValue(v, { net: k }); });
     unindexed += n.more;
   });
   idx.r.forEach(function (r, j) {
-    add(accounts, r.a, { rep: j });
-    r.i.forEach(function (p) { add(values, p[1], { rep: j, kind: p[0] }); });
+    add(accounts, r[0], { rep: j });
+    r[1].forEach(function (v) { addValue(v, { rep: j }); });
   });
   var form = doc.getElementById("find");
   var query = doc.getElementById("find-q");
@@ -161,9 +166,9 @@
       return { text: what + " " + m.key + ": network #" + n.rank + " " + n.id +
         (n.href ? "" : " (not listed on this page; see clusters.json)"), href: n.href };
     }
-    var r = idx.r[h.rep];
-    return { text: what + " " + m.key + ": replacement account " + r.a +
-      (r.href ? "" : " (not listed on this page; see clusters.json)"), href: r.href };
+    var href = replacementHref(h.rep);
+    return { text: what + " " + m.key + ": replacement account " + idx.r[h.rep][0] +
+      (href ? "" : " (not listed on this page; see clusters.json)"), href: href };
   }
   function highlight(m) {
     var h = m.hit;
@@ -173,8 +178,8 @@
       var row = rowById.get(n.id);
       if (row) { ids.push(row.id); }
       if (n.href) { ids.push(n.href); }
-    } else if (idx.r[h.rep].href) {
-      ids.push(idx.r[h.rep].href);
+    } else if (replacementHref(h.rep)) {
+      ids.push(replacementHref(h.rep));
     }
     ids.forEach(function (id) {
       var el = doc.getElementById(id);
