@@ -353,7 +353,8 @@ pub(crate) fn lifecycle_chart(
     let first = first_ts.map_or_else(|| "day 0".to_owned(), date);
     let last = first_ts
         .map_or_else(|| format!("day {}", days - 1), |ts| date(ts + 86_400 * (days as i64 - 1)));
-    let unit = if per_bin == 1 { "per day".to_owned() } else { format!("per {per_bin} days") };
+    let unit =
+        if per_bin == 1 { "per UTC day".to_owned() } else { format!("per {per_bin} UTC days") };
     let _ = write!(
         out,
         r##"<text x="{left}" y="{bottom}" font-size="10" fill="#333">{first}</text><text x="{end:.1}" y="{bottom}" font-size="10" text-anchor="end" fill="#333">{last}</text><text x="{:.1}" y="{bottom}" font-size="10" text-anchor="middle" fill="#666">signups (up) and bans (down) {unit}</text></svg>"##,
@@ -378,10 +379,10 @@ pub(crate) fn date(ts: Timestamp) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// `YYYY-MM-DD HH:MM` (UTC) of a unix timestamp.
+/// `YYYY-MM-DDTHH:MM:SSZ`: a unix timestamp in ISO 8601, UTC.
 pub(crate) fn date_time(ts: Timestamp) -> String {
     let secs = ts.rem_euclid(86_400);
-    format!("{} {:02}:{:02}", date(ts), secs / 3600, secs / 60 % 60)
+    format!("{}T{:02}:{:02}:{:02}Z", date(ts), secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// Year, month, day of `days` since 1970-01-01.
@@ -408,7 +409,8 @@ mod tests {
         assert_eq!(date(1_767_225_600), "2026-01-01");
         assert_eq!(date(951_782_400), "2000-02-29");
         assert_eq!(date(-86_400), "1969-12-31");
-        assert_eq!(date_time(1_767_225_600 + 3_600 + 120), "2026-01-01 01:02");
+        assert_eq!(date_time(1_767_225_600 + 3_600 + 123), "2026-01-01T01:02:03Z");
+        assert_eq!(date_time(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]
@@ -445,6 +447,6 @@ mod tests {
         let signups = vec![1usize; 365];
         lifecycle_chart(&mut out, Some(0), &signups, &[]);
         assert_eq!(out.matches("<rect").count(), 365usize.div_ceil(4));
-        assert!(out.contains("per 4 days"));
+        assert!(out.contains("per 4 UTC days"));
     }
 }

@@ -398,9 +398,22 @@ fn html_report_is_self_contained_and_shows_every_hydra() {
     write_html(&fixture(), &mut out).unwrap();
     let page = String::from_utf8(out).unwrap();
     assert!(!page.contains("http://") && !page.contains("https://"), "external reference");
-    for forbidden in ["<script", "<link", "<img", "<iframe", "src=", "url("] {
+    for forbidden in ["<link", "<img", "<iframe", "src=", "url(", "fetch(", "XMLHttpRequest"] {
         assert!(!page.contains(forbidden), "{forbidden} in a self-contained page");
     }
+    // Two script elements: the search index (data, never run) and the
+    // inline script, which the Content-Security-Policy allows by its hash.
+    assert_eq!(page.matches("<script").count(), 2);
+    assert!(page.contains("<script type=\"application/json\" id=\"hydra-index\">"));
+    assert!(page.contains("content=\"default-src &apos;none&apos;; script-src &apos;sha256-"));
+    // Times say they are UTC; a replacement links to its network's section.
+    assert!(page.contains("All times on this page are UTC"));
+    assert!(page.contains("<time datetime=\"2026-01-03T00:00:00Z\">2026-01-03T00:00:00Z</time>"));
+    assert!(page.contains(
+        "<tr id=\"replacement-1\"><td class=\"mono\">a-4</td><td><time datetime=\"2026-01-03T00:00:00Z\">\
+         2026-01-03T00:00:00Z</time></td><td class=\"mono\"><a href=\"#cluster-1\">c-a-1</a></td>"
+    ));
+    assert!(page.contains("<article id=\"cluster-1\">"));
     for id in ["c-a-1", "c-b-1", "c-l-1", "r-x", "payment_pooling", "card-4242-4242"] {
         assert!(page.contains(id), "{id} missing");
     }
@@ -409,27 +422,29 @@ fn html_report_is_self_contained_and_shows_every_hydra() {
     assert_eq!(page.matches("class=\"chart\"").count(), 2);
 }
 
-/// Opens the page in headless Chromium when it is installed (skipped with a
-/// note otherwise, unless `HYDRA_REQUIRE_CHROMIUM` is set, as `.ci/run`
-/// does once it has installed it): the DOM it parses must hold the
-/// sections and pictures.
-#[test]
-fn html_report_opens_in_headless_chromium() {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|b| {
+/// The Chromium binary when one runs; `None` (with a note) when none is
+/// installed, unless `HYDRA_REQUIRE_CHROMIUM` is set, as `.ci/run` does once
+/// it has installed it, which makes a missing browser a failure.
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|b| {
         std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success())
-    }) else {
+    });
+    if found.is_none() {
         assert!(
             std::env::var_os("HYDRA_REQUIRE_CHROMIUM").is_none(),
             "HYDRA_REQUIRE_CHROMIUM is set but no chromium runs"
         );
         eprintln!("note: chromium not installed; skipping the browser check of report.html");
-        return;
-    };
+    }
+    found
+}
+
+/// The DOM headless Chromium holds once `page` has loaded from a file, at
+/// the URL `fragment` (empty, or `#...`).
+fn dump_dom(chromium: &str, page: &[u8], fragment: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.html");
-    let mut out = Vec::new();
-    write_html(&fixture(), &mut out).unwrap();
-    std::fs::write(&path, out).unwrap();
+    std::fs::write(&path, page).unwrap();
     let profile = dir.path().join("profile");
     let output = std::process::Command::new("timeout")
         .arg("120")
@@ -438,7 +453,7 @@ fn html_report_opens_in_headless_chromium() {
         .args(["--disable-component-update", "--disable-sync", "--no-first-run"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
-        .arg(format!("file://{}", path.display()))
+        .arg(format!("file://{}{fragment}", path.display()))
         .output()
         .unwrap();
     assert!(
@@ -446,8 +461,214 @@ fn html_report_opens_in_headless_chromium() {
         "chromium failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let dom = String::from_utf8_lossy(&output.stdout);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Opens the page in headless Chromium: the DOM it parses must hold the
+/// sections and pictures.
+#[test]
+fn html_report_opens_in_headless_chromium() {
+    let Some(chromium) = chromium() else { return };
+    let mut out = Vec::new();
+    write_html(&fixture(), &mut out).unwrap();
+    let dom = dump_dom(chromium, &out, "");
     assert!(dom.contains("Hydra clusters, ranked by score"), "{dom}");
     assert_eq!(dom.matches("<svg class=\"linkage\"").count(), 2, "{dom}");
     assert!(dom.contains("<circle"));
+    // The script ran (the CSP hash admits it): it counted the rows.
+    assert!(
+        dom.contains(
+            "<span id=\"f-count\" class=\"muted\" role=\"status\">2 of 2 networks shown</span>"
+        ),
+        "{dom}"
+    );
+}
+
+/// An account name that tries to close the script element, inject markup
+/// and break out of attributes.
+const HOSTILE: &str = "</script><img src=x onerror=alert(1)>\"'&<!--";
+
+/// The fixture with four hydras for sorting and filtering: ranks by score
+/// `c-a-1` (4 members, one replacement), `c-c-1` (10 members), `c-d-1` (2,
+/// no ban, one member named [`HOSTILE`]) and `c-b-1` (2).
+fn ranked_fixture() -> Detection {
+    let mut d = fixture();
+    let c_members: Vec<String> = (1..=10).map(|i| format!("c-{i}")).collect();
+    let c_refs: Vec<&str> = c_members.iter().map(String::as_str).collect();
+    let mut c = cluster("c-c-1", 0.8, true, &c_refs);
+    c.member_ids.sort();
+    let mut d_cluster = cluster("c-d-1", 0.75, true, &[HOSTILE, "d-1"]);
+    d_cluster.member_ids.sort();
+    d_cluster.evidence.banned_members.clear();
+    d_cluster.lifecycle.bans = 0;
+    d_cluster.evidence.top_indicators[3].value = "tpl-\"><script>alert(2)</script>".into();
+    for m in &c_members {
+        d.accounts.push(verdict(m, Some("c-c-1"), Some(0.8), Some(Flag::Hydra)));
+    }
+    for m in [HOSTILE, "d-1"] {
+        d.accounts.push(verdict(m, Some("c-d-1"), Some(0.75), Some(Flag::Hydra)));
+    }
+    d.accounts.sort_by(|a, b| a.account.cmp(&b.account));
+    let a = d.clusters.iter_mut().find(|c| c.id.as_str() == "c-a-1").unwrap();
+    a.members = MemberCounts { none: 0, hydra: 3, replacement: 1 };
+    d.clusters.push(c);
+    d.clusters.push(d_cluster);
+    d
+}
+
+/// `text` with every byte outside `[A-Za-z0-9-.]` percent-encoded, for a
+/// URL fragment.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The self-test's record of one step: field name to value.
+fn steps(dom: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let start = dom.rfind("<pre id=\"selftest\">").unwrap_or_else(|| panic!("no self-test: {dom}"));
+    let body = &dom[start + "<pre id=\"selftest\">".len()..];
+    let body = &body[..body.find("</pre>").unwrap()];
+    let body = body.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    assert!(!body.lines().any(|l| l.starts_with("error=")), "{body}");
+    body.lines()
+        .map(|line| {
+            line.split(" | ")
+                .map(|field| {
+                    let (k, v) = field
+                        .split_once('=')
+                        .unwrap_or_else(|| panic!("no name=value in {field:?} of {line:?}"));
+                    (k.to_owned(), v.to_owned())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Drives the page's table and search box in headless Chromium through the
+/// same controls a reader uses (`#selftest=...` clicks the headers' buttons,
+/// types into the filters and submits the search form) and checks what the
+/// page shows after each step.
+#[test]
+fn html_report_sorts_filters_and_searches_in_headless_chromium() {
+    let d = ranked_fixture();
+    let mut out = Vec::new();
+    write_html(&d, &mut out).unwrap();
+    let page = String::from_utf8(out.clone()).unwrap();
+    // Hostile names are escaped in the markup and in the index.
+    assert!(!page.contains("<img") && !page.contains("<script>alert") && !page.contains("<!--"));
+    assert_eq!(page.matches("<script").count(), 2);
+    let Some(chromium) = chromium() else { return };
+    let plan: Vec<(String, &str, &str, &str)> = vec![
+        // (step, rows shown in order, sorted column, status)
+        ("sort:1".into(), "c-a-1,c-b-1,c-c-1,c-d-1", "1:ascending", ""),
+        ("sort:1".into(), "c-d-1,c-c-1,c-b-1,c-a-1", "1:descending", ""),
+        // Numerically (10 > 4 > 2), ties in rank order.
+        ("sort:3".into(), "c-c-1,c-a-1,c-d-1,c-b-1", "3:descending", ""),
+        ("sort:3".into(), "c-d-1,c-b-1,c-a-1,c-c-1", "3:ascending", ""),
+        ("sort:2".into(), "c-a-1,c-c-1,c-d-1,c-b-1", "2:descending", ""),
+        ("sort:2".into(), "c-b-1,c-d-1,c-c-1,c-a-1", "2:ascending", ""),
+        ("sort:0".into(), "c-a-1,c-c-1,c-d-1,c-b-1", "0:ascending", ""),
+        ("min:0.76".into(), "c-a-1,c-c-1", "0:ascending", ""),
+        ("min:0".into(), "c-a-1,c-c-1,c-d-1,c-b-1", "0:ascending", ""),
+        ("flag:unbanned".into(), "c-d-1", "0:ascending", ""),
+        ("flag:replacement".into(), "c-a-1", "0:ascending", ""),
+        ("flag:".into(), "c-a-1,c-c-1,c-d-1,c-b-1", "0:ascending", ""),
+        ("text:c-1".into(), "c-c-1", "0:ascending", ""),
+        ("text:".into(), "c-a-1,c-c-1,c-d-1,c-b-1", "0:ascending", ""),
+        (
+            "find:b-2".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "1 match for \u{201c}b-2\u{201d}.",
+        ),
+        // A highlighted network stays shown through a filter.
+        ("min:0.76".into(), "c-a-1,c-c-1,c-b-1", "0:ascending", "1 match for \u{201c}b-2\u{201d}."),
+        (
+            "min:0".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "1 match for \u{201c}b-2\u{201d}.",
+        ),
+        (
+            format!("find:{}", percent_encode(HOSTILE)),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "1 match for \u{201c}</script><img src=x onerror=alert(1)>\"'&<!--\u{201d}.",
+        ),
+        (
+            "find:r-x".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "1 match for \u{201c}r-x\u{201d}.",
+        ),
+        (
+            "find:203.0.113.77".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "5 matches for \u{201c}203.0.113.77\u{201d}.",
+        ),
+        (
+            "find:4242".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "5 matches containing \u{201c}4242\u{201d}.",
+        ),
+        (
+            "find:nobody".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "Nothing matches \u{201c}nobody\u{201d}.",
+        ),
+        // Exact first: c-1 is not c-10; otherwise any containing the text, in any case.
+        (
+            "find:c-1".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "1 match for \u{201c}c-1\u{201d}.",
+        ),
+        (
+            "find:R-X".into(),
+            "c-a-1,c-c-1,c-d-1,c-b-1",
+            "0:ascending",
+            "1 match containing \u{201c}R-X\u{201d}.",
+        ),
+    ];
+    let fragment: Vec<&str> = plan.iter().map(|p| p.0.as_str()).collect();
+    let dom = dump_dom(chromium, &out, &format!("#selftest={}", fragment.join("&")));
+    assert!(!dom.contains("<img"), "injected markup in the DOM");
+    let got = steps(&dom);
+    assert_eq!(got.len(), plan.len(), "{dom}");
+    for ((step, rows, sort, status), g) in plan.iter().zip(&got) {
+        assert_eq!(&g["step"], step);
+        assert_eq!(g["rows"], *rows, "rows after {step}");
+        assert_eq!(g["sort"], *sort, "sorted column after {step}");
+        if !status.is_empty() {
+            assert_eq!(g["status"], *status, "status after {step}");
+        }
+    }
+    let field = |step: usize, key: &str| got[step][key].clone();
+    assert_eq!(field(7, "shown"), "2 of 4 networks shown");
+    assert_eq!(field(8, "shown"), "4 of 4 networks shown");
+    // Search highlights the network's row and section and jumps there.
+    assert_eq!(field(14, "hits"), "rank-4,cluster-4");
+    assert_eq!(field(14, "links"), "#cluster-4");
+    assert_eq!(field(14, "hash"), "#cluster-4");
+    assert_eq!(field(17, "hits"), "rank-3,cluster-3");
+    // A replacement in no community: its row in the replacements table.
+    assert_eq!(field(18, "hits"), "replacement-2");
+    assert_eq!(field(18, "hash"), "#replacement-2");
+    // An indicator in all four networks and in r-x's evidence.
+    assert_eq!(field(19, "links"), "#cluster-1,#cluster-2,#cluster-3,#cluster-4,#replacement-2");
+    assert_eq!(field(20, "links").split(',').count(), 5);
+    assert_eq!(field(21, "hits"), "");
+    assert_eq!(field(21, "links"), "");
+    assert_eq!(field(22, "hits"), "rank-2,cluster-2");
+    assert_eq!(field(23, "hits"), "replacement-2");
 }
