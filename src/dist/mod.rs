@@ -520,6 +520,7 @@ fn read_shard(
             }
         };
         let mut events = reader;
+        let before = report.events;
         for record in events.by_ref() {
             match record {
                 Ok(record) => {
@@ -532,6 +533,13 @@ fn read_shard(
                     if report.events.is_multiple_of(EVENTS_PER_STEP) {
                         worker.step();
                     }
+                }
+                Err(e) if ingest.get_lenient() && report.events == before => {
+                    // Lenient, and not one valid record in this part: the
+                    // reader's "wrong file?" error, which holds only if no
+                    // other part has a valid record either.
+                    report.no_valid.get_or_insert(fail(&e));
+                    break;
                 }
                 Err(e) => {
                     report.error = Some(fail(&e));
@@ -585,6 +593,21 @@ fn detect(mut g: Gathered, shared: &Shared, gather_secs: f64) -> Result<Box<Foun
         };
         if first.as_ref().is_none_or(|(k, _)| key < *k) {
             first = Some((key, error));
+        }
+    }
+    if first.is_none() && g.reports.iter().all(|r| r.events == 0) {
+        // Lenient and no valid record anywhere: the first part's complaint.
+        for r in &g.reports {
+            let Some(err) = &r.no_valid else { continue };
+            let Some((line, problem)) = &err.input else { continue };
+            let file = r.parts.get(err.part).map_or(0, |p| p.file);
+            let line = lines.absolute(r, err.part, *line);
+            if first.as_ref().is_none_or(|(k, _)| (file, line) < *k) {
+                first = Some((
+                    (file, line),
+                    Error::input(line, wire::problem_from_key(problem), err.message.clone()),
+                ));
+            }
         }
     }
     if let Some((_, error)) = first {

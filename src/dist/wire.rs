@@ -123,6 +123,9 @@ pub(crate) struct ShardReport {
     pub(crate) skipped_examples: Vec<(usize, u64, String)>,
     /// The error that stopped the worker, if any.
     pub(crate) error: Option<PartError>,
+    /// Lenient reading: the first part of this worker without one valid
+    /// record (an error only if no worker read a valid record).
+    pub(crate) no_valid: Option<PartError>,
 }
 
 /// The problem whose key is `key` (see [`InputProblem::as_str`]).

@@ -38,7 +38,7 @@ fn clusters_without_run(path: &Path) -> String {
 fn dist_on_loopback_writes_what_detect_writes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    hydra(d, &["simulate", "--preset", "small", "--scale", "0.25", "--seed", "7", "--out", "sim"]);
+    hydra(d, &["simulate", "--preset", "small", "--seed", "7", "--out", "sim"]);
     hydra(d, &["detect", "--input", "sim/events.csv", "--out", "one"]);
     let accounts = std::fs::read(d.join("one/accounts.csv")).unwrap();
     let clusters = clusters_without_run(&d.join("one/clusters.json"));
