@@ -286,7 +286,7 @@ fn lost(message: &str) -> Error {
     Error::io(
         format!("the distributed run failed: {message}"),
         None,
-        io::Error::new(io::ErrorKind::ConnectionAborted, message.to_owned()),
+        io::Error::from(io::ErrorKind::ConnectionAborted),
     )
 }
 
@@ -309,37 +309,53 @@ fn lost_from(messages: &[(String, String)]) -> Error {
     }
 }
 
-/// Panic messages of the run's threads, collected instead of printed.
+/// Panic messages of timely's threads (and of a thread inside [`run`]),
+/// collected instead of printed: (thread name, message).
+static PANICS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+std::thread_local! {
+    /// Whether this thread is inside [`run`] (its panics are collected).
+    static IN_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Collects the panics of timely's threads (named `timely:…`) and of
+/// threads inside [`run`] from the first run on; other panics go to the
+/// hook that was in place. Runs overlapping in one process see each
+/// other's panics.
 struct PanicLog {
-    messages: Arc<Mutex<Vec<(String, String)>>>,
-    previous: Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>,
+    mark: usize,
 }
 
 impl PanicLog {
     fn install() -> PanicLog {
-        let messages: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-        let previous = std::panic::take_hook();
-        let sink = Arc::clone(&messages);
-        std::panic::set_hook(Box::new(move |info| {
-            let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
-            let payload = info.payload();
-            let text = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_owned());
-            tracing::debug!(thread, "panic: {text}");
-            if let Ok(mut m) = sink.lock() {
-                m.push((thread, text));
-            }
-        }));
-        PanicLog { messages, previous }
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
+                if !thread.starts_with("timely:") && !IN_RUN.with(std::cell::Cell::get) {
+                    previous(info);
+                    return;
+                }
+                let payload = info.payload();
+                let text = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".to_owned());
+                tracing::debug!(thread, "panic: {text}");
+                if let Ok(mut m) = PANICS.lock() {
+                    m.push((thread, text));
+                }
+            }));
+        });
+        IN_RUN.with(|r| r.set(true));
+        PanicLog { mark: PANICS.lock().map_or(0, |m| m.len()) }
     }
 
     fn uninstall(self) -> Vec<(String, String)> {
-        let _ = std::panic::take_hook();
-        std::panic::set_hook(self.previous);
-        self.messages.lock().map(|m| m.clone()).unwrap_or_default()
+        IN_RUN.with(|r| r.set(false));
+        PANICS.lock().map(|m| m.get(self.mark..).unwrap_or_default().to_vec()).unwrap_or_default()
     }
 }
 
@@ -434,12 +450,14 @@ fn worker_main(worker: &mut Worker, shared: &Shared) -> WorkerOut {
     if let Ok(Some(found)) = &mut result {
         found.timings.push(("barrier".to_owned(), barrier.elapsed().as_secs_f64()));
     }
-    if me != 0 {
-        if let Some(Some(message)) = received.borrow().as_ref() {
-            result = Err(Error::invalid_argument(format!(
-                "the distributed run failed (reported by process 0): {message}"
-            )));
-        }
+    if me != 0
+        && let Some(Some(message)) = received.borrow().as_ref()
+    {
+        result = Err(Error::io(
+            format!("the distributed run failed (reported by process 0): {message}"),
+            None,
+            io::Error::other("failed on process 0"),
+        ));
     }
     WorkerOut { result }
 }
@@ -671,7 +689,7 @@ fn detect(mut g: Gathered, shared: &Shared, gather_secs: f64) -> Result<Box<Foun
 
 /// An I/O failure a worker met reading its shard.
 fn lost_input(message: &str) -> Error {
-    Error::io(message.to_owned(), None, io::Error::other(message.to_owned()))
+    Error::io(message.to_owned(), None, io::Error::other("reading a shard"))
 }
 
 /// Turns a line local to a part into the line in its file.
