@@ -76,7 +76,7 @@
 //! # Crate features
 //!
 //! - `cli` (default): the `hydra` binary and the crates only it needs.
-//! - `distributed` (off by default): [`dist`] and `hydra dist`, the batch
+//! - `distributed` (off by default): the `dist` module and `hydra dist`, the batch
 //!   pipeline over several worker processes on timely dataflow. Without it,
 //!   timely is not compiled.
 

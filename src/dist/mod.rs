@@ -5,7 +5,7 @@
 //!
 //! [`run`] is called in every process of a [`Cluster`] with the same inputs
 //! and configuration. Each of the cluster's workers (processes × threads)
-//! reads its own shard of the input ([`shard`]: a byte range of one file, or
+//! reads its own shard of the input (a byte range of one file, or
 //! whole files), parses and validates it with the batch reader, and sends
 //! the events over timely's exchange channels to worker 0, which feeds them
 //! into the index as they arrive (events in any order give the same index).
