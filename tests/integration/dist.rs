@@ -42,7 +42,11 @@ fn dist_on_loopback_writes_what_detect_writes() {
     hydra(d, &["detect", "--input", "sim/events.csv", "--out", "one"]);
     let accounts = std::fs::read(d.join("one/accounts.csv")).unwrap();
     let clusters = clusters_without_run(&d.join("one/clusters.json"));
-    assert!(clusters.contains("\"hydra\": true"), "the platform has hydras to find");
+    let listed: serde_json::Value = serde_json::from_str(&clusters).unwrap();
+    assert!(
+        listed["clusters"].as_array().is_some_and(|c| !c.is_empty()),
+        "the platform has hydras to find"
+    );
     for (name, args) in
         [("three", vec!["--local", "3"]), ("two-by-two", vec!["--local", "2", "-w", "2"])]
     {
