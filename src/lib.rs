@@ -76,6 +76,9 @@
 //! # Crate features
 //!
 //! - `cli` (default): the `hydra` binary and the crates only it needs.
+//! - `distributed` (off by default): the `dist` module and `hydra dist`, the batch
+//!   pipeline over several worker processes on timely dataflow. Without it,
+//!   timely is not compiled.
 
 /// The README's Rust examples, compiled as doctests.
 #[cfg(doctest)]
@@ -83,6 +86,8 @@
 struct ReadmeDoctests;
 
 pub mod community;
+#[cfg(feature = "distributed")]
+pub mod dist;
 pub mod eval;
 pub mod sim;
 

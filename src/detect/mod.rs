@@ -274,6 +274,19 @@ impl Detector {
         self.config.validate()
     }
 
+    /// Detection on an index built elsewhere (the distributed engine
+    /// gathers one from its workers), with `run` carrying the input's
+    /// name, skipped rows and timings so far.
+    ///
+    /// # Errors
+    ///
+    /// A config error for an invalid configuration.
+    #[cfg(feature = "distributed")]
+    pub(crate) fn detect_index(&self, index: Index, run: RunInfo) -> Result<Detection> {
+        self.validate()?;
+        Ok(self.analyze_index(index, run).detection)
+    }
+
     /// Everything after ingest.
     fn analyze_index(&self, index: Index, mut run: RunInfo) -> Analysis {
         let config = &self.config;

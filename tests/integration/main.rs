@@ -3,6 +3,8 @@ mod cli; // the hydra binary: detect (reports, strict/lenient, redact, stdin, --
 mod cluster; // hydra cluster end to end, the edge-list reader, LFR + Leiden through the public API
 mod community; // Leiden known answers (karate, planted), connectivity, 1 vs 2 threads, warm start, fixed nodes
 mod detect; // batch Detector: input order and thread count, manifest and input hash, gzip, stable ids, explain, config errors
+#[cfg(feature = "distributed")]
+mod dist; // hydra dist: 3 processes and 2x2 on loopback write what detect writes; a killed worker fails the run, no output
 mod eval; // evaluation: known figures on hand-made truth/verdicts/flag stream, hydra eval CLI
 mod faults; // watcher state fault injection: every cut, flipped byte and deleted file is recovered exactly or refused
 mod formats; // docs/FORMATS.md and docs/clusters.schema.json agree with what the writers produce

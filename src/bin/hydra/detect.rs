@@ -251,7 +251,7 @@ pub(crate) fn warn_skipped<'a>(name: &str, total: u64, examples: impl Iterator<I
 }
 
 /// The redaction key and where it came from.
-fn redact_key(flag: Option<&str>) -> (Vec<u8>, &'static str) {
+pub(crate) fn redact_key(flag: Option<&str>) -> (Vec<u8>, &'static str) {
     if let Some(key) = flag {
         return (key.as_bytes().to_vec(), "from --redact-key");
     }

@@ -16,6 +16,8 @@ use clap::{Parser, Subcommand};
 mod cluster;
 mod demo;
 mod detect;
+#[cfg(feature = "distributed")]
+mod dist;
 mod eval;
 mod exit;
 mod explain;
@@ -46,6 +48,9 @@ enum Command {
     Cluster(cluster::Args),
     /// Find hydra clusters in an event file; write accounts.csv, clusters.json, report.html, clusters.graphml.
     Detect(detect::Args),
+    /// Run detect over several worker processes (timely dataflow); feature `distributed`.
+    #[cfg(feature = "distributed")]
+    Dist(dist::Args),
     /// Simulate a platform, detect its hydras, evaluate against the truth, write the reports.
     Demo(demo::Args),
     /// Explain why one account is or is not flagged (for appeals).
@@ -82,6 +87,8 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Cluster(args) => cluster::run(args),
         Command::Detect(args) => detect::run(args),
+        #[cfg(feature = "distributed")]
+        Command::Dist(args) => dist::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Simulate(args) => simulate::run(args),
