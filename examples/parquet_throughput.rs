@@ -82,7 +82,7 @@ fn write_parquet(path: &Path, events: &[Event]) -> Result<()> {
     };
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_size(ROW_GROUP)
+        .set_max_row_group_row_count(Some(ROW_GROUP))
         .build();
     let file = std::fs::File::create(path)
         .map_err(|e| Error::io("cannot create events.parquet", Some(path.to_owned()), e))?;
