@@ -282,11 +282,27 @@ impl<'a> Column<'a> {
         let text = |s: &'a str| if s.is_empty() { Field::Absent } else { Field::Text(s) };
         Ok(match self {
             Column::Missing => Field::Absent,
-            Column::Utf8(a) => a.is_valid(i).then(|| text(a.value(i))).unwrap_or(Field::Absent),
-            Column::LargeUtf8(a) => {
-                a.is_valid(i).then(|| text(a.value(i))).unwrap_or(Field::Absent)
+            Column::Utf8(a) => {
+                if a.is_valid(i) {
+                    text(a.value(i))
+                } else {
+                    Field::Absent
+                }
             }
-            Column::Utf8View(a) => a.is_valid(i).then(|| text(a.value(i))).unwrap_or(Field::Absent),
+            Column::LargeUtf8(a) => {
+                if a.is_valid(i) {
+                    text(a.value(i))
+                } else {
+                    Field::Absent
+                }
+            }
+            Column::Utf8View(a) => {
+                if a.is_valid(i) {
+                    text(a.value(i))
+                } else {
+                    Field::Absent
+                }
+            }
             Column::Binary(a) => return bytes(a.is_valid(i).then(|| a.value(i)), name),
             Column::LargeBinary(a) => return bytes(a.is_valid(i).then(|| a.value(i)), name),
             Column::BinaryView(a) => return bytes(a.is_valid(i).then(|| a.value(i)), name),
