@@ -79,6 +79,9 @@
 //! - `distributed` (off by default): the `dist` module and `hydra dist`, the batch
 //!   pipeline over several worker processes on timely dataflow. Without it,
 //!   timely is not compiled.
+//! - `parquet`: Parquet input (a `.parquet` file, or
+//!   `Format::Parquet`) and detection over Arrow record batches (the
+//!   `arrow` module, `Detector::detect_batches`), with arrow-rs 59.
 
 /// The README's Rust examples, compiled as doctests.
 #[cfg(doctest)]
@@ -117,6 +120,9 @@ pub use crate::event::{
 pub use crate::graph::{AccountEdges, EventIndex, GraphBuilder, GraphConfig, GraphSummary};
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
 pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
+// Detection over Arrow record batches (feature `parquet`).
+#[cfg(feature = "parquet")]
+pub use crate::ingest::arrow;
 pub use crate::report::{
     AccountVerdict, CLUSTERS_SCHEMA, CellReport, ClusterEvidence, ClusterReport, Detection,
     Evidence, Flag, IndicatorCount, Lifecycle, MemberCounts, ReplacementReport, RunInfo,
