@@ -113,7 +113,7 @@ fn detect(dir: &Path) -> Result<()> {
     let write_secs = write_started.elapsed().as_secs_f64();
 
     println!(
-        "{} events, {} accounts, {} hydra clusters, {} threads",
+        "{} events, {} accounts, {} communities of 2+ accounts, {} threads",
         detection.run.events,
         detection.accounts.len(),
         detection.clusters.len(),
