@@ -278,6 +278,49 @@ impl Graph {
         Ok(graph)
     }
 
+    /// Takes CSR arrays that already are what [`Graph::from_csr`] would make
+    /// of them: rows sorted by target without repeats, every entry mirrored
+    /// with the same weight, weights finite and non-negative, targets in
+    /// range (the account graph's invariants). Skips `from_csr`'s checks,
+    /// row sorting, merging and symmetry check (O(m log d) and two copies of
+    /// the entries); the totals are summed in the same order, so the graph is
+    /// bit-for-bit the one `from_csr` returns.
+    ///
+    /// The invariants are checked in debug builds only; callers guarantee them.
+    pub(crate) fn from_canonical_csr(
+        offsets: Vec<usize>,
+        targets: Vec<u32>,
+        weights: Vec<f32>,
+    ) -> Graph {
+        let node_count = offsets.len().saturating_sub(1);
+        debug_assert!(offsets.first() == Some(&0) && offsets.last() == Some(&targets.len()));
+        debug_assert_eq!(weights.len(), targets.len());
+        let mut self_loops = 0usize;
+        let mut total2 = 0f64;
+        for u in 0..node_count {
+            let (start, end) = (offsets[u], offsets[u + 1]);
+            debug_assert!(targets[start..end].windows(2).all(|w| w[0] < w[1]));
+            for i in start..end {
+                let w = weights[i];
+                debug_assert!(w.is_finite() && w >= 0.0);
+                if targets[i] as usize == u {
+                    self_loops += 1;
+                    total2 += 2.0 * w as f64;
+                } else {
+                    total2 += w as f64;
+                }
+            }
+        }
+        let graph = Graph { offsets, targets, weights, self_loops, total_weight: total2 / 2.0 };
+        debug_assert!(graph.check_symmetric().is_ok());
+        graph
+    }
+
+    /// The CSR arrays back, as [`Graph::from_canonical_csr`] took them.
+    pub(crate) fn into_csr(self) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
+        (self.offsets, self.targets, self.weights)
+    }
+
     /// Sorts and merges each row of validated entries and computes the totals.
     ///
     /// # Errors
@@ -671,6 +714,19 @@ mod tests {
         let h = Graph::from_csr(g.offsets().to_vec(), g.targets().to_vec(), g.weights().to_vec())
             .unwrap();
         assert_eq!(g, h);
+    }
+
+    #[test]
+    fn canonical_csr_is_the_graph_from_csr_makes() {
+        // Weights whose f64 sum depends on order: the totals must match bit for bit.
+        let edges: Vec<(u32, u32, f32)> =
+            (0..200u32).map(|i| (i % 37, (i * 7 + 3) % 41, 0.1 + (i % 13) as f32 * 0.37)).collect();
+        let g = Graph::from_edges(41, edges);
+        let (o, t, w) = (g.offsets().to_vec(), g.targets().to_vec(), g.weights().to_vec());
+        let h = Graph::from_canonical_csr(o.clone(), t.clone(), w.clone());
+        assert_eq!(h, Graph::from_csr(o, t, w).unwrap());
+        assert_eq!(h.total_weight().to_bits(), g.total_weight().to_bits());
+        assert_eq!(h.edge_count(), g.edge_count());
     }
 
     #[test]

@@ -104,6 +104,25 @@ impl AccountGraph {
         AccountGraph { offsets, targets, weights, masks }
     }
 
+    /// Runs `f` on the graph as a [`community::Graph`](crate::community::Graph)
+    /// (weights only) without copying it: the CSR arrays are lent to it and
+    /// given back afterwards, so community detection needs no second copy
+    /// of the entries (8 bytes per entry, twice per edge).
+    pub(crate) fn with_community_graph<R>(
+        &mut self,
+        f: impl FnOnce(&crate::community::Graph) -> R,
+    ) -> R {
+        let offsets = std::mem::take(&mut self.offsets);
+        let targets = std::mem::take(&mut self.targets);
+        let weights = std::mem::take(&mut self.weights);
+        // The invariants documented on the fields are the ones
+        // `from_canonical_csr` needs (no self-loops, positive weights).
+        let graph = crate::community::Graph::from_canonical_csr(offsets, targets, weights);
+        let result = f(&graph);
+        (self.offsets, self.targets, self.weights) = graph.into_csr();
+        result
+    }
+
     /// How many accounts (nodes), linked or not.
     pub(crate) fn node_count(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -142,7 +161,7 @@ impl AccountGraph {
         Some((self.weights[i], self.masks[i]))
     }
 
-    /// CSR offsets (`node_count + 1` entries), for `community::Graph::from_csr`.
+    /// CSR offsets (`node_count + 1` entries).
     pub(crate) fn offsets(&self) -> &[usize] {
         &self.offsets
     }
@@ -153,6 +172,8 @@ impl AccountGraph {
     }
 
     /// CSR weights, parallel to [`AccountGraph::targets`].
+    // Detection lends the arrays to Leiden (`with_community_graph`) instead.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn weights(&self) -> &[f32] {
         &self.weights
     }
@@ -292,6 +313,28 @@ mod tests {
         assert_eq!(g.edge(AccountId::new(2), AccountId::new(1)).unwrap().0, 0.5);
         assert!(g.edge(AccountId::new(0), AccountId::new(1)).is_none());
         assert!(g.edge(AccountId::new(9), AccountId::new(1)).is_none());
+    }
+
+    #[test]
+    fn lent_community_graph_is_from_csr_s_and_comes_back() {
+        let mut g = AccountGraph::from_edges(
+            5,
+            &[edge(0, 2, 3 << 18), edge(1, 2, 1 << 19), edge(2, 3, 5 << 17), edge(3, 4, 7)],
+        );
+        let before = g.clone();
+        let reference = crate::community::Graph::from_csr(
+            g.offsets().to_vec(),
+            g.targets().to_vec(),
+            g.weights().to_vec(),
+        )
+        .unwrap();
+        let lent = g.with_community_graph(|c| {
+            assert_eq!(c.neighbors(3).count(), 2);
+            c.clone()
+        });
+        assert_eq!(lent, reference);
+        assert_eq!(lent.total_weight().to_bits(), reference.total_weight().to_bits());
+        assert_eq!(g, before);
     }
 
     #[test]
