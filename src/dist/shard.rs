@@ -53,8 +53,11 @@ pub(crate) fn assign(
     max_record: usize,
 ) -> Result<Vec<PartSpec>> {
     let format_of = |p: &Path| format.or_else(|| Format::from_path(p)).unwrap_or_default();
+    // One plain text file is cut into byte ranges at line starts; gzip and
+    // Parquet (whose row groups are not lines) are read whole by one worker.
     if let [path] = inputs
         && !is_gzip(path)
+        && matches!(format_of(path), Format::Csv | Format::Jsonl)
         && std::fs::metadata(path).is_ok_and(|m| m.is_file())
     {
         let format = format_of(path);
@@ -62,7 +65,7 @@ pub(crate) fn assign(
         let size = file.metadata().map_err(|e| read_error(path, e))?.len();
         let header_end = match format {
             Format::Csv => line_end(&mut file, path, 1, size)?,
-            Format::Jsonl => 0,
+            _ => 0,
         };
         let cut = |k: usize, file: &mut File| -> Result<u64> {
             if k == 0 {

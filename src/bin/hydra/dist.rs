@@ -38,6 +38,10 @@ pub(crate) struct Args {
     /// Replace indicator values in every output by a keyed hash (h:…).
     #[arg(long)]
     redact: bool,
+    /// clusters.graphml: every account in a community, not only the
+    /// members of hydra networks.
+    #[arg(long)]
+    graphml_all: bool,
     /// Key for --redact (else $HYDRA_REDACT_KEY, else random for this run).
     #[arg(long, value_name = "KEY", requires = "redact")]
     redact_key: Option<String>,
@@ -102,12 +106,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     warn_skipped(&names, skipped, detection.run.skipped_examples.iter());
     detection.run.input = names;
     let write_started = Instant::now();
+    let graphml = hydra_detect::GraphmlConfig::new().all_accounts(args.graphml_all);
     let written = if args.redact {
         let (key, source) = crate::detect::redact_key(args.redact_key.as_deref());
         tracing::info!("indicator values redacted (key {source})");
-        crate::detect::write_reports(&hydra_detect::redact(&detection, &key), staged)?
+        crate::detect::write_reports(&hydra_detect::redact(&detection, &key), &graphml, staged)?
     } else {
-        crate::detect::write_reports(&detection, staged)?
+        crate::detect::write_reports(&detection, &graphml, staged)?
     };
     let mut timings: Vec<(String, Duration)> =
         run.timings.iter().map(|(k, s)| (k.clone(), Duration::from_secs_f64(*s))).collect();
