@@ -56,14 +56,14 @@ impl NativeDetection {
     }
 
     /// Every scored community as JSON (clusters.json's cluster objects, plus
-    /// `members`, the sorted member ids), ranked by score.
+    /// `member_ids`, the sorted member ids), ranked by score.
     fn clusters_json(&self) -> PyResult<String> {
         let mut out = Vec::with_capacity(self.detection.clusters.len());
         for c in &self.detection.clusters {
             let mut value = serde_json::to_value(c)
                 .map_err(|e| invalid(format!("cannot encode cluster {}: {e}", c.id)))?;
             if let serde_json::Value::Object(map) = &mut value {
-                map.insert("members".to_owned(), serde_json::json!(c.member_ids));
+                map.insert("member_ids".to_owned(), serde_json::json!(c.member_ids));
             }
             out.push(value);
         }
