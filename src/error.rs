@@ -19,6 +19,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Error {
     kind: ErrorKind,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// What an input error's `line` counts (text lines, or rows of a Parquet
+    /// file or Arrow batch), for the message.
+    place: Place,
+}
+
+/// What the `line` of an [`ErrorKind::Input`] counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// A physical line of text (CSV, JSON Lines): `line N: ...`.
+    Line,
+    /// A row of a Parquet file or Arrow batch: `row N: ...`.
+    Row,
+    /// The whole input (a Parquet or Arrow schema): the message alone.
+    Schema,
 }
 
 /// What went wrong.
@@ -27,7 +41,9 @@ pub struct Error {
 pub enum ErrorKind {
     /// A malformed input record.
     Input {
-        /// Physical line (1 = the header of a CSV file) where the record starts.
+        /// Physical line (1 = the header of a CSV file) where the record
+        /// starts; for Parquet and Arrow input the row (1 = the first row),
+        /// or 0 for a problem with the schema.
         line: u64,
         /// The class of problem, for counting skipped rows.
         problem: InputProblem,
@@ -121,7 +137,7 @@ impl fmt::Display for InputProblem {
 impl Error {
     /// An error of `kind` with no cause.
     pub fn new(kind: ErrorKind) -> Self {
-        Self { kind, source: None }
+        Self { kind, source: None, place: Place::Line }
     }
 
     /// An error of `kind` caused by `source`.
@@ -129,12 +145,35 @@ impl Error {
         kind: ErrorKind,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        Self { kind, source: Some(Box::new(source)) }
+        Self { kind, source: Some(Box::new(source)), place: Place::Line }
     }
 
     /// A malformed record at `line`.
     pub fn input(line: u64, problem: InputProblem, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Input { line, problem, message: message.into() })
+    }
+
+    /// A malformed row (1-based) of a Parquet file or Arrow batch: its
+    /// message says `row N`.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    pub(crate) fn input_row(row: u64, problem: InputProblem, message: impl Into<String>) -> Self {
+        Self { place: Place::Row, ..Self::input(row, problem, message) }
+    }
+
+    /// A problem with the schema of a Parquet file or Arrow batch (a
+    /// missing, repeated or mistyped column); its message stands alone.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    pub(crate) fn input_schema(message: impl Into<String>) -> Self {
+        Self { place: Place::Schema, ..Self::input(0, InputProblem::Header, message) }
+    }
+
+    /// This input error, counted in rows rather than lines (a no-op for
+    /// other errors).
+    pub(crate) fn in_rows(mut self) -> Self {
+        if self.place == Place::Line {
+            self.place = Place::Row;
+        }
+        self
     }
 
     /// An I/O failure while doing `message` on `path`.
@@ -186,7 +225,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            ErrorKind::Input { line, message, .. } => write!(f, "line {line}: {message}"),
+            ErrorKind::Input { line, message, .. } => match self.place {
+                Place::Line => write!(f, "line {line}: {message}"),
+                Place::Row => write!(f, "row {line}: {message}"),
+                Place::Schema => f.write_str(message),
+            },
             ErrorKind::Io { message, .. } => f.write_str(message),
             ErrorKind::Config { message } => write!(f, "invalid configuration: {message}"),
             ErrorKind::Limit { message } => f.write_str(message),
@@ -224,6 +267,12 @@ mod tests {
         let e = Error::input(17, InputProblem::Event, "unknown event \"bann\"");
         assert_eq!(e.to_string(), "line 17: unknown event \"bann\"");
         assert_eq!(e.line(), Some(17));
+        let e = Error::input(17, InputProblem::Event, "x").in_rows();
+        assert_eq!(e.to_string(), "row 17: x");
+        assert_eq!(Error::input_row(3, InputProblem::Event, "y").to_string(), "row 3: y");
+        let e = Error::input_schema("the Parquet schema lacks \"ts\"");
+        assert_eq!(e.to_string(), "the Parquet schema lacks \"ts\"");
+        assert_eq!(e.line(), Some(0));
     }
 
     #[test]

@@ -76,6 +76,9 @@
 //! # Crate features
 //!
 //! - `cli` (default): the `hydra` binary and the crates only it needs.
+//! - `parquet`: Parquet input (a `.parquet` file, or
+//!   `Format::Parquet`) and detection over Arrow record batches (the
+//!   `arrow` module, `Detector::detect_batches`), with arrow-rs 59.
 
 /// The README's Rust examples, compiled as doctests.
 #[cfg(doctest)]
@@ -112,6 +115,9 @@ pub use crate::detect::{
 };
 pub use crate::id::{AccountId, ClusterId, IndicatorId};
 pub use crate::ingest::{EventReader, Format, IngestConfig, Record, SkipCounts, read_events};
+// Detection over Arrow record batches (feature `parquet`).
+#[cfg(feature = "parquet")]
+pub use crate::ingest::arrow;
 pub use crate::report::{
     AccountVerdict, CLUSTERS_SCHEMA, CellReport, ClusterEvidence, ClusterReport, Detection,
     Evidence, Flag, IndicatorCount, Lifecycle, MemberCounts, ReplacementReport, RunInfo,

@@ -4,7 +4,10 @@
 //! # Overview
 //!
 //! - [`Detector::detect_path`] reads a file (CSV or JSON Lines, optionally
-//!   gzip) and [`Detector::detect_events`] takes events from memory; both
+//!   gzip, or Parquet with the `parquet` feature) and
+//!   [`Detector::detect_events`] takes events from memory
+//!   (`Detector::detect_batches`, with the `parquet` feature: Arrow record
+//!   batches); all
 //!   return the [`Detection`] that the report writers print.
 //! - [`Detector::analyze_events`] / [`Detector::analyze_path`] keep the
 //!   intermediate index and graph in an [`Analysis`], from which
@@ -157,8 +160,9 @@ impl Detector {
         Ok(self.analyze_events(events)?.detection)
     }
 
-    /// Detects hydras in the event file at `path` (CSV or JSON Lines by
-    /// suffix or `config.ingest`, gzip if `.gz`), hashing the bytes as read.
+    /// Detects hydras in the event file at `path` (CSV, JSON Lines or
+    /// Parquet by suffix or `config.ingest`, else Parquet if it starts with
+    /// Parquet's magic bytes, else CSV; gzip if `.gz`), hashing the bytes as read.
     ///
     /// # Errors
     ///
@@ -210,6 +214,10 @@ impl Detector {
         self.validate()?;
         let started = Instant::now();
         let ingest = self.config.get_ingest();
+        let format = crate::ingest::format_of(path, ingest)?;
+        if format == Format::Parquet {
+            return self.analyze_parquet(path, started);
+        }
         let file = Error::open(path)?;
         let hasher = Rc::new(RefCell::new(Sha256::new()));
         let raw = HashingReader { inner: file, hasher: Rc::clone(&hasher) };
@@ -219,7 +227,6 @@ impl Detector {
             .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"));
         let reader: Box<dyn Read> =
             if gzip { Box::new(MultiGzDecoder::new(BufReader::new(raw))) } else { Box::new(raw) };
-        let format = ingest.get_format().or_else(|| Format::from_path(path)).unwrap_or_default();
         let mut events = EventReader::new(reader, format, ingest)?;
         let mut builder = IndexBuilder::new();
         for record in events.by_ref() {
@@ -244,6 +251,93 @@ impl Detector {
         let index = builder.finish();
         run.timings.push(("ingest".to_owned(), started.elapsed().as_secs_f64()));
         Ok(self.analyze_index(index, run))
+    }
+
+    /// [`Detector::analyze_path`] for a Parquet file, which is read by
+    /// offset rather than as a stream: hashed in a pass of its own.
+    fn analyze_parquet(&self, path: &Path, started: Instant) -> Result<Analysis> {
+        let mut events = EventReader::<std::io::Empty>::open_parquet(path, self.config.get_ingest())?;
+        let mut builder = IndexBuilder::new();
+        for record in events.by_ref() {
+            let record = record?;
+            builder
+                .add(&record.event)
+                .map_err(|(problem, message)| Error::input(record.line, problem, message).in_rows())?;
+        }
+        let skipped = events.into_skipped();
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut Error::open(path)?, &mut hasher).map_err(|e| {
+            Error::io(format!("cannot read \"{}\"", path.display()), Some(path.to_owned()), e)
+        })?;
+        let digest = hasher.finalize();
+        let mut run = RunInfo {
+            input: path.display().to_string(),
+            input_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            skipped_rows: skip_map(&skipped),
+            skipped_examples: skipped.examples().to_vec(),
+            ..RunInfo::default()
+        };
+        let index = builder.finish();
+        run.timings.push(("ingest".to_owned(), started.elapsed().as_secs_f64()));
+        Ok(self.analyze_index(index, run))
+    }
+
+    /// Detects hydras in Arrow record batches (feature `parquet`), read
+    /// straight from their arrays: the contract's columns, of the types
+    /// [`arrow`](crate::arrow) lists. Rows are numbered from 1 across the
+    /// batches in error messages; `config.ingest`'s strict or lenient rule
+    /// applies to the rows of all batches together.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hydra_detect::arrow::arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    /// use hydra_detect::{Config, Detector};
+    ///
+    /// let accounts = ["a-1", "a-2", "a-3"];
+    /// let batch = RecordBatch::try_from_iter([
+    ///     ("ts", Arc::new(Int64Array::from(vec![1_767_225_600; 3])) as ArrayRef),
+    ///     ("account", Arc::new(StringArray::from(accounts.to_vec())) as ArrayRef),
+    ///     ("event", Arc::new(StringArray::from(vec!["observe"; 3])) as ArrayRef),
+    ///     ("kind", Arc::new(StringArray::from(vec!["ip"; 3])) as ArrayRef),
+    ///     ("value", Arc::new(StringArray::from(vec!["192.0.2.7"; 3])) as ArrayRef),
+    /// ])?;
+    /// let detection = Detector::new(Config::new()).detect_batches([batch])?;
+    /// assert_eq!(detection.accounts.len(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A config error for an invalid configuration; an input error for a
+    /// batch whose schema lacks a required column or has one of a type not
+    /// accepted (line 0), for the first bad row (strict), or when no row is
+    /// valid (lenient).
+    #[cfg(feature = "parquet")]
+    pub fn detect_batches(
+        &self,
+        batches: impl IntoIterator<Item = arrow_array::RecordBatch>,
+    ) -> Result<Detection> {
+        self.validate()?;
+        let started = Instant::now();
+        let mut reader = crate::ingest::arrow::BatchReader::new(self.config.get_ingest());
+        let mut builder = IndexBuilder::new();
+        for batch in batches {
+            reader.read(&batch, |row, event| {
+                builder.add(&event).map_err(|(problem, message)| Error::input_row(row, problem, message))
+            })?;
+        }
+        let skipped = reader.finish()?;
+        let mut run = RunInfo {
+            input: "(arrow batches)".to_owned(),
+            skipped_rows: skip_map(&skipped),
+            skipped_examples: skipped.examples().to_vec(),
+            ..RunInfo::default()
+        };
+        let index = builder.finish();
+        run.timings.push(("ingest".to_owned(), started.elapsed().as_secs_f64()));
+        Ok(self.analyze_index(index, run).detection)
     }
 
     fn validate(&self) -> Result<()> {

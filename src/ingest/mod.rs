@@ -1,4 +1,5 @@
-//! Ingest: bytes in (CSV, JSON Lines, gzip) to validated [`Event`](crate::Event)s out.
+//! Ingest: bytes in (CSV, JSON Lines, gzip; Parquet and Arrow with the
+//! `parquet` feature) to validated [`Event`](crate::Event)s out.
 //!
 //! # Overview
 //!
@@ -13,8 +14,12 @@
 //!
 //! The accepted input, strict and lenient reading: see [`EventReader`].
 
+#[cfg(feature = "parquet")]
+pub mod arrow;
 mod csv;
 mod jsonl;
+#[cfg(feature = "parquet")]
+mod parquet;
 pub(crate) mod normalize;
 pub(crate) mod time;
 
@@ -28,6 +33,8 @@ use flate2::bufread::MultiGzDecoder;
 use self::csv::CsvParser;
 use self::jsonl::JsonlParser;
 use self::normalize::clip;
+#[cfg(feature = "parquet")]
+use self::parquet::ParquetParser;
 use crate::error::{Error, InputProblem, Result};
 use crate::event::{Action, Event, Indicator, IndicatorKind};
 
@@ -42,11 +49,15 @@ pub enum Format {
     Csv,
     /// JSON Lines: one JSON object per line.
     Jsonl,
+    /// Apache Parquet, with the same columns (read only with the `parquet`
+    /// feature; without it, an error says how to get it).
+    Parquet,
 }
 
 impl Format {
     /// The format a file name implies, ignoring a `.gz` suffix: `.jsonl` and
-    /// `.ndjson` are JSON Lines, `.csv` is CSV, anything else is unknown.
+    /// `.ndjson` are JSON Lines, `.csv` is CSV, `.parquet` is Parquet,
+    /// anything else is unknown.
     ///
     /// ```
     /// use std::path::Path;
@@ -54,6 +65,7 @@ impl Format {
     ///
     /// assert_eq!(Format::from_path(Path::new("day1.jsonl.gz")), Some(Format::Jsonl));
     /// assert_eq!(Format::from_path(Path::new("events.CSV")), Some(Format::Csv));
+    /// assert_eq!(Format::from_path(Path::new("day1.parquet")), Some(Format::Parquet));
     /// assert_eq!(Format::from_path(Path::new("events.txt")), None);
     /// ```
     pub fn from_path(path: &Path) -> Option<Format> {
@@ -65,16 +77,20 @@ impl Format {
             Some(Format::Jsonl)
         } else if strip_suffix_ignore_case(name, ".csv").is_some() {
             Some(Format::Csv)
+        } else if strip_suffix_ignore_case(name, ".parquet").is_some() {
+            Some(Format::Parquet)
         } else {
             None
         }
     }
 
-    /// The format's name as used on the command line: `csv` or `jsonl`.
+    /// The format's name as used on the command line: `csv`, `jsonl` or
+    /// `parquet`.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -88,13 +104,14 @@ impl fmt::Display for Format {
 impl std::str::FromStr for Format {
     type Err = Error;
 
-    /// Parses `csv`, `jsonl` or `ndjson`.
+    /// Parses `csv`, `jsonl`, `ndjson` or `parquet`.
     fn from_str(s: &str) -> Result<Format> {
         match s {
             "csv" => Ok(Format::Csv),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            "parquet" => Ok(Format::Parquet),
             _ => Err(Error::config(format!(
-                "unknown input format {:?} (expected csv or jsonl)",
+                "unknown input format {:?} (expected csv, jsonl or parquet)",
                 clip(s)
             ))),
         }
@@ -105,6 +122,61 @@ fn strip_suffix_ignore_case<'a>(name: &'a str, suffix: &str) -> Option<&'a str> 
     let cut = name.len().checked_sub(suffix.len())?;
     let tail = name.get(cut..)?;
     name.get(..cut).filter(|_| tail.eq_ignore_ascii_case(suffix))
+}
+
+/// The first bytes of every Parquet file.
+const PARQUET_MAGIC: &[u8] = b"PAR1";
+
+/// The format to read `path` in: `config`'s, else the one its name implies,
+/// else Parquet if the file starts with Parquet's magic bytes, else CSV.
+///
+/// # Errors
+///
+/// An I/O error naming the file if it cannot be opened or read.
+pub(crate) fn format_of(path: &Path, config: &IngestConfig) -> Result<Format> {
+    if let Some(format) = config.get_format().or_else(|| Format::from_path(path)) {
+        return Ok(format);
+    }
+    let mut magic = Vec::with_capacity(PARQUET_MAGIC.len());
+    Error::open(path)?
+        .take(PARQUET_MAGIC.len() as u64)
+        .read_to_end(&mut magic)
+        .map_err(|e| Error::io(format!("cannot read \"{}\"", path.display()), Some(path.to_owned()), e))?;
+    Ok(if magic == PARQUET_MAGIC && !is_gzip_path(path) { Format::Parquet } else { Format::Csv })
+}
+
+/// The error for Parquet input to a build without the `parquet` feature.
+#[cfg(not(feature = "parquet"))]
+fn parquet_unavailable(path: Option<&Path>) -> Error {
+    let what = match path {
+        Some(p) => format!("\"{}\" is a Parquet file", p.display()),
+        None => "the input is Parquet".to_owned(),
+    };
+    Error::invalid_argument(format!(
+        "{what}, but this build of hydra-detect cannot read Parquet: rebuild it with the \
+         `parquet` feature (`cargo install hydra-detect --features parquet`, or \
+         `cargo build --release --features parquet` in a checkout; as a library, \
+         `features = [\"parquet\"]`), or convert the file to CSV"
+    ))
+}
+
+/// The error for Parquet data read as CSV (it starts with `PAR1`).
+fn parquet_read_as_csv(path: Option<&Path>) -> Error {
+    #[cfg(not(feature = "parquet"))]
+    {
+        parquet_unavailable(path)
+    }
+    #[cfg(feature = "parquet")]
+    {
+        let what = match path {
+            Some(p) => format!("\"{}\"", p.display()),
+            None => "the input".to_owned(),
+        };
+        Error::invalid_argument(format!(
+            "{what} starts with \"PAR1\", Parquet's magic bytes, but is read as CSV: name the \
+             file .parquet or pass --format parquet (IngestConfig::format(Some(Format::Parquet)))"
+        ))
+    }
 }
 
 /// Whether a file name ends in `.gz` (any case).
@@ -214,7 +286,8 @@ pub struct Record {
     /// header and blank lines are not counted, bad records are (so `seq`
     /// identifies a record whether or not earlier ones were skipped).
     pub seq: u64,
-    /// Physical line where the record starts (1 = the CSV header).
+    /// Physical line where the record starts (1 = the CSV header); for
+    /// Parquet, the row (1 = the first row, equal to `seq`).
     pub line: u64,
     /// The validated event.
     pub event: Event,
@@ -395,6 +468,19 @@ pub struct EventReader<R> {
 enum Parser<R> {
     Csv(Box<CsvParser<R>>),
     Jsonl(JsonlParser<R>),
+    #[cfg(feature = "parquet")]
+    Parquet(Box<ParquetParser>),
+}
+
+impl<R> Parser<R> {
+    fn format(&self) -> Format {
+        match self {
+            Parser::Csv(_) => Format::Csv,
+            Parser::Jsonl(_) => Format::Jsonl,
+            #[cfg(feature = "parquet")]
+            Parser::Parquet(_) => Format::Parquet,
+        }
+    }
 }
 
 impl EventReader<Box<dyn BufRead + Send>> {
@@ -412,7 +498,10 @@ impl EventReader<Box<dyn BufRead + Send>> {
     /// bad CSV header, a config error for an invalid `config`.
     pub fn open(path: &Path, config: &IngestConfig) -> Result<Self> {
         config.validate()?;
-        let format = config.get_format().or_else(|| Format::from_path(path)).unwrap_or_default();
+        let format = format_of(path, config)?;
+        if format == Format::Parquet {
+            return Self::open_parquet(path, config);
+        }
         let file = Error::open(path)?;
         let reader: Box<dyn BufRead + Send> = if is_gzip_path(path) {
             Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
@@ -424,11 +513,39 @@ impl EventReader<Box<dyn BufRead + Send>> {
 }
 
 impl<R: Read> EventReader<R> {
+    /// Opens the Parquet file `path` (whatever its name).
+    ///
+    /// # Errors
+    ///
+    /// As [`EventReader::open`]; also when built without the `parquet`
+    /// feature, or if `path` ends in `.gz` (Parquet compresses itself).
+    pub(crate) fn open_parquet(path: &Path, config: &IngestConfig) -> Result<Self> {
+        config.validate()?;
+        if is_gzip_path(path) {
+            return Err(Error::invalid_argument(format!(
+                "\"{}\": a gzip-compressed Parquet file cannot be read (Parquet compresses its \
+                 columns itself): decompress it first",
+                path.display()
+            )));
+        }
+        #[cfg(feature = "parquet")]
+        {
+            let parser = ParquetParser::new(Error::open(path)?, Some(path))?;
+            Ok(Self::with_parser(Parser::Parquet(Box::new(parser)), config, Some(path.to_owned())))
+        }
+        #[cfg(not(feature = "parquet"))]
+        {
+            Err(parquet_unavailable(Some(path)))
+        }
+    }
+
     /// Reads events in `format` from `reader` (for standard input, pass
     /// `std::io::stdin().lock()` and `config.get_format().unwrap_or_default()`).
     ///
     /// `config`'s format is ignored here: `format` says what `reader` holds.
     /// The reader is buffered internally; for CSV the header is read here.
+    /// Parquet, read from its end, is first copied to an anonymous
+    /// temporary file.
     ///
     /// # Errors
     ///
@@ -446,16 +563,29 @@ impl<R: Read> EventReader<R> {
         config: &IngestConfig,
         path: Option<PathBuf>,
     ) -> Result<Self> {
-        let source = Source::new(reader);
+        let mut source = Source::new(reader);
         let max = config.get_max_record_len();
         let parser = match format {
-            Format::Csv => match CsvParser::new(source, max) {
-                Ok(p) => Parser::Csv(Box::new(p)),
-                Err(failure) => return Err(failure.into_error(path.as_deref())),
-            },
+            Format::Csv => {
+                if source.fill().is_ok_and(|bytes| bytes.starts_with(PARQUET_MAGIC)) {
+                    return Err(parquet_read_as_csv(path.as_deref()));
+                }
+                match CsvParser::new(source, max) {
+                    Ok(p) => Parser::Csv(Box::new(p)),
+                    Err(failure) => return Err(failure.into_error(path.as_deref())),
+                }
+            }
             Format::Jsonl => Parser::Jsonl(JsonlParser::new(source, max)),
+            #[cfg(feature = "parquet")]
+            Format::Parquet => Parser::Parquet(Box::new(ParquetParser::spool(source.reader)?)),
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => return Err(parquet_unavailable(path.as_deref())),
         };
-        Ok(Self {
+        Ok(Self::with_parser(parser, config, path))
+    }
+
+    fn with_parser(parser: Parser<R>, config: &IngestConfig, path: Option<PathBuf>) -> Self {
+        Self {
             parser,
             lenient: config.get_lenient(),
             finished: false,
@@ -464,7 +594,7 @@ impl<R: Read> EventReader<R> {
             accepted: 0,
             first_skip: None,
             path,
-        })
+        }
     }
 
     /// The records skipped so far (lenient mode; always empty when strict).
@@ -474,10 +604,7 @@ impl<R: Read> EventReader<R> {
 
     /// The format being read.
     pub fn format(&self) -> Format {
-        match self.parser {
-            Parser::Csv(_) => Format::Csv,
-            Parser::Jsonl(_) => Format::Jsonl,
-        }
+        self.parser.format()
     }
 
     /// Consumes the reader, returning what it skipped.
@@ -491,16 +618,19 @@ impl<R: Read> Iterator for EventReader<R> {
 
     fn next(&mut self) -> Option<Result<Record>> {
         while !self.finished {
+            let path = self.path.as_deref();
             let row = match &mut self.parser {
-                Parser::Csv(p) => p.next_row(),
-                Parser::Jsonl(p) => p.next_row(),
+                Parser::Csv(p) => p.next_row().map_err(|f| f.into_error(path)),
+                Parser::Jsonl(p) => p.next_row().map_err(|f| f.into_error(path)),
+                #[cfg(feature = "parquet")]
+                Parser::Parquet(p) => p.next_row(path),
             };
             let row = match row {
                 Ok(Some(row)) => row,
                 Ok(None) => break,
-                Err(failure) => {
+                Err(error) => {
                     self.finished = true;
-                    return Some(Err(failure.into_error(self.path.as_deref())));
+                    return Some(Err(error));
                 }
             };
             self.seq += 1;
@@ -513,7 +643,7 @@ impl<R: Read> Iterator for EventReader<R> {
                     if self.first_skip.is_none() && self.lenient {
                         self.first_skip = Some((row.line, problem, message.clone()));
                     }
-                    let error = Error::input(row.line, problem, message);
+                    let error = self.place(Error::input(row.line, problem, message));
                     if !self.lenient {
                         self.finished = true;
                         return Some(Err(error));
@@ -526,13 +656,15 @@ impl<R: Read> Iterator for EventReader<R> {
         // Lenient reading skips bad records, but an input with no good one
         // is the wrong file or format, not data to report on.
         match self.first_skip.take() {
-            Some((line, problem, message)) if self.accepted == 0 => Some(Err(Error::input(
-                line,
-                problem,
-                format!(
-                    "{message}; and no record of the input is valid ({}): is it the right \
+            Some((line, problem, message)) if self.accepted == 0 => Some(Err(self.place(
+                Error::input(
+                    line,
+                    problem,
+                    format!(
+                        "{message}; and no record of the input is valid ({}): is it the right \
                          file, in the right format?",
-                    self.skipped
+                        self.skipped
+                    ),
                 ),
             ))),
             _ => None,
@@ -540,14 +672,21 @@ impl<R: Read> Iterator for EventReader<R> {
     }
 }
 
+impl<R> EventReader<R> {
+    /// `error` with its position named as the format counts it: rows of a
+    /// Parquet file, else lines.
+    fn place(&self, error: Error) -> Error {
+        match self.parser.format() {
+            Format::Parquet => error.in_rows(),
+            Format::Csv | Format::Jsonl => error,
+        }
+    }
+}
+
 impl<R> fmt::Debug for EventReader<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let format = match self.parser {
-            Parser::Csv(_) => Format::Csv,
-            Parser::Jsonl(_) => Format::Jsonl,
-        };
         f.debug_struct("EventReader")
-            .field("format", &format)
+            .field("format", &self.parser.format())
             .field("lenient", &self.lenient)
             .field("seq", &self.seq)
             .field("finished", &self.finished)

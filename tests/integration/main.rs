@@ -9,6 +9,7 @@ mod formats; // docs/FORMATS.md and docs/clusters.schema.json agree with what th
 mod graph; // hydra graph: graph.json, --cap/--top-k, strict leaves nothing, lenient counts, stdin JSONL, input order
 mod independent; // an independent platform (../shared, beside the checkout in CI): the detection-quality bar for detect and watch
 mod ingest; // input contract: CSV/JSONL/gzip, every malformed field with its line, strict/lenient, arbitrary bytes
+mod parquet; // Parquet (feature `parquet`): same accounts.csv as CSV, bad files; without it, the feature hint; gzip on stdin
 mod report; // report writers: contract fields, ranking, redaction, well-formed GraphML, self-contained HTML
 mod scenarios;
 mod sim; // simulator: determinism by seed, contract-valid ordered events, truth agrees with events

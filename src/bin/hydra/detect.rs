@@ -15,8 +15,9 @@ use crate::progress;
 /// Find hydra clusters in an event file and write the reports.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Event file: CSV or JSON Lines (by suffix or --format), optionally .gz;
-    /// `-` reads standard input.
+    /// Event file: CSV or JSON Lines (by suffix or --format), optionally .gz,
+    /// or Parquet (.parquet; needs the `parquet` feature); `-` reads standard
+    /// input (gzip or not).
     #[arg(long, short, value_name = "EVENTS", required_unless_present = "print_config")]
     input: Option<PathBuf>,
     /// Directory to write accounts.csv, clusters.json, report.html and
@@ -62,6 +63,8 @@ pub(crate) enum FormatArg {
     Csv,
     /// JSON Lines.
     Jsonl,
+    /// Apache Parquet (needs a build with the `parquet` feature).
+    Parquet,
 }
 
 impl FormatArg {
@@ -70,6 +73,7 @@ impl FormatArg {
         match self {
             FormatArg::Csv => Format::Csv,
             FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Parquet => Format::Parquet,
         }
     }
 }
@@ -113,7 +117,9 @@ pub(crate) struct Input {
 }
 
 impl Input {
-    /// Opens `arg` (`-` = standard input, spooled in `format`'s syntax).
+    /// Opens `arg` (`-` = standard input, spooled to a file named for
+    /// `--format` if given, else for what the library recognises by content
+    /// (Parquet or CSV), with `.gz` if it starts with gzip's magic bytes).
     pub(crate) fn open(arg: &Path, config: &Config) -> anyhow::Result<Input> {
         if arg != Path::new("-") {
             return Ok(Input {
@@ -122,12 +128,18 @@ impl Input {
                 _spool: None,
             });
         }
-        let format = config.get_ingest().get_format().unwrap_or_default();
+        let mut stdin = crate::stdin::open().context("cannot read standard input")?;
+        let mut name = "stdin".to_owned();
+        if let Some(format) = config.get_ingest().get_format() {
+            name = format!("{name}.{format}");
+        }
+        if stdin.gzip {
+            name.push_str(".gz");
+        }
         let dir = tempfile::tempdir().context("cannot create a spool for standard input")?;
-        let path = dir.path().join(format!("stdin.{}", format.as_str()));
+        let path = dir.path().join(name);
         let mut file = std::fs::File::create(&path).context("cannot spool standard input")?;
-        std::io::copy(&mut std::io::stdin().lock(), &mut file)
-            .context("cannot read standard input")?;
+        std::io::copy(&mut stdin.bytes, &mut file).context("cannot read standard input")?;
         file.sync_all().ok();
         Ok(Input { path, name: "-".to_owned(), _spool: Some(dir) })
     }

@@ -14,8 +14,9 @@ use crate::progress;
 /// Build the account graph of an event file and write DIR/graph.json.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Event file: CSV or JSON Lines (by suffix or --format), optionally .gz;
-    /// `-` reads standard input.
+    /// Event file: CSV or JSON Lines (by suffix or --format), optionally .gz,
+    /// or Parquet (.parquet; needs the `parquet` feature); `-` reads standard
+    /// input (gzip or not).
     #[arg(long, short, value_name = "EVENTS")]
     input: PathBuf,
     /// Directory to write graph.json into (created if missing).
@@ -66,7 +67,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
     let summary = if args.input.as_os_str() == "-" {
         let format = ingest.get_format().unwrap_or(Format::Csv);
-        let reader = EventReader::new(std::io::stdin().lock(), format, &ingest)?;
+        let stdin = crate::stdin::open().context("cannot read standard input")?;
+        let reader = EventReader::new(stdin.decompressed(), format, &ingest)?;
         build(reader, GraphBuilder::new(graph), &ingest, "standard input")?
     } else {
         let name = args.input.display().to_string();

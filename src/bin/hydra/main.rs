@@ -23,6 +23,7 @@ mod graph;
 mod out;
 mod progress;
 mod simulate;
+mod stdin;
 mod terminal;
 mod watch;
 
