@@ -144,9 +144,9 @@ class Detection:
             cols = self._native.accounts_columns()
             self._accounts = pd.DataFrame(
                 {
-                    "account": pd.Series(cols["account"], dtype=object),
-                    "flag": pd.Series(cols["flag"], dtype=object),
-                    "cluster": pd.Series(cols["cluster"], dtype=object),
+                    "account": pd.Series(cols["account"]),
+                    "flag": pd.Series(cols["flag"]),
+                    "cluster": pd.Series(cols["cluster"]),
                     "score": pd.Series(cols["score"], dtype="float64"),
                 }
             )

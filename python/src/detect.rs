@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use hydra_detect::{Detection, Detector, Flag};
+use hydra_detect::arrow::{arrow_array::RecordBatch, events_from_batch};
+use hydra_detect::{Detection, Detector, Event, Flag};
+use pyo3_arrow::input::AnyRecordBatch;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -167,4 +169,66 @@ pub(crate) fn explain_path(
     let explanation =
         py.detach(|| Detector::new(config).explain(&path, account)).map_err(to_py)?;
     json(&explanation)
+}
+
+/// The record batches of an Arrow table or stream from Python.
+fn batches(data: AnyRecordBatch) -> PyResult<Vec<RecordBatch>> {
+    let reader = data.into_reader()?;
+    let mut out = Vec::new();
+    for batch in reader {
+        out.push(batch.map_err(|e| invalid(format!("cannot read the Arrow data: {e}")))?);
+    }
+    Ok(out)
+}
+
+/// Runs detection over Arrow data (a pyarrow Table, a RecordBatch or any
+/// Arrow PyCapsule stream) with the event columns.
+#[pyfunction]
+#[pyo3(signature = (data, config_toml, lenient = false, seed = None))]
+pub(crate) fn detect_arrow(
+    py: Python<'_>,
+    data: AnyRecordBatch,
+    config_toml: &str,
+    lenient: bool,
+    seed: Option<u64>,
+) -> PyResult<NativeDetection> {
+    let config = detection_config(config_toml, lenient, None, seed)?;
+    let batches = batches(data)?;
+    let detection = py.detach(|| Detector::new(config).detect_batches(batches)).map_err(to_py)?;
+    Ok(NativeDetection { detection })
+}
+
+/// Explains the verdict on `account` in Arrow data, as the JSON of `hydra
+/// explain --json`.
+#[pyfunction]
+#[pyo3(signature = (data, account, config_toml, lenient = false, seed = None))]
+pub(crate) fn explain_arrow(
+    py: Python<'_>,
+    data: AnyRecordBatch,
+    account: &str,
+    config_toml: &str,
+    lenient: bool,
+    seed: Option<u64>,
+) -> PyResult<String> {
+    let config = detection_config(config_toml, lenient, None, seed)?;
+    let batches = batches(data)?;
+    let explanation = py
+        .detach(|| {
+            let events = events_of(&batches, &config)?;
+            Detector::new(config.clone()).analyze_events(events)?.explain(account)
+        })
+        .map_err(to_py)?;
+    json(&explanation)
+}
+
+/// Every event of `batches`, read as `config.ingest` says.
+pub(crate) fn events_of(
+    batches: &[RecordBatch],
+    config: &hydra_detect::Config,
+) -> hydra_detect::Result<Vec<Event>> {
+    let mut events = Vec::new();
+    for batch in batches {
+        events.extend(events_from_batch(batch, config.get_ingest())?.0);
+    }
+    Ok(events)
 }

@@ -58,6 +58,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(config::config_toml_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect_path, m)?)?;
     m.add_function(wrap_pyfunction!(detect::explain_path, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::detect_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::explain_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(sim::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(sim::evaluate, m)?)?;
     Ok(())
