@@ -94,7 +94,7 @@ def _not_json(value: Any) -> Any:
 def _arrow_table(source: Any) -> Optional[pa.Table]:
     """``source`` as a pyarrow Table if it is tabular data, else ``None``."""
     if isinstance(source, pd.DataFrame):
-        return pa.Table.from_pandas(source, preserve_index=False)
+        return pa.Table.from_pandas(_absent_as_null(source), preserve_index=False)
     if isinstance(source, pa.Table):
         return source
     if isinstance(source, pa.RecordBatch):
@@ -102,6 +102,21 @@ def _arrow_table(source: Any) -> Optional[pa.Table]:
     if hasattr(source, "__arrow_c_stream__"):
         return pa.table(source)
     return None
+
+
+def _absent_as_null(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns that hold no value at all (which
+    ``pandas.read_csv`` makes float NaN columns, e.g. ``reason`` in a file
+    without bans) as columns of nulls, which mean "absent"."""
+    empty = [
+        c
+        for c in ("kind", "value", "reason")
+        if c in frame.columns and frame[c].dtype.kind == "f" and bool(frame[c].isna().all())
+    ]
+    if not empty:
+        return frame
+    nulls = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return frame.assign(**{c: nulls for c in empty})
 
 
 def _path(source: Any) -> str:
@@ -404,14 +419,14 @@ def _json_value(value: Any) -> Any:
 def _event_lines(events: Any) -> str:
     """``events`` (a dict, an iterable of dicts, a DataFrame or a pyarrow
     Table) as JSON Lines."""
+    rows: Iterable[Mapping[str, Any]]
     if isinstance(events, Mapping):
-        rows: Iterable[Mapping[str, Any]] = [events]
+        rows = [events]
+    elif isinstance(events, pd.DataFrame):
+        rows = events.to_dict("records")
     else:
         table = _arrow_table(events)
-        if table is not None:
-            rows = table.to_pandas().to_dict("records")
-        else:
-            rows = events
+        rows = table.to_pandas().to_dict("records") if table is not None else events
     out = []
     for row in rows:
         if not isinstance(row, Mapping):

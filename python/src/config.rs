@@ -58,5 +58,6 @@ pub(crate) fn config_toml_from_json(json: &str) -> PyResult<String> {
     let table: toml::Table = serde::Deserialize::deserialize(value).map_err(|e| {
         invalid(format!("the config dict cannot be written as TOML: {e} (None is not a value)"))
     })?;
-    toml::to_string(&table).map_err(|e| invalid(format!("the config dict cannot be written as TOML: {e}")))
+    toml::to_string(&table)
+        .map_err(|e| invalid(format!("the config dict cannot be written as TOML: {e}")))
 }

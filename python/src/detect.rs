@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use hydra_detect::arrow::{arrow_array::RecordBatch, events_from_batch};
 use hydra_detect::{Detection, Detector, Event, Flag};
-use pyo3_arrow::input::AnyRecordBatch;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use pyo3_arrow::input::AnyRecordBatch;
 
 use crate::config::detection_config;
 use crate::{invalid, json, to_py};
@@ -166,8 +166,7 @@ pub(crate) fn explain_path(
     seed: Option<u64>,
 ) -> PyResult<String> {
     let config = detection_config(config_toml, lenient, format, seed)?;
-    let explanation =
-        py.detach(|| Detector::new(config).explain(&path, account)).map_err(to_py)?;
+    let explanation = py.detach(|| Detector::new(config).explain(&path, account)).map_err(to_py)?;
     json(&explanation)
 }
 

@@ -1,8 +1,7 @@
 //! The streaming watcher (`hydra watch`): events in, flags out.
 
 use hydra_detect::{
-    ErrorKind, Event, EventReader, Format, IngestConfig, Recluster, WatchConfig, WatchFlag,
-    Watcher,
+    ErrorKind, Event, EventReader, Format, IngestConfig, Recluster, WatchConfig, WatchFlag, Watcher,
 };
 use std::sync::{Mutex, MutexGuard};
 

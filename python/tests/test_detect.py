@@ -156,3 +156,19 @@ def test_explain_from_path_and_frame(small_hydra_frame):
     assert hd.explain(SMALL_HYDRA, "s000")["flag"] is None
     with pytest.raises(hd.HydraError, match="nobody"):
         hd.explain(SMALL_HYDRA, "nobody")
+
+
+def test_a_frame_read_without_dtypes_works(tmp_path):
+    # Without dtypes, pandas reads numeric-looking ids as integers and a
+    # column without values (no bans: no reasons) as float NaN.
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "ts,account,event,kind,value,reason\n"
+        "1767225600,101,signup,,,\n"
+        "1767225660,101,observe,payment,4242,\n"
+        "1767225720,102,signup,,,\n"
+        "1767225780,102,observe,payment,4242,\n"
+    )
+    frame = pd.read_csv(path)
+    assert frame["reason"].dtype.kind == "f"
+    pd.testing.assert_frame_equal(hd.detect(frame).accounts, hd.detect(path).accounts)
