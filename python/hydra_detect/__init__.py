@@ -417,16 +417,8 @@ def _json_value(value: Any) -> Any:
 
 
 def _event_lines(events: Any) -> str:
-    """``events`` (a dict, an iterable of dicts, a DataFrame or a pyarrow
-    Table) as JSON Lines."""
-    rows: Iterable[Mapping[str, Any]]
-    if isinstance(events, Mapping):
-        rows = [events]
-    elif isinstance(events, pd.DataFrame):
-        rows = events.to_dict("records")
-    else:
-        table = _arrow_table(events)
-        rows = table.to_pandas().to_dict("records") if table is not None else events
+    """``events`` (a dict or an iterable of dicts) as JSON Lines."""
+    rows: Iterable[Mapping[str, Any]] = [events] if isinstance(events, Mapping) else events
     out = []
     for row in rows:
         if not isinstance(row, Mapping):
@@ -482,11 +474,17 @@ class Watcher:
         """Applies ``events`` in order and returns the flags they caused.
 
         ``events`` is one event (a dict with the event fields), an iterable
-        of them, a DataFrame or a pyarrow Table. All are checked before any
-        is applied: a malformed event raises :class:`HydraError` naming its
-        position in this call, and none of them is applied.
+        of them, a DataFrame or a pyarrow Table (applied in row order). All
+        are checked before any is applied: a malformed event raises
+        :class:`HydraError` naming its position in this call, and none of
+        them is applied.
         """
-        return [_json.loads(f) for f in self._native.feed_jsonl(_event_lines(events))]
+        table = None if isinstance(events, Mapping) else _arrow_table(events)
+        if table is not None:
+            lines = self._native.feed_arrow(table)
+        else:
+            lines = self._native.feed_jsonl(_event_lines(events))
+        return [_json.loads(f) for f in lines]
 
     def ban(
         self, account: str, ts: Union[int, str, _dt.datetime], reason: Optional[str] = None

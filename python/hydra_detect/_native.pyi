@@ -93,6 +93,8 @@ class NativeWatcher:
     ) -> None: ...
     def feed_jsonl(self, jsonl: str) -> List[str]:
         """Applies JSON Lines events; returns flag JSON lines."""
+    def feed_arrow(self, data: Any) -> List[str]:
+        """Applies Arrow events in row order; returns flag JSON lines."""
     def finish(self) -> List[str]:
         """Publishes a background re-clustering in progress."""
     def explain(self, account: str) -> Optional[str]:

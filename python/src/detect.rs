@@ -171,7 +171,7 @@ pub(crate) fn explain_path(
 }
 
 /// The record batches of an Arrow table or stream from Python.
-fn batches(data: AnyRecordBatch) -> PyResult<Vec<RecordBatch>> {
+pub(crate) fn batches(data: AnyRecordBatch) -> PyResult<Vec<RecordBatch>> {
     let reader = data.into_reader()?;
     let mut out = Vec::new();
     for batch in reader {
@@ -211,23 +211,35 @@ pub(crate) fn explain_arrow(
 ) -> PyResult<String> {
     let config = detection_config(config_toml, lenient, None, seed)?;
     let batches = batches(data)?;
-    let explanation = py
-        .detach(|| {
-            let events = events_of(&batches, &config)?;
-            Detector::new(config.clone()).analyze_events(events)?.explain(account)
-        })
-        .map_err(to_py)?;
+    let explanation = py.detach(|| {
+        let events = events_of(&batches, config.get_ingest())?;
+        let analysis = Detector::new(config.clone()).analyze_events(events).map_err(to_py)?;
+        analysis.explain(account).map_err(to_py)
+    })?;
     json(&explanation)
 }
 
-/// Every event of `batches`, read as `config.ingest` says.
+/// Every event of `batches`, read as `ingest` says; a bad row is named by
+/// its position in the whole table (the library counts within a batch).
 pub(crate) fn events_of(
     batches: &[RecordBatch],
-    config: &hydra_detect::Config,
-) -> hydra_detect::Result<Vec<Event>> {
+    ingest: &hydra_detect::IngestConfig,
+) -> PyResult<Vec<Event>> {
     let mut events = Vec::new();
+    let mut offset = 0u64;
     for batch in batches {
-        events.extend(events_from_batch(batch, config.get_ingest())?.0);
+        match events_from_batch(batch, ingest) {
+            Ok((batch_events, _)) => events.extend(batch_events),
+            Err(e) => {
+                return Err(match e.kind() {
+                    hydra_detect::ErrorKind::Input { line, message, .. } if *line > 0 => {
+                        invalid(format!("row {}: {message}", offset + line))
+                    }
+                    _ => to_py(e),
+                });
+            }
+        }
+        offset += batch.num_rows() as u64;
     }
     Ok(events)
 }

@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use pyo3_arrow::input::AnyRecordBatch;
 
 use crate::{invalid, to_py};
 
@@ -124,6 +125,18 @@ impl NativeWatcher {
     fn feed_jsonl(&self, py: Python<'_>, jsonl: &str) -> PyResult<Vec<String>> {
         let events = read_jsonl(jsonl)?;
         py.detach(|| self.lock().apply_all(&events))
+    }
+
+    /// Applies the events of Arrow data (a pyarrow Table, a RecordBatch or
+    /// any Arrow PyCapsule stream with the event columns) in row order and
+    /// returns the flags they caused as JSON lines. All rows are read before
+    /// any is applied: a malformed one raises and applies none.
+    fn feed_arrow(&self, py: Python<'_>, data: AnyRecordBatch) -> PyResult<Vec<String>> {
+        let batches = crate::detect::batches(data)?;
+        py.detach(|| {
+            let events = crate::detect::events_of(&batches, &IngestConfig::new())?;
+            self.lock().apply_all(&events)
+        })
     }
 
     /// Waits for a background re-clustering in progress and returns the

@@ -32,3 +32,9 @@ def small_hydra_frame() -> pd.DataFrame:
 def small_sim():
     """``simulate("small", seed=1)``: (events, truth), shared by the tests."""
     return hd.simulate("small", seed=1)
+
+
+@pytest.fixture(scope="session")
+def small_detection(small_sim) -> hd.Detection:
+    """``detect`` over the events of ``small_sim`` (a DataFrame)."""
+    return hd.detect(small_sim[0])

@@ -27,9 +27,9 @@ def test_simulate_refuses_an_unknown_preset():
         hd.simulate("huge")
 
 
-def test_evaluate_a_detection_against_truth(small_sim, tmp_path):
-    events, truth = small_sim
-    d = hd.detect(events)
+def test_evaluate_a_detection_against_truth(small_sim, small_detection, tmp_path):
+    _, truth = small_sim
+    d = small_detection
     report = hd.evaluate(d, truth)
     assert report["truth_accounts"] == len(truth)
     assert report["hydra"]["precision"] > 0.9
@@ -43,13 +43,13 @@ def test_evaluate_a_detection_against_truth(small_sim, tmp_path):
     assert hd.evaluate(tmp_path / "accounts.csv", tmp_path / "truth.csv") == report
 
 
-def test_evaluate_watch_flags(small_sim, tmp_path):
+def test_evaluate_watch_flags(small_sim, small_detection, tmp_path):
     events, truth = small_sim
     w = hd.Watcher(recluster="off")
     flags = w.feed(events)
     path = tmp_path / "events.csv"
     events.to_csv(path, index=False)
-    report = hd.evaluate(hd.detect(path), truth, watch_flags=flags, events=path)
+    report = hd.evaluate(small_detection, truth, watch_flags=flags, events=path)
     watch = report["watch"]
     assert watch["flags"] == len(flags)
     assert watch["replacement"]["true_positives"] > 0

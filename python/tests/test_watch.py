@@ -87,3 +87,24 @@ def test_bad_watch_config_is_refused():
         hd.Watcher({"threshold": 3.0})
     with pytest.raises(hd.HydraError, match="recluster"):
         hd.Watcher(recluster="sometimes")
+
+
+def test_a_bad_row_in_a_frame_raises_and_applies_nothing(small_hydra_frame):
+    w = hd.Watcher(recluster="off")
+    bad = small_hydra_frame.head(10).copy()
+    bad.loc[7, "event"] = "explode"
+    with pytest.raises(hd.HydraError, match="explode"):
+        w.feed(bad)
+    assert w.event_count == 0
+
+
+def test_a_bad_row_is_named_by_its_place_in_the_whole_table(small_hydra_frame):
+    import pyarrow as pa
+
+    frame = small_hydra_frame.head(10).copy()
+    frame.loc[7, "event"] = "explode"
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    two_batches = pa.Table.from_batches(table.to_batches(max_chunksize=5))
+    assert two_batches.num_rows == 10 and len(two_batches.to_batches()) == 2
+    with pytest.raises(hd.HydraError, match=r"row 8: .*explode"):
+        hd.Watcher(recluster="off").feed(two_batches)
