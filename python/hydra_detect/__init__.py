@@ -105,18 +105,23 @@ def _arrow_table(source: Any) -> Optional[pa.Table]:
 
 
 def _absent_as_null(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its text columns that hold no value at all (which
-    ``pandas.read_csv`` makes float NaN columns, e.g. ``reason`` in a file
-    without bans) as columns of nulls, which mean "absent"."""
-    empty = [
-        c
-        for c in ("kind", "value", "reason")
-        if c in frame.columns and frame[c].dtype.kind == "f" and bool(frame[c].isna().all())
-    ]
-    if not empty:
-        return frame
-    nulls = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    return frame.assign(**{c: nulls for c in empty})
+    """``frame`` with the float columns that ``pandas.read_csv`` makes of
+    text columns with empty cells put back: a column with no value at all
+    (e.g. ``reason`` in a file without bans) as nulls, which mean "absent",
+    and whole numbers with gaps (numeric ids or values) as nullable integers,
+    which the library reads as their decimal text. Read files with
+    ``dtype=str`` to keep values such as ``007`` as written."""
+    fixed = {}
+    for c in ("account", "kind", "value", "reason"):
+        if c not in frame.columns or frame[c].dtype.kind != "f":
+            continue
+        column = frame[c]
+        present = column.dropna()
+        if present.empty:
+            fixed[c] = pd.Series([None] * len(frame), index=frame.index, dtype="string")
+        elif bool((present == present.round()).all()) and bool(present.abs().max() < 2**53):
+            fixed[c] = column.astype("Int64")
+    return frame.assign(**fixed) if fixed else frame
 
 
 def _path(source: Any) -> str:
