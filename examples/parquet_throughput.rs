@@ -95,25 +95,36 @@ fn write_parquet(path: &Path, events: &[Event]) -> Result<()> {
             ("ts", Arc::new(chunk.iter().map(|e| e.ts).collect::<Int64Array>()) as ArrayRef),
             ("account", text(&|e| Some(e.account.as_str()))),
             ("event", text(&|e| Some(e.action.name()))),
-            ("kind", text(&|e| match &e.action {
-                Action::Observe(i) => Some(i.kind.as_str()),
-                _ => None,
-            })),
-            ("value", text(&|e| match &e.action {
-                Action::Observe(i) => Some(i.value.as_str()),
-                _ => None,
-            })),
-            ("reason", text(&|e| match &e.action {
-                Action::Ban { reason } => reason.as_deref(),
-                _ => None,
-            })),
+            (
+                "kind",
+                text(&|e| match &e.action {
+                    Action::Observe(i) => Some(i.kind.as_str()),
+                    _ => None,
+                }),
+            ),
+            (
+                "value",
+                text(&|e| match &e.action {
+                    Action::Observe(i) => Some(i.value.as_str()),
+                    _ => None,
+                }),
+            ),
+            (
+                "reason",
+                text(&|e| match &e.action {
+                    Action::Ban { reason } => reason.as_deref(),
+                    _ => None,
+                }),
+            ),
         ];
         let batch = RecordBatch::try_from_iter(columns).map_err(|e| fail(e.into()))?;
         if writer.is_none() {
-            let file = file.try_clone().map_err(|e| {
-                Error::io("cannot write events.parquet", Some(path.to_owned()), e)
-            })?;
-            writer = Some(ArrowWriter::try_new(file, batch.schema(), Some(props.clone())).map_err(fail)?);
+            let file = file
+                .try_clone()
+                .map_err(|e| Error::io("cannot write events.parquet", Some(path.to_owned()), e))?;
+            writer = Some(
+                ArrowWriter::try_new(file, batch.schema(), Some(props.clone())).map_err(fail)?,
+            );
         }
         if let Some(w) = writer.as_mut() {
             w.write(&batch).map_err(fail)?;

@@ -256,13 +256,14 @@ impl Detector {
     /// [`Detector::analyze_path`] for a Parquet file, which is read by
     /// offset rather than as a stream: hashed in a pass of its own.
     fn analyze_parquet(&self, path: &Path, started: Instant) -> Result<Analysis> {
-        let mut events = EventReader::<std::io::Empty>::open_parquet(path, self.config.get_ingest())?;
+        let mut events =
+            EventReader::<std::io::Empty>::open_parquet(path, self.config.get_ingest())?;
         let mut builder = IndexBuilder::new();
         for record in events.by_ref() {
             let record = record?;
-            builder
-                .add(&record.event)
-                .map_err(|(problem, message)| Error::input(record.line, problem, message).in_rows())?;
+            builder.add(&record.event).map_err(|(problem, message)| {
+                Error::input(record.line, problem, message).in_rows()
+            })?;
         }
         let skipped = events.into_skipped();
         let mut hasher = Sha256::new();
@@ -325,7 +326,9 @@ impl Detector {
         let mut builder = IndexBuilder::new();
         for batch in batches {
             reader.read(&batch, |row, event| {
-                builder.add(&event).map_err(|(problem, message)| Error::input_row(row, problem, message))
+                builder
+                    .add(&event)
+                    .map_err(|(problem, message)| Error::input_row(row, problem, message))
             })?;
         }
         let skipped = reader.finish()?;

@@ -20,7 +20,8 @@
 //!   as UTC instants with fractional seconds dropped (rounded down, as for
 //!   RFC 3339 text).
 //!
-//! Null and the empty string mean absent, as an empty CSV cell does. A
+//! Null and the empty string mean absent, as an empty CSV cell does (a
+//! column of Arrow type `Null` is absent on every row). A
 //! column of another type (a float `ts`, an integer `event`) is a schema
 //! error, reported before any row is read.
 //!
@@ -32,9 +33,8 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type,
-    UInt16Type, UInt32Type, UInt64Type,
+    Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_array::{
     AnyDictionaryArray, Array, BinaryArray, BinaryViewArray, LargeBinaryArray, LargeStringArray,
@@ -95,6 +95,9 @@ impl Role {
 fn accepts(data_type: &DataType, role: Role) -> bool {
     use DataType as T;
     match data_type {
+        // A column of nulls only (what a reader infers for a column that is
+        // always empty) is absent everywhere.
+        T::Null => true,
         T::Utf8 | T::LargeUtf8 | T::Utf8View | T::Binary | T::LargeBinary | T::BinaryView => true,
         T::Int8 | T::Int16 | T::Int32 | T::Int64 | T::UInt8 | T::UInt16 | T::UInt32 | T::UInt64 => {
             role != Role::Text
@@ -202,7 +205,7 @@ impl<'a> Integers<'a> {
 
 /// One contract column of a batch, typed.
 enum Column<'a> {
-    /// Not in the batch: every row is absent.
+    /// Not in the batch, or of type `Null`: every row is absent.
     Missing,
     Utf8(&'a StringArray),
     LargeUtf8(&'a LargeStringArray),
@@ -233,10 +236,10 @@ impl<'a> Column<'a> {
         if !accepts(array.data_type(), role) {
             return None;
         }
-        let timestamp = |values: &'a [i64], per_second| {
-            Some(Column::Timestamp { array, values, per_second })
-        };
+        let timestamp =
+            |values: &'a [i64], per_second| Some(Column::Timestamp { array, values, per_second });
         Some(match array.data_type() {
+            DataType::Null => Column::Missing,
             DataType::Utf8 => Column::Utf8(array.as_string_opt()?),
             DataType::LargeUtf8 => Column::LargeUtf8(array.as_string_opt()?),
             DataType::Utf8View => Column::Utf8View(array.as_string_view_opt()?),
@@ -283,9 +286,7 @@ impl<'a> Column<'a> {
             Column::LargeUtf8(a) => {
                 a.is_valid(i).then(|| text(a.value(i))).unwrap_or(Field::Absent)
             }
-            Column::Utf8View(a) => {
-                a.is_valid(i).then(|| text(a.value(i))).unwrap_or(Field::Absent)
-            }
+            Column::Utf8View(a) => a.is_valid(i).then(|| text(a.value(i))).unwrap_or(Field::Absent),
             Column::Binary(a) => return bytes(a.is_valid(i).then(|| a.value(i)), name),
             Column::LargeBinary(a) => return bytes(a.is_valid(i).then(|| a.value(i)), name),
             Column::BinaryView(a) => return bytes(a.is_valid(i).then(|| a.value(i)), name),
@@ -298,12 +299,10 @@ impl<'a> Column<'a> {
                     Field::Absent
                 }
             }
-            Column::Dictionary { keys, positions, values } => {
-                match positions.get(i) {
-                    Some(&at) if keys.is_valid(i) => return values.field(at, name),
-                    _ => Field::Absent,
-                }
-            }
+            Column::Dictionary { keys, positions, values } => match positions.get(i) {
+                Some(&at) if keys.is_valid(i) => return values.field(at, name),
+                _ => Field::Absent,
+            },
         })
     }
 }
@@ -587,10 +586,7 @@ mod tests {
             ("extra", Arc::new(BooleanArray::from(vec![true]))),
         ]);
         let events = read(&b).unwrap().0;
-        assert_eq!(
-            events,
-            [Event::observe(9, u64::MAX.to_string(), IndicatorKind::Asn, "13335")]
-        );
+        assert_eq!(events, [Event::observe(9, u64::MAX.to_string(), IndicatorKind::Asn, "13335")]);
     }
 
     #[test]
@@ -606,8 +602,7 @@ mod tests {
             err.to_string(),
             "row 4: reason \"x\" on a signup row (reason is only allowed on ban)"
         );
-        let (events, skipped) =
-            events_from_batch(&b, &IngestConfig::new().lenient(true)).unwrap();
+        let (events, skipped) = events_from_batch(&b, &IngestConfig::new().lenient(true)).unwrap();
         assert_eq!(events.len(), 3);
         assert_eq!(events[2].action, Action::Ban { reason: Some("spam".into()) });
         assert_eq!(events[0].action, Action::Ban { reason: None });
@@ -706,6 +701,7 @@ mod tests {
             DataType::Boolean,
             DataType::Date32,
             dict(DataType::Float32),
+            DataType::Null,
         ];
         for t in types {
             let array = new_empty_array(&t);

@@ -18,9 +18,9 @@
 pub mod arrow;
 mod csv;
 mod jsonl;
+pub(crate) mod normalize;
 #[cfg(feature = "parquet")]
 mod parquet;
-pub(crate) mod normalize;
 pub(crate) mod time;
 
 use std::collections::BTreeMap;
@@ -138,10 +138,9 @@ pub(crate) fn format_of(path: &Path, config: &IngestConfig) -> Result<Format> {
         return Ok(format);
     }
     let mut magic = Vec::with_capacity(PARQUET_MAGIC.len());
-    Error::open(path)?
-        .take(PARQUET_MAGIC.len() as u64)
-        .read_to_end(&mut magic)
-        .map_err(|e| Error::io(format!("cannot read \"{}\"", path.display()), Some(path.to_owned()), e))?;
+    Error::open(path)?.take(PARQUET_MAGIC.len() as u64).read_to_end(&mut magic).map_err(|e| {
+        Error::io(format!("cannot read \"{}\"", path.display()), Some(path.to_owned()), e)
+    })?;
     Ok(if magic == PARQUET_MAGIC && !is_gzip_path(path) { Format::Parquet } else { Format::Csv })
 }
 
@@ -656,8 +655,8 @@ impl<R: Read> Iterator for EventReader<R> {
         // Lenient reading skips bad records, but an input with no good one
         // is the wrong file or format, not data to report on.
         match self.first_skip.take() {
-            Some((line, problem, message)) if self.accepted == 0 => Some(Err(self.place(
-                Error::input(
+            Some((line, problem, message)) if self.accepted == 0 => {
+                Some(Err(self.place(Error::input(
                     line,
                     problem,
                     format!(
@@ -665,8 +664,8 @@ impl<R: Read> Iterator for EventReader<R> {
                          file, in the right format?",
                         self.skipped
                     ),
-                ),
-            ))),
+                ))))
+            }
             _ => None,
         }
     }

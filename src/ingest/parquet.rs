@@ -68,7 +68,8 @@ impl ParquetParser {
     ///
     /// As [`ParquetParser::new`], and an I/O error if the copy fails.
     pub(crate) fn spool(mut reader: impl Read) -> Result<Self> {
-        let spool_error = |e| Error::io("cannot copy the Parquet input to a temporary file", None, e);
+        let spool_error =
+            |e| Error::io("cannot copy the Parquet input to a temporary file", None, e);
         let mut file = tempfile::tempfile().map_err(spool_error)?;
         io::copy(&mut reader, &mut file).map_err(spool_error)?;
         file.rewind().map_err(spool_error)?;

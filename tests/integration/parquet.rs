@@ -305,7 +305,8 @@ mod with_feature {
             message.contains("row 2: unknown event \"bogus\" (expected signup, observe"),
             "{message}"
         );
-        let lenient = hydra(d, &["detect", "--input", "rows.parquet", "--out", "l", "--lenient"], None);
+        let lenient =
+            hydra(d, &["detect", "--input", "rows.parquet", "--out", "l", "--lenient"], None);
         assert!(lenient.status.success(), "{}", stderr(&lenient));
         let clusters = std::fs::read_to_string(d.join("l").join("clusters.json")).unwrap();
         let json: serde_json::Value = serde_json::from_str(&clusters).unwrap();
@@ -330,7 +331,10 @@ mod with_feature {
         assert!(!message.contains("panicked"), "{message}");
 
         // A column of the wrong type, and a missing one: schema errors.
-        write_batch(&d.join("float.parquet"), &small_batch(Arc::new(Float64Array::from(vec![1.0; 3]))));
+        write_batch(
+            &d.join("float.parquet"),
+            &small_batch(Arc::new(Float64Array::from(vec![1.0; 3]))),
+        );
         let (code, message) = run("float.parquet", &[]);
         assert_eq!(code, Some(3), "{message}");
         assert!(
@@ -359,8 +363,8 @@ mod with_feature {
         assert_eq!(code, Some(2), "{message}");
         assert!(message.contains("--format parquet"), "{message}");
         // The library says the same through `read_events`.
-        let err = hydra_detect::read_events(&d.join("rows.parquet"), &IngestConfig::new())
-            .unwrap_err();
+        let err =
+            hydra_detect::read_events(&d.join("rows.parquet"), &IngestConfig::new()).unwrap_err();
         assert_eq!(err.line(), Some(2));
         let (events, skipped) =
             hydra_detect::read_events(&d.join("rows.parquet"), &IngestConfig::new().lenient(true))
