@@ -88,6 +88,7 @@ def _config_toml(config: ConfigLike) -> str:
 
 
 def _not_json(value: Any) -> Any:
+    """``json.dumps``'s fallback for a config value: refuse it by name."""
     raise TypeError(f"cannot use {value!r} ({type(value).__name__}) in a config")
 
 
@@ -125,6 +126,7 @@ def _absent_as_null(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _path(source: Any) -> str:
+    """``source`` as a file path, or a ``TypeError`` saying what is accepted."""
     if isinstance(source, (str, _os.PathLike)):
         return _os.fspath(source)
     raise TypeError(
@@ -148,6 +150,7 @@ class Detection:
     """
 
     def __init__(self, native: Any) -> None:
+        """Wraps a native result; :func:`detect` makes these."""
         self._native = native
         self._accounts: Optional[pd.DataFrame] = None
         self._clusters: Optional[pd.DataFrame] = None
@@ -233,6 +236,7 @@ class Detection:
         return [Path(p) for p in self._native.write(_os.fspath(directory))]
 
     def __repr__(self) -> str:
+        """Counts of events, accounts, hydra clusters, flags, replacements."""
         run = self.run
         accounts = self.accounts
         flagged = int((accounts["flag"] != "none").sum())
@@ -337,6 +341,7 @@ def simulate(
 
 
 def _read_truth_csv(source: Any) -> pd.DataFrame:
+    """``truth.csv`` as a DataFrame of text, empty cells kept as ``""``."""
     return pd.read_csv(source, dtype=str, keep_default_na=False, na_filter=False)
 
 
@@ -345,10 +350,12 @@ class EvalReport(dict):  # type: ignore[type-arg]
     text ``hydra eval`` prints."""
 
     def __init__(self, figures: Dict[str, Any], text: str) -> None:
+        """The figures (JSON-like) and their text form."""
         super().__init__(figures)
         self._text = text
 
     def __str__(self) -> str:
+        """The report as ``hydra eval`` prints it."""
         return self._text
 
 
@@ -469,6 +476,7 @@ class Watcher:
         recluster: str = "background",
         recluster_every: int = 100_000,
     ) -> None:
+        """A watcher with no state; see the class docs for the arguments."""
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a dict of knobs, not {type(config).__name__}")
         self._native = _native.NativeWatcher(
@@ -547,6 +555,7 @@ class Watcher:
         return int(self._native.clustered_at)
 
     def __repr__(self) -> str:
+        """Counts of events, accounts and indicators held."""
         return (
             f"<Watcher: {self.event_count} events, {self.account_count} accounts, "
             f"{self.indicator_count} indicators>"

@@ -48,6 +48,8 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| invalid(format!("cannot encode a result: {e}")))
 }
 
+/// The native extension of `hydra_detect`: call the functions of the
+/// `hydra_detect` package, which wrap these.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("HydraError", m.py().get_type::<HydraError>())?;
