@@ -149,7 +149,7 @@ class Detection:
       event count, skipped rows).
     """
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _native.NativeDetection) -> None:
         """Wraps a native result; :func:`detect` makes these."""
         self._native = native
         self._accounts: Optional[pd.DataFrame] = None
@@ -311,7 +311,8 @@ def explain(
         text = _native.explain_arrow(table, account, toml, lenient, seed)
     else:
         text = _native.explain_path(_path(source), account, toml, lenient, format, seed)
-    return _json.loads(text)
+    explanation: Dict[str, Any] = _json.loads(text)
+    return explanation
 
 
 def simulate(
