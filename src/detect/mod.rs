@@ -255,13 +255,7 @@ impl Detector {
         // The reader reads to the end of the input, so every byte of the
         // file has gone through the hasher by now.
         let digest = hasher.borrow_mut().clone().finalize();
-        let mut run = RunInfo {
-            input: path.display().to_string(),
-            input_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-            skipped_rows: skip_map(&skipped),
-            skipped_examples: skipped.examples().to_vec(),
-            ..RunInfo::default()
-        };
+        let mut run = read_run(path, &digest, &skipped);
         let read_secs = started.elapsed().as_secs_f64();
         progress::done("ingest");
         tracing::info!(
@@ -294,15 +288,8 @@ impl Detector {
         std::io::copy(&mut Error::open(path)?, &mut hasher).map_err(|e| {
             Error::io(format!("cannot read \"{}\"", path.display()), Some(path.to_owned()), e)
         })?;
-        let digest = hasher.finalize();
-        let mut run = RunInfo {
-            input: path.display().to_string(),
-            input_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-            skipped_rows: skip_map(&skipped),
-            skipped_examples: skipped.examples().to_vec(),
-            ..RunInfo::default()
-        };
-        let index = builder.finish();
+        let mut run = read_run(path, &hasher.finalize(), &skipped);
+        let index = finish_index(builder);
         run.timings.push(("ingest".to_owned(), started.elapsed().as_secs_f64()));
         Ok(self.analyze_index(index, run))
     }
@@ -499,6 +486,17 @@ fn last_lap(run: &RunInfo) -> f64 {
 }
 
 /// Freezes the index, logging its sizes and time.
+/// The run manifest of a file read whole: its name, SHA-256 and skipped rows.
+fn read_run(path: &Path, sha256: &[u8], skipped: &SkipCounts) -> RunInfo {
+    RunInfo {
+        input: path.display().to_string(),
+        input_sha256: sha256.iter().map(|b| format!("{b:02x}")).collect(),
+        skipped_rows: skip_map(skipped),
+        skipped_examples: skipped.examples().to_vec(),
+        ..RunInfo::default()
+    }
+}
+
 fn finish_index(builder: IndexBuilder) -> Index {
     let started = Instant::now();
     progress::start("index");

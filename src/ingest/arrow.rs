@@ -325,21 +325,7 @@ impl<'a> Column<'a> {
 
 /// Binary cell `raw` as text, as a CSV field's bytes are read.
 fn bytes<'a>(raw: Option<&'a [u8]>, name: &str) -> FieldResult<Field<'a>> {
-    let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(Field::Absent) };
-    match std::str::from_utf8(raw) {
-        Ok(s) => Ok(Field::Text(s)),
-        Err(e) => {
-            let lossy = String::from_utf8_lossy(raw);
-            Err((
-                InputProblem::Encoding,
-                format!(
-                    "{name} {:?} is not valid UTF-8 at byte {} (expected UTF-8 text)",
-                    clip(&lossy),
-                    e.valid_up_to() + 1
-                ),
-            ))
-        }
-    }
+    raw.map_or(Ok(Field::Absent), |raw| Field::from_bytes(raw, name))
 }
 
 /// The contract's columns of one batch, ready to read row by row.

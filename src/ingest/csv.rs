@@ -259,24 +259,7 @@ impl<R: Read> CsvParser<R> {
     /// column is not in the header or the field is empty.
     fn field(&self, column: Option<usize>, name: &str) -> FieldResult<Field<'_>> {
         let Some(i) = column else { return Ok(Field::Absent) };
-        let raw = self.buf.field(i);
-        if raw.is_empty() {
-            return Ok(Field::Absent);
-        }
-        match std::str::from_utf8(raw) {
-            Ok(s) => Ok(Field::Text(s)),
-            Err(e) => {
-                let lossy = String::from_utf8_lossy(raw);
-                Err((
-                    InputProblem::Encoding,
-                    format!(
-                        "{name} {:?} is not valid UTF-8 at byte {} (expected UTF-8 text)",
-                        clip(&lossy),
-                        e.valid_up_to() + 1
-                    ),
-                ))
-            }
-        }
+        Field::from_bytes(self.buf.field(i), name)
     }
 }
 

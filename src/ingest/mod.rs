@@ -816,6 +816,30 @@ pub(crate) struct Fields<'a> {
     pub(crate) reason: Field<'a>,
 }
 
+impl<'a> Field<'a> {
+    /// Field `name`'s raw bytes (a CSV field, an Arrow binary cell) as
+    /// text: absent when empty, an encoding problem unless UTF-8.
+    pub(crate) fn from_bytes(raw: &'a [u8], name: &str) -> FieldResult<Field<'a>> {
+        if raw.is_empty() {
+            return Ok(Field::Absent);
+        }
+        match std::str::from_utf8(raw) {
+            Ok(s) => Ok(Field::Text(s)),
+            Err(e) => {
+                let lossy = String::from_utf8_lossy(raw);
+                Err((
+                    InputProblem::Encoding,
+                    format!(
+                        "{name} {:?} is not valid UTF-8 at byte {} (expected UTF-8 text)",
+                        clip(&lossy),
+                        e.valid_up_to() + 1
+                    ),
+                ))
+            }
+        }
+    }
+}
+
 type FieldResult<T> = std::result::Result<T, (InputProblem, String)>;
 
 const EXPECTED_EVENT: &str = "expected signup, observe, ban or unban";

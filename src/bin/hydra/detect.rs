@@ -209,15 +209,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let detect_time = detect_started.elapsed();
     detection.run.input = input.name.clone();
 
-    let graphml = GraphmlConfig::new().all_accounts(args.graphml_all);
     let write_started = Instant::now();
-    let (written, redaction) = if args.redact {
-        let (key, source) = redact_key(args.redact_key.as_deref());
-        let shared = hydra_detect::redact(&detection, &key);
-        (write_reports(&shared, &graphml, staged)?, Some(source))
-    } else {
-        (write_reports(&detection, &graphml, staged)?, None)
-    };
+    let (written, redaction) = write_outputs(
+        &detection,
+        args.redact.then_some(args.redact_key.as_deref()),
+        args.graphml_all,
+        staged,
+    )?;
     let write_time = write_started.elapsed();
     log_written(&written, write_time);
 
@@ -238,11 +236,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if let Some(source) = redaction {
         let _ = writeln!(text, "indicator values redacted (key {source})");
     }
-    let _ = writeln!(
-        text,
-        "wrote {}",
-        written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    );
+    push_wrote(&mut text, &written);
     // Cluster ids and paths come from the input and the command line.
     std::io::stdout().lock().write_all(crate::terminal::safe(&text).as_bytes())?;
     Ok(())
@@ -262,8 +256,35 @@ pub(crate) fn warn_skipped<'a>(name: &str, total: u64, examples: impl Iterator<I
     }
 }
 
+/// Writes the reports of `detection` into `staged`, all or nothing:
+/// redacted when `redact` is `Some(--redact-key)`, with GraphML of every
+/// clustered account when `graphml_all`. Returns the files and, when
+/// redacted, where the key came from.
+pub(crate) fn write_outputs(
+    detection: &Detection,
+    redact: Option<Option<&str>>,
+    graphml_all: bool,
+    staged: Staged,
+) -> anyhow::Result<(Vec<PathBuf>, Option<&'static str>)> {
+    let graphml = GraphmlConfig::new().all_accounts(graphml_all);
+    match redact {
+        Some(flag) => {
+            let (key, source) = redact_key(flag);
+            let redacted = hydra_detect::redact(detection, &key);
+            Ok((write_reports(&redacted, &graphml, staged)?, Some(source)))
+        }
+        None => Ok((write_reports(detection, &graphml, staged)?, None)),
+    }
+}
+
+/// Appends the `wrote a, b, …` line of the run's summary.
+pub(crate) fn push_wrote(text: &mut String, written: &[PathBuf]) {
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    let _ = writeln!(text, "wrote {}", names.join(", "));
+}
+
 /// The redaction key and where it came from.
-pub(crate) fn redact_key(flag: Option<&str>) -> (Vec<u8>, &'static str) {
+fn redact_key(flag: Option<&str>) -> (Vec<u8>, &'static str) {
     if let Some(key) = flag {
         return (key.as_bytes().to_vec(), "from --redact-key");
     }

@@ -106,14 +106,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     warn_skipped(&names, skipped, detection.run.skipped_examples.iter());
     detection.run.input = names;
     let write_started = Instant::now();
-    let graphml = hydra_detect::GraphmlConfig::new().all_accounts(args.graphml_all);
-    let written = if args.redact {
-        let (key, source) = crate::detect::redact_key(args.redact_key.as_deref());
+    let (written, redaction) = crate::detect::write_outputs(
+        &detection,
+        args.redact.then_some(args.redact_key.as_deref()),
+        args.graphml_all,
+        staged,
+    )?;
+    if let Some(source) = redaction {
         tracing::info!("indicator values redacted (key {source})");
-        crate::detect::write_reports(&hydra_detect::redact(&detection, &key), &graphml, staged)?
-    } else {
-        crate::detect::write_reports(&detection, &graphml, staged)?
-    };
+    }
     let mut timings: Vec<(String, Duration)> =
         run.timings.iter().map(|(k, s)| (k.clone(), Duration::from_secs_f64(*s))).collect();
     timings.push(("write".to_owned(), write_started.elapsed()));
@@ -121,11 +122,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let mut text = summary(&detection, 10);
     let _ = writeln!(text, "timings (worker 0): {}", format_timings(&timings));
     text.push_str(&workers_table(&cluster, &run));
-    let _ = writeln!(
-        text,
-        "wrote {}",
-        written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    );
+    crate::detect::push_wrote(&mut text, &written);
     std::io::stdout().lock().write_all(crate::terminal::safe(&text).as_bytes())?;
     Ok(())
 }
