@@ -24,6 +24,9 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
+mod proc_stats;
+
+use proc_stats::{cpu_secs, peak_mib};
 use std::time::Instant;
 
 use hydra_detect::{EventReader, GraphBuilder, GraphConfig, IngestConfig};
@@ -39,26 +42,6 @@ fn arg(pos: usize, var: &str, default: u64) -> hydra_detect::Result<u64> {
             ))
         }),
     }
-}
-
-/// CPU seconds (user + system, all threads) this process has used, from
-/// /proc (Linux only): on a shared machine wall time overstates the cost.
-fn cpu_secs() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
-    // Fields after the command name (which may hold spaces) in parentheses.
-    let Some((_, rest)) = stat.rsplit_once(')') else { return 0.0 };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ')'.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Peak resident memory of this process in MiB, from /proc (Linux only).
-fn peak_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }
 
 /// The file mode: the reader alone, then the whole pipeline on `path`.
