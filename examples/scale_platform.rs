@@ -16,8 +16,8 @@
 //!    memory (VmHWM, Linux only), and the detection quality against the truth.
 //!
 //! Run with `cargo run --release --example scale_platform -- DIR [PRESET]
-//! [SEED] [SCALE]` (defaults: `large`, seed 1, scale 1; `--scale 1.3` gives
-//! about 70M events). Set `RAYON_NUM_THREADS` to fix the thread count. The
+//! [SEED] [SCALE]` (defaults: `large`, seed 1, scale 1: 53.9M events; a
+//! SCALE of 1.3 should give about 70M, by proportion, not yet run). Set `RAYON_NUM_THREADS` to fix the thread count. The
 //! `large` preset writes about 2.8 GB of CSV; the run needs a few GiB of
 //! memory. Results go to BENCHMARKS.md.
 
