@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::id::AccountId;
 use crate::index::Index;
 
-use super::project::{Edge, ProjectionStats, project};
+use super::project::{Edges, ProjectionStats, project};
 use super::weight::{GraphConfig, KindMask, UNITS_PER_WEIGHT};
 
 /// Accounts linked by shared indicators, as a symmetric CSR over [`AccountId`].
@@ -63,7 +63,7 @@ impl AccountGraph {
         let parallel = edges.len() >= config.get_parallel_threshold();
         if let Some(k) = config.get_top_k() {
             let start = Instant::now();
-            edges = top_k(nodes, edges, k, parallel);
+            top_k(nodes, &mut edges, k, parallel);
             stats.top_k_time = start.elapsed();
         }
         let start = Instant::now();
@@ -73,10 +73,10 @@ impl AccountGraph {
         (graph, stats)
     }
 
-    /// The symmetric CSR of `edges` (each `a < b`, sorted by `(a, b)`).
-    fn from_edges(nodes: usize, edges: &[Edge]) -> AccountGraph {
+    /// The symmetric CSR of `edges`.
+    fn from_edges(nodes: usize, edges: &Edges) -> AccountGraph {
         let mut offsets = vec![0usize; nodes + 1];
-        for e in edges {
+        for e in &edges.list {
             offsets[e.a as usize + 1] += 1;
             offsets[e.b as usize + 1] += 1;
         }
@@ -91,13 +91,13 @@ impl AccountGraph {
         // Edges sorted by (a, b): node u first receives its smaller neighbours
         // (as b, in increasing a), then its larger ones (as a, in increasing
         // b), so each list comes out sorted.
-        for e in edges {
+        for (e, &mask) in edges.list.iter().zip(&edges.masks) {
             let w = (e.units as f64 / UNITS_PER_WEIGHT) as f32;
             for (from, to) in [(e.a, e.b), (e.b, e.a)] {
                 let slot = cursor[from as usize];
                 targets[slot] = to;
                 weights[slot] = w;
-                masks[slot] = e.mask;
+                masks[slot] = mask;
                 cursor[from as usize] += 1;
             }
         }
@@ -222,49 +222,57 @@ impl AccountGraph {
 ///
 /// Each node's `k`-th strongest incident edge is found by a selection
 /// (introselect) over its incident edges copied into a scratch list; an edge
-/// is then kept if it is at least that strong at either end.
+/// is then kept if it is at least that strong at either end. A node's edges
+/// as the smaller end `a` are a run of the sorted list already; only those
+/// as the larger end `b` are gathered into an incidence list.
 ///
 /// # Complexity
 ///
 /// `O(E)` expected time (a linear-time selection per node plus one pass over
-/// the edges); memory `O(E + nodes)`.
-fn top_k(nodes: usize, edges: Vec<Edge>, k: usize, parallel: bool) -> Vec<Edge> {
+/// the edges); memory `O(nodes)` and 4 bytes per edge besides the edges.
+fn top_k(nodes: usize, edges: &mut Edges, k: usize, parallel: bool) {
     if k == 0 {
-        return Vec::new();
+        edges.retain(|_| false);
+        return;
     }
-    // Incidence lists: per node, (edge index) of its edges.
-    let mut offsets = vec![0usize; nodes + 1];
-    for e in &edges {
-        offsets[e.a as usize + 1] += 1;
-        offsets[e.b as usize + 1] += 1;
+    let list = &edges.list;
+    // Node u's edges as `a`: list[a_starts[u]..a_starts[u + 1]] (sorted by a).
+    let mut a_starts = vec![0usize; nodes + 1];
+    // Node u's edges as `b`: incident[b_starts[u]..b_starts[u + 1]].
+    let mut b_starts = vec![0usize; nodes + 1];
+    for e in list {
+        a_starts[e.a as usize + 1] += 1;
+        b_starts[e.b as usize + 1] += 1;
     }
     for u in 0..nodes {
-        offsets[u + 1] += offsets[u];
+        a_starts[u + 1] += a_starts[u];
+        b_starts[u + 1] += b_starts[u];
     }
-    let mut cursor = offsets.clone();
-    let mut incident = vec![0u32; offsets[nodes]];
-    for (i, e) in edges.iter().enumerate() {
-        for u in [e.a, e.b] {
-            incident[cursor[u as usize]] = i as u32;
-            cursor[u as usize] += 1;
-        }
+    let mut cursor = b_starts.clone();
+    let mut incident = vec![0u32; list.len()];
+    for (i, e) in list.iter().enumerate() {
+        incident[cursor[e.b as usize]] = i as u32;
+        cursor[e.b as usize] += 1;
     }
     drop(cursor);
     // Each node's weakest kept edge, as (units, neighbour) under the order
     // "stronger first, then smaller neighbour"; `None` keeps all its edges.
     // Gathering (units, neighbour) into a scratch list first keeps the
     // selection's comparisons in cache (comparing through `edges` would
-    // miss the cache twice per comparison).
+    // miss the cache twice per comparison). Neighbours are distinct, so
+    // the order is total and the k-th does not depend on the gathering order.
     let threshold = |scratch: &mut Vec<(u64, u32)>, u: usize| -> Option<(u64, u32)> {
-        let list = &incident[offsets[u]..offsets[u + 1]];
-        if list.len() <= k {
+        let as_a = &list[a_starts[u]..a_starts[u + 1]];
+        let as_b = &incident[b_starts[u]..b_starts[u + 1]];
+        if as_a.len() + as_b.len() <= k {
             return None;
         }
         scratch.clear();
-        scratch.extend(list.iter().map(|&i| {
-            let e = &edges[i as usize];
-            (e.units, if e.a as usize == u { e.b } else { e.a })
+        scratch.extend(as_b.iter().map(|&i| {
+            let e = &list[i as usize];
+            (e.units, e.a)
         }));
+        scratch.extend(as_a.iter().map(|e| (e.units, e.b)));
         let (_, kth, _) =
             scratch.select_nth_unstable_by(k - 1, |x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
         Some(*kth)
@@ -276,29 +284,62 @@ fn top_k(nodes: usize, edges: Vec<Edge>, k: usize, parallel: bool) -> Vec<Edge> 
         (0..nodes).map(|u| threshold(&mut scratch, u)).collect()
     };
     drop(incident);
-    drop(offsets);
+    drop(a_starts);
+    drop(b_starts);
     // Kept at `u` (other end `v`) if at least as strong as `u`'s threshold.
     let kept_at = |u: u32, v: u32, units: u64| match thresholds[u as usize] {
         None => true,
         Some((t, w)) => units > t || (units == t && v <= w),
     };
-    edges.into_iter().filter(|e| kept_at(e.a, e.b, e.units) || kept_at(e.b, e.a, e.units)).collect()
+    edges.retain(|e| kept_at(e.a, e.b, e.units) || kept_at(e.b, e.a, e.units));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::{Event, IndicatorKind};
+    use crate::graph::project::Edge;
 
-    fn edge(a: u32, b: u32, units: u64) -> Edge {
-        Edge { a, b, units, mask: KindMask::of(&IndicatorKind::Ip) }
+    /// Edges with a mask each, of alternating kinds (so that masks that
+    /// lose step with their edges show).
+    fn edges(list: &[(u32, u32, u64)]) -> Edges {
+        let kinds = [IndicatorKind::Ip, IndicatorKind::Device, IndicatorKind::Payment];
+        Edges {
+            list: list.iter().map(|&(a, b, units)| Edge { a, b, units }).collect(),
+            masks: (0..list.len()).map(|i| KindMask::of(&kinds[i % kinds.len()])).collect(),
+        }
+    }
+
+    /// Top-k by its definition: every edge among the `k` strongest of
+    /// either endpoint (stronger first, then the smaller neighbour), found
+    /// by sorting each node's full list.
+    fn top_k_by_definition(nodes: usize, edges: &Edges, k: usize) -> Edges {
+        let mut incident: Vec<Vec<(u64, u32, usize)>> = vec![Vec::new(); nodes];
+        for (i, e) in edges.list.iter().enumerate() {
+            incident[e.a as usize].push((e.units, e.b, i));
+            incident[e.b as usize].push((e.units, e.a, i));
+        }
+        let mut kept = vec![false; edges.len()];
+        for list in &mut incident {
+            list.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+            for &(_, _, i) in list.iter().take(k) {
+                kept[i] = true;
+            }
+        }
+        let mut out = edges.clone();
+        let mut i = 0;
+        out.retain(|_| {
+            i += 1;
+            kept[i - 1]
+        });
+        out
     }
 
     #[test]
     fn csr_is_symmetric_and_sorted() {
         let g = AccountGraph::from_edges(
             4,
-            &[edge(0, 2, 1 << 20), edge(1, 2, 1 << 19), edge(2, 3, 1 << 20)],
+            &edges(&[(0, 2, 1 << 20), (1, 2, 1 << 19), (2, 3, 1 << 20)]),
         );
         assert_eq!(g.node_count(), 4);
         assert_eq!(g.edge_count(), 3);
@@ -306,6 +347,11 @@ mod tests {
         assert_eq!(g.targets(), [2, 2, 0, 1, 3, 2]);
         assert_eq!(g.weights()[3], 0.5);
         assert_eq!(g.masks().len(), 6);
+        // Each edge's mask on both of its entries: 1-2 is the second edge.
+        assert_eq!(g.edge(AccountId::new(2), AccountId::new(1)).unwrap().1, g.masks()[1]);
+        assert!(g.masks()[1].contains(&IndicatorKind::Device));
+        assert!(g.masks()[3].contains(&IndicatorKind::Device));
+        assert!(g.masks()[4].contains(&IndicatorKind::Payment));
         let n: Vec<u32> = g.neighbors(AccountId::new(2)).map(|(a, _, _)| a.as_u32()).collect();
         assert_eq!(n, [0, 1, 3]);
         assert_eq!(g.degree(AccountId::new(2)), 3);
@@ -319,7 +365,7 @@ mod tests {
     fn lent_community_graph_is_from_csr_s_and_comes_back() {
         let mut g = AccountGraph::from_edges(
             5,
-            &[edge(0, 2, 3 << 18), edge(1, 2, 1 << 19), edge(2, 3, 5 << 17), edge(3, 4, 7)],
+            &edges(&[(0, 2, 3 << 18), (1, 2, 1 << 19), (2, 3, 5 << 17), (3, 4, 7)]),
         );
         let before = g.clone();
         let reference = crate::community::Graph::from_csr(
@@ -341,18 +387,50 @@ mod tests {
     fn top_k_keeps_the_strongest_of_either_endpoint() {
         // A star: hub 0 with leaves 1..=4 of weights 4,3,2,2 (in units), and
         // a weak edge 3-4.
-        let edges = vec![edge(0, 1, 4), edge(0, 2, 3), edge(0, 3, 2), edge(0, 4, 2), edge(3, 4, 1)];
-        let kept = top_k(5, edges.clone(), 1, false);
+        let star = edges(&[(0, 1, 4), (0, 2, 3), (0, 3, 2), (0, 4, 2), (3, 4, 1)]);
+        let mut kept = star.clone();
+        top_k(5, &mut kept, 1, false);
         // Hub keeps 0-1; leaf 2 keeps 0-2; leaf 3 keeps 0-3 (2 > 1); leaf 4
         // keeps 0-4; the weak edge 3-4 is nobody's best.
-        assert_eq!(kept, edges[..4]);
+        assert_eq!(kept.list, star.list[..4]);
+        assert_eq!(kept.masks, star.masks[..4]);
         // Ties broken by the smaller neighbour: with k = 3 the hub keeps 1, 2, 3.
-        let kept =
-            top_k(5, vec![edge(0, 1, 4), edge(0, 2, 3), edge(0, 3, 2), edge(0, 4, 2)], 3, true);
+        let mut kept = edges(&[(0, 1, 4), (0, 2, 3), (0, 3, 2), (0, 4, 2)]);
+        top_k(5, &mut kept, 3, true);
         assert_eq!(kept.len(), 4, "leaf 4 still keeps its only edge");
-        let kept = top_k(5, edges.clone(), 0, false);
-        assert!(kept.is_empty());
-        assert_eq!(top_k(5, edges.clone(), 10, false), edges);
+        let mut kept = star.clone();
+        top_k(5, &mut kept, 0, false);
+        assert_eq!((kept.list.len(), kept.masks.len()), (0, 0));
+        let mut kept = star.clone();
+        top_k(5, &mut kept, 10, false);
+        assert_eq!(kept, star);
+    }
+
+    #[test]
+    fn top_k_matches_its_definition_on_random_graphs() {
+        use rand::{Rng, SeedableRng};
+        for seed in 0..20u64 {
+            let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+            let nodes = rng.random_range(2..40usize);
+            let mut list = Vec::new();
+            for a in 0..nodes as u32 {
+                for b in a + 1..nodes as u32 {
+                    if rng.random_bool(0.3) {
+                        // Few distinct weights, so that ties are common.
+                        list.push((a, b, rng.random_range(1..5u64)));
+                    }
+                }
+            }
+            let all = edges(&list);
+            for k in [1, 2, 3, 5, 8] {
+                let expected = top_k_by_definition(nodes, &all, k);
+                for parallel in [false, true] {
+                    let mut kept = all.clone();
+                    top_k(nodes, &mut kept, k, parallel);
+                    assert_eq!(kept, expected, "seed {seed}, k {k}, parallel {parallel}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -96,13 +96,49 @@ impl Pair {
     }
 }
 
-/// A summed edge `a < b`: fixed-point weight and the kinds that linked it.
+/// A summed edge `a < b` and its fixed-point weight (16 bytes; the kinds
+/// that linked it are kept beside it, in [`Edges::masks`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Edge {
     pub(crate) a: u32,
     pub(crate) b: u32,
     pub(crate) units: u64,
-    pub(crate) mask: KindMask,
+}
+
+/// Summed edges and the kinds that linked each, as two parallel arrays:
+/// 18 bytes an edge, where one struct holding the mask would be padded to
+/// 24 (the candidate edges before top-k are the largest structure of a
+/// detection run).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Edges {
+    /// Invariant: sorted by `(a, b)`, each `a < b`, distinct, `units > 0`.
+    pub(crate) list: Vec<Edge>,
+    /// Invariant: parallel to `list` (same length); each non-empty.
+    pub(crate) masks: Vec<KindMask>,
+}
+
+impl Edges {
+    /// How many edges.
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Keeps the edges that `keep` accepts, with their masks, in order,
+    /// and gives the memory of the others back.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Edge) -> bool) {
+        let mut kept = 0;
+        for i in 0..self.list.len() {
+            if keep(&self.list[i]) {
+                self.list[kept] = self.list[i];
+                self.masks[kept] = self.masks[i];
+                kept += 1;
+            }
+        }
+        self.list.truncate(kept);
+        self.masks.truncate(kept);
+        self.list.shrink_to_fit();
+        self.masks.shrink_to_fit();
+    }
 }
 
 /// Integer counters one worker accumulates (summed across workers).
@@ -321,13 +357,74 @@ impl Projector<'_> {
     }
 }
 
+/// Pairs released at a time while they are summed into edges.
+const RELEASE_PAIRS: usize = 1 << 20;
+
+/// Sums merged pairs (sorted by `(a, b, kind)`, each kind of a pair once)
+/// into edges: per pair of accounts, the kinds' units (each at most its
+/// kind's cap) added up and their masks joined; edges that sum to 0 are
+/// left out. The result keeps [`Edges`]' invariants.
+///
+/// The pairs are read from the end and their memory given back as they
+/// are read, so pairs and edges together never take much more than the
+/// pairs alone.
+///
+/// # Complexity
+///
+/// `O(P)` time for `P` pairs; memory at most the pairs', plus the masks
+/// (2 bytes an edge) and `release` pairs ([`RELEASE_PAIRS`] in a run).
+fn sum_pairs(mut pairs: Vec<Pair>, caps: &[u32], masks: &[KindMask], release: usize) -> Edges {
+    let count =
+        pairs.len() - pairs.windows(2).filter(|w| (w[0].a, w[0].b) == (w[1].a, w[1].b)).count();
+    let mut list: Vec<Edge> = Vec::with_capacity(count);
+    let mut edge_masks: Vec<KindMask> = Vec::with_capacity(count);
+    let mut released = pairs.capacity();
+    let mut keep = |(e, m): (Edge, KindMask)| {
+        if e.units > 0 {
+            list.push(e);
+            edge_masks.push(m);
+        }
+    };
+    // Edges come out from the last one back, and are reversed at the end.
+    let mut current: Option<(Edge, KindMask)> = None;
+    while let Some(p) = pairs.pop() {
+        let units = u64::from(p.units.min(caps[p.kind as usize]));
+        let mask = masks[p.kind as usize];
+        match &mut current {
+            Some((e, m)) if e.a == p.a && e.b == p.b => {
+                e.units += units;
+                *m = m.union(mask);
+            }
+            _ => {
+                if let Some(done) = current.replace((Edge { a: p.a, b: p.b, units }, mask)) {
+                    keep(done);
+                }
+            }
+        }
+        if pairs.len() + release <= released {
+            pairs.shrink_to_fit();
+            released = pairs.len();
+        }
+    }
+    if let Some(done) = current {
+        keep(done);
+    }
+    drop(pairs);
+    list.reverse();
+    edge_masks.reverse();
+    // Only if some edge summed to 0 (none does with positive weights).
+    list.shrink_to_fit();
+    edge_masks.shrink_to_fit();
+    Edges { list, masks: edge_masks }
+}
+
 /// Projects `index` onto summed edges `a < b`, sorted, before top-k.
 ///
 /// # Complexity
 ///
 /// Time `O(Σ_i min(deg_i, cap)² + P log P)` for `P` emitted pairs, plus
 /// `O(deg log deg)` per supernode to bucket its accounts; memory `O(P)`.
-pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Vec<Edge>, ProjectionStats) {
+pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Edges, ProjectionStats) {
     let start = Instant::now();
     let weights = Weights::new(index, config);
     let kinds = weights.base.len();
@@ -344,7 +441,7 @@ pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Vec<Edge>, Projec
     let shared = index.shared_indicators();
     let parallel = shared.len() >= config.get_parallel_threshold();
 
-    let buffers: Vec<Buffer> = if parallel {
+    let mut buffers: Vec<Buffer> = if parallel {
         shared
             .par_iter()
             .fold(
@@ -367,28 +464,21 @@ pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Vec<Edge>, Projec
     let start = Instant::now();
     let mut counters = Counters::new(kinds);
     let total: usize = buffers.iter().map(|b| b.pairs.len()).sum();
-    let mut pairs = Vec::with_capacity(total);
-    // Each buffer is freed as soon as it is copied: at most one buffer and
-    // the whole list are alive at once.
+    // The largest buffer takes in the others, each freed as soon as it is
+    // copied: a fresh list of `total` would hold the largest buffer's pairs
+    // twice until it was copied (on medium, a third of a GB at the peak).
+    let largest = (0..buffers.len()).max_by_key(|&i| buffers[i].pairs.len()).unwrap_or(0);
+    let mut pairs = match buffers.get_mut(largest) {
+        Some(buf) => std::mem::take(&mut buf.pairs),
+        None => Vec::new(),
+    };
+    pairs.reserve_exact(total - pairs.len());
     for mut buf in buffers {
         pairs.append(&mut buf.pairs);
         counters = counters.add(buf.counters);
     }
     merge_pairs(&mut pairs, &caps, parallel);
-    let mut edges: Vec<Edge> = Vec::new();
-    for p in &pairs {
-        let units = u64::from(p.units.min(caps[p.kind as usize]));
-        let mask = projector.weights.masks[p.kind as usize];
-        match edges.last_mut() {
-            Some(e) if e.a == p.a && e.b == p.b => {
-                e.units += units;
-                e.mask = e.mask.union(mask);
-            }
-            _ => edges.push(Edge { a: p.a, b: p.b, units, mask }),
-        }
-    }
-    drop(pairs);
-    edges.retain(|e| e.units > 0);
+    let edges = sum_pairs(pairs, &caps, &projector.weights.masks, RELEASE_PAIRS);
     let merge_time = start.elapsed();
 
     let stats = ProjectionStats {
@@ -446,6 +536,44 @@ mod tests {
     }
 
     #[test]
+    fn summed_pairs_are_the_per_pair_sums_whatever_the_release_step() {
+        use std::collections::BTreeMap;
+
+        use rand::{Rng, SeedableRng};
+        let kinds = [IndicatorKind::Ip, IndicatorKind::Device, IndicatorKind::Payment];
+        let masks: Vec<KindMask> = kinds.iter().map(KindMask::of).collect();
+        let caps = [50, 1_000, 7];
+        for seed in 0..10u64 {
+            let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+            let mut pairs = Vec::new();
+            for _ in 0..rng.random_range(0..2_000) {
+                let a = rng.random_range(0..30u32);
+                let b = rng.random_range(a + 1..32u32);
+                let kind = rng.random_range(0..3u32);
+                pairs.push(Pair { a, b, kind, units: rng.random_range(1..40) });
+            }
+            merge_pairs(&mut pairs, &caps, false);
+            // By definition: per (a, b), the capped units of each kind added
+            // up and the kinds' masks joined.
+            let mut expected: BTreeMap<(u32, u32), (u64, KindMask)> = BTreeMap::new();
+            for p in &pairs {
+                let e = expected.entry((p.a, p.b)).or_insert((0, KindMask::EMPTY));
+                e.0 += u64::from(p.units.min(caps[p.kind as usize]));
+                e.1 = e.1.union(masks[p.kind as usize]);
+            }
+            let expected = Edges {
+                list: expected.iter().map(|(&(a, b), &(units, _))| Edge { a, b, units }).collect(),
+                masks: expected.values().map(|&(_, m)| m).collect(),
+            };
+            for release in [1, 3, 64, RELEASE_PAIRS] {
+                let edges = sum_pairs(pairs.clone(), &caps, &masks, release);
+                assert_eq!(edges, expected, "seed {seed}, release {release}");
+                assert_eq!(edges.list.capacity(), edges.len());
+            }
+        }
+    }
+
+    #[test]
     fn weak_kinds_cannot_beat_a_hard_link() {
         let mut events = Vec::new();
         for ua in 0..50 {
@@ -458,9 +586,9 @@ mod tests {
         let index = Index::from_events(&events).unwrap();
         let (edges, stats) = project(&index, &GraphConfig::new());
         assert_eq!(edges.len(), 2);
-        let (ab, cd) = (edges[0], edges[1]);
+        let (ab, cd) = (edges.list[0], edges.list[1]);
         assert!(ab.units < cd.units, "{ab:?} vs {cd:?}");
-        assert!(cd.mask.has_hard() && !ab.mask.has_hard());
+        assert!(edges.masks[1].has_hard() && !edges.masks[0].has_hard());
         assert_eq!(stats.pairs_emitted, 51);
     }
 
@@ -482,6 +610,7 @@ mod tests {
         assert_eq!(stats.pairs_skipped_by_cap, 2 * 305 * 304 / 2);
         let name = |i: u32| index.account_name(crate::id::AccountId::new(i)).to_string();
         let hydra_edges = edges
+            .list
             .iter()
             .filter(|e| name(e.a).starts_with('x') && name(e.b).starts_with('x'))
             .count();
