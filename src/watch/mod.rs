@@ -380,9 +380,13 @@ impl Watcher {
         matched
     }
 
-    /// Installs `hydras` and announces every member not yet announced as a
-    /// hydra member (banned members need no message).
+    /// Installs `hydras` and announces as a hydra member every member not
+    /// yet announced that the clustering it replaces had as a member too
+    /// (banned members need no message).
     fn publish(&mut self, hydras: Hydras, seq: u64, ts: Timestamp, flags: &mut Vec<WatchFlag>) {
+        // One clustering of a partial stream can put a household beside an
+        // operator; two in a row rarely do.
+        let previous = std::mem::take(&mut self.networks);
         let matched = self.install(hydras);
         for m in &matched {
             let a = &self.state.accounts[m.account as usize];
@@ -396,7 +400,10 @@ impl Watcher {
                     continue;
                 };
                 let a = &self.state.accounts[id as usize];
-                if a.ban.is_some() || a.bits & (ANNOUNCED_HYDRA | ANNOUNCED_REPLACEMENT) != 0 {
+                if a.ban.is_some()
+                    || a.bits & (ANNOUNCED_HYDRA | ANNOUNCED_REPLACEMENT) != 0
+                    || !previous.is_member(&a.name)
+                {
                     continue;
                 }
                 let score = self.hydras.clusters[c].score;

@@ -10,7 +10,9 @@
 //! number of members on it (network addresses too: they serve the
 //! replacement rule of `network`, and weigh nothing toward a membership
 //! flag, which needs a hard link). On publication every member not yet announced
-//! (and not banned) gets a `hydra` flag; from then on an account that links
+//! (and not banned) that the clustering it replaces had as a member too gets
+//! a `hydra` flag (one clustering of a partial stream can put a household
+//! beside an operator; two in a row rarely do); from then on an account that links
 //! strongly to one cluster's marked indicators gets one too: the evidence of
 //! a link is `weight(kind) × members / accounts` on the indicator, combined
 //! by noisy-or per cluster, and the flag needs `hydra_threshold` and one

@@ -330,10 +330,42 @@ fn background_reclustering_publishes_without_blocking_the_event_path() {
     watcher.finish_recluster(events.len() as u64, &mut flags);
     assert_eq!(watcher.clustered_at(), at);
     assert!(watcher.hydra_clusters().count() >= 1);
-    let hydra = flagged(&flags, WatchFlagKind::Hydra);
-    assert!(!hydra.is_empty());
-    assert!(hydra.iter().all(|a| a.starts_with("op")), "{hydra:?}");
+    // The first clustering announces no member: a member is announced when
+    // the clustering in force had it too.
+    assert!(flagged(&flags, WatchFlagKind::Hydra).is_empty());
+}
+
+#[test]
+fn members_are_announced_when_two_clusterings_in_a_row_have_them() {
+    // Re-clustering every quarter of the events: the first clustering that
+    // finds a hydra announces none of its members, a later one does.
+    let events = scenario(5);
+    let quarter = events.len() as u64 / 4;
+    let mut watcher = Watcher::new(WatchConfig::new().recluster(Recluster::Sync(quarter))).unwrap();
+    let mut flags = Vec::new();
+    // (seq, hydra clusters in force, members announced at that seq).
+    let mut publications = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let seq = i as u64 + 1;
+        let mut new = Vec::new();
+        watcher.apply_into(seq, e, &mut new).unwrap();
+        if seq.is_multiple_of(quarter) {
+            let members: Vec<String> = new
+                .iter()
+                .filter(|f| f.flag == WatchFlagKind::Hydra && f.seq == seq)
+                .map(|f| f.account.clone())
+                .collect();
+            publications.push((seq, watcher.hydra_clusters().count(), members));
+        }
+        flags.extend(new);
+    }
+    let first = publications.iter().position(|p| p.1 > 0).expect("a clustering finds a hydra");
+    assert!(publications[first].2.is_empty(), "{publications:?}");
+    let later: Vec<&String> = publications[first + 1..].iter().flat_map(|p| &p.2).collect();
+    assert!(!later.is_empty(), "{publications:?}");
+    assert!(later.iter().all(|a| a.starts_with("op")), "{later:?}");
     // At most once per account.
+    let hydra = flagged(&flags, WatchFlagKind::Hydra);
     let mut sorted = hydra.clone();
     sorted.sort_unstable();
     sorted.dedup();
