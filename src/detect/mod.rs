@@ -284,11 +284,18 @@ impl Detector {
             })?;
         }
         let skipped = events.into_skipped();
-        let mut hasher = Sha256::new();
-        std::io::copy(&mut Error::open(path)?, &mut hasher).map_err(|e| {
+        // Hashed as `analyze_path` hashes a stream, read to the end.
+        let hasher = Rc::new(RefCell::new(Sha256::new()));
+        let mut file = HashingReader {
+            inner: Error::open(path)?,
+            hasher: Rc::clone(&hasher),
+            bytes: Rc::new(Cell::new(0)),
+        };
+        std::io::copy(&mut file, &mut std::io::sink()).map_err(|e| {
             Error::io(format!("cannot read \"{}\"", path.display()), Some(path.to_owned()), e)
         })?;
-        let mut run = read_run(path, &hasher.finalize(), &skipped);
+        let digest = hasher.borrow_mut().clone().finalize();
+        let mut run = read_run(path, &digest, &skipped);
         let index = finish_index(builder);
         run.timings.push(("ingest".to_owned(), started.elapsed().as_secs_f64()));
         Ok(self.analyze_index(index, run))
