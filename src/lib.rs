@@ -129,8 +129,8 @@ pub use crate::report::{
     SignalReport,
 };
 pub use crate::report::{
-    GraphmlConfig, redact, write_accounts_csv, write_clusters_json, write_graphml,
-    write_graphml_with, write_html,
+    GraphmlConfig, IndicatorHolders, redact, write_accounts_csv, write_clusters_json,
+    write_graphml, write_graphml_with, write_html,
 };
 pub use crate::score::{ScoreConfig, Signal, Weights};
 pub use crate::watch::{

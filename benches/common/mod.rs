@@ -19,7 +19,7 @@
 use std::fmt::Write as _;
 
 use hydra_detect::{Action, Event, Indicator, IndicatorKind};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
 /// 2026-01-01T00:00:00Z.

@@ -611,7 +611,7 @@ mod tests {
 
     #[test]
     fn chunked_parallel_build_is_the_same_graph_on_any_thread_count() {
-        use rand::{Rng, SeedableRng};
+        use rand::{RngExt, SeedableRng};
         // Seed 17; more edges than PARALLEL_ENTRIES, with repeats and self-loops.
         let mut rng = rand_pcg::Pcg64::seed_from_u64(17);
         let n = 3000u32;

@@ -1,6 +1,6 @@
 //! [`label_propagation`]: seeded asynchronous label propagation.
 
-use rand::Rng;
+use rand::RngExt;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;

@@ -40,13 +40,13 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::graph::AccountGraph;
-use crate::id::{AccountId, ClusterId};
+use crate::id::{AccountId, ClusterId, IndicatorId};
 use crate::index::{Index, IndexBuilder};
 use crate::ingest::{EventReader, Format, SkipCounts};
 use crate::progress;
 use crate::report::{
-    AccountVerdict, CellReport, ClusterReport, Detection, Evidence, Flag, Lifecycle, MemberCounts,
-    ReplacementReport, RunInfo, SignalReport,
+    AccountVerdict, CellReport, ClusterReport, Detection, Evidence, Flag, IndicatorHolders,
+    Lifecycle, MemberCounts, ReplacementReport, RunInfo, SignalReport,
 };
 use crate::score::{self, Scoring, Signal, evidence, lifecycle};
 
@@ -112,6 +112,59 @@ impl Analysis {
     /// The detection result, dropping the rest.
     pub fn into_detection(self) -> Detection {
         self.detection
+    }
+
+    /// Which clustered accounts hold each indicator value the clusters'
+    /// evidence names (`top_indicators`, at most 10 per cluster), for
+    /// indicator nodes in `clusters.graphml`: pass them to
+    /// [`GraphmlConfig::indicators`](crate::GraphmlConfig::indicators) with
+    /// this analysis's [`detection`](Analysis::detection) (or a
+    /// [`redact`](crate::redact)ed copy of it).
+    ///
+    /// # Complexity
+    ///
+    /// Time `O(c log v + h)` for `c` evidence entries, `v` distinct values
+    /// named and `h` accounts holding those values (each value's holders
+    /// are read once); space `O(c + h)`.
+    pub fn indicator_holders(&self) -> IndicatorHolders {
+        let index = &self.index;
+        // Distinct indicator -> its position in `values`.
+        let mut value_of: BTreeMap<IndicatorId, u32> = BTreeMap::new();
+        let mut values: Vec<Vec<u32>> = Vec::new();
+        let mut holders_of = |id: Option<IndicatorId>| -> u32 {
+            let Some(id) = id else {
+                // Not in the index (a detection the index did not make):
+                // an entry with no holders keeps the positions aligned.
+                values.push(Vec::new());
+                return (values.len() - 1) as u32;
+            };
+            *value_of.entry(id).or_insert_with(|| {
+                values.push(
+                    index
+                        .indicator_accounts(id)
+                        .iter()
+                        .filter(|a| self.cluster_of.get(a.index()).is_some_and(Option::is_some))
+                        .map(|a| a.as_u32())
+                        .collect(),
+                );
+                (values.len() - 1) as u32
+            })
+        };
+        let clusters = self
+            .detection
+            .clusters
+            .iter()
+            .map(|c| {
+                let entries = c
+                    .evidence
+                    .top_indicators
+                    .iter()
+                    .map(|e| holders_of(index.indicator_id(&e.kind, &e.value)))
+                    .collect();
+                (c.id.clone(), entries)
+            })
+            .collect();
+        IndicatorHolders::new(clusters, values)
     }
 
     /// The communities community detection found (of 2 or more accounts,
@@ -284,11 +337,18 @@ impl Detector {
             })?;
         }
         let skipped = events.into_skipped();
-        let mut hasher = Sha256::new();
-        std::io::copy(&mut Error::open(path)?, &mut hasher).map_err(|e| {
+        // Hashed as `analyze_path` hashes a stream, read to the end.
+        let hasher = Rc::new(RefCell::new(Sha256::new()));
+        let mut file = HashingReader {
+            inner: Error::open(path)?,
+            hasher: Rc::clone(&hasher),
+            bytes: Rc::new(Cell::new(0)),
+        };
+        std::io::copy(&mut file, &mut std::io::sink()).map_err(|e| {
             Error::io(format!("cannot read \"{}\"", path.display()), Some(path.to_owned()), e)
         })?;
-        let mut run = read_run(path, &hasher.finalize(), &skipped);
+        let digest = hasher.borrow_mut().clone().finalize();
+        let mut run = read_run(path, &digest, &skipped);
         let index = finish_index(builder);
         run.timings.push(("ingest".to_owned(), started.elapsed().as_secs_f64()));
         Ok(self.analyze_index(index, run))
@@ -358,7 +418,7 @@ impl Detector {
         self.config.validate()
     }
 
-    /// Detection on an index built elsewhere (the distributed engine
+    /// Analysis of an index built elsewhere (the distributed engine
     /// gathers one from its workers), with `run` carrying the input's
     /// name, skipped rows and timings so far.
     ///
@@ -366,9 +426,9 @@ impl Detector {
     ///
     /// A config error for an invalid configuration.
     #[cfg(feature = "distributed")]
-    pub(crate) fn detect_index(&self, index: Index, run: RunInfo) -> Result<Detection> {
+    pub(crate) fn analyze_index_run(&self, index: Index, run: RunInfo) -> Result<Analysis> {
         self.validate()?;
-        Ok(self.analyze_index(index, run).detection)
+        Ok(self.analyze_index(index, run))
     }
 
     /// Everything after ingest.

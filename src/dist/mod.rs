@@ -60,7 +60,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::event::Event;
 use crate::index::IndexBuilder;
 use crate::ingest::EventReader;
-use crate::report::{Detection, RunInfo};
+use crate::report::{Detection, IndicatorHolders, RunInfo};
 
 use wire::{Msg, Part, PartError, ShardReport, WireEvent};
 
@@ -162,6 +162,11 @@ pub struct WorkerStats {
 pub struct DistRun {
     /// The detection (process 0 only).
     pub detection: Option<Detection>,
+    /// Who holds the indicator values its clusters' evidence names
+    /// (process 0 only), for indicator nodes in `clusters.graphml`
+    /// ([`GraphmlConfig::indicators`](crate::GraphmlConfig::indicators)); as
+    /// [`Analysis::indicator_holders`](crate::Analysis::indicator_holders).
+    pub indicator_holders: Option<IndicatorHolders>,
     /// Every worker's reading figures (process 0 only), by worker.
     pub workers: Vec<WorkerStats>,
     /// Worker 0's stages, in order: `gather` (until every event was in the
@@ -213,14 +218,20 @@ pub fn run(cluster: &Cluster, inputs: &[PathBuf], config: &Config) -> Result<Dis
         Ok(Err(e)) if messages.is_empty() => return Err(e),
         _ => return Err(lost_from(&messages)),
     };
-    let mut run =
-        DistRun { detection: None, workers: Vec::new(), timings: Vec::new(), peak_rss: 0 };
+    let mut run = DistRun {
+        detection: None,
+        indicator_holders: None,
+        workers: Vec::new(),
+        timings: Vec::new(),
+        peak_rss: 0,
+    };
     for out in outs {
         match out.result {
             Err(e) => return Err(e),
             Ok(None) => {}
             Ok(Some(found)) => {
                 run.detection = Some(found.detection);
+                run.indicator_holders = Some(found.indicator_holders);
                 run.workers = found.workers;
                 run.timings = found.timings;
             }
@@ -247,6 +258,7 @@ struct WorkerOut {
 /// Worker 0's findings.
 struct Found {
     detection: Detection,
+    indicator_holders: IndicatorHolders,
     workers: Vec<WorkerStats>,
     timings: Vec<(String, f64)>,
 }
@@ -669,7 +681,11 @@ fn detect(mut g: Gathered, shared: &Shared, gather_secs: f64) -> Result<Box<Foun
         timings: vec![("gather".to_owned(), gather_secs), ("index".to_owned(), index_secs)],
         ..RunInfo::default()
     };
-    let detection = Detector::new(shared.config.clone()).detect_index(index, run)?;
+    let analysis = Detector::new(shared.config.clone()).analyze_index_run(index, run)?;
+    // Read while the index is at hand; small next to the detection (one
+    // u32 per link to a value the evidence names).
+    let indicator_holders = analysis.indicator_holders();
+    let detection = analysis.into_detection();
     let timings = detection.run.timings.clone();
     let workers = g
         .reports
@@ -684,7 +700,7 @@ fn detect(mut g: Gathered, shared: &Shared, gather_secs: f64) -> Result<Box<Foun
             peak_rss: r.peak_rss,
         })
         .collect();
-    Ok(Box::new(Found { detection, workers, timings }))
+    Ok(Box::new(Found { detection, indicator_holders, workers, timings }))
 }
 
 /// An I/O failure a worker met reading its shard.
@@ -767,7 +783,10 @@ mod tests {
         for e in &events {
             builder.add(e).unwrap();
         }
-        let gathered = detector.detect_index(builder.finish(), RunInfo::default()).unwrap();
+        let gathered = detector
+            .analyze_index_run(builder.finish(), RunInfo::default())
+            .unwrap()
+            .into_detection();
         assert!(!one.clusters.is_empty());
         assert_eq!(without_run(gathered), without_run(one));
     }

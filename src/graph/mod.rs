@@ -33,7 +33,7 @@ pub use weight::GraphConfig;
 mod tests {
     use proptest::prelude::*;
     use rand::seq::SliceRandom;
-    use rand::{Rng, SeedableRng};
+    use rand::{RngExt, SeedableRng};
     use rand_pcg::Pcg64;
 
     use super::project::ProjectionStats;

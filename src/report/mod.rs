@@ -9,6 +9,10 @@
 //!   [`Write`](std::io::Write); they never change the detection.
 //! - [`redact`] returns a copy with indicator values replaced by keyed
 //!   hashes; write that copy to share a report without personal data.
+//! - [`GraphmlConfig`] chooses what `clusters.graphml` holds; with
+//!   [`IndicatorHolders`] (from the run's
+//!   [`Analysis`](crate::Analysis::indicator_holders)) it also draws the
+//!   indicator values the evidence names as nodes.
 
 mod accounts;
 mod clusters;
@@ -23,7 +27,7 @@ use std::borrow::Cow;
 pub(crate) use accounts::undefuse;
 pub use accounts::write_accounts_csv;
 pub use clusters::write_clusters_json;
-pub use graphml::{GraphmlConfig, write_graphml, write_graphml_with};
+pub use graphml::{GraphmlConfig, IndicatorHolders, write_graphml, write_graphml_with};
 pub use html::write_html;
 pub use model::{
     AccountVerdict, CLUSTERS_SCHEMA, CellReport, ClusterEvidence, ClusterReport, Detection,

@@ -3,7 +3,7 @@
 //! ones and resold traffic, synchronized activity, ban waves and
 //! replacements that reuse the banned accounts' infrastructure.
 
-use rand::Rng;
+use rand::RngExt;
 
 use crate::error::Result;
 use crate::event::Timestamp;

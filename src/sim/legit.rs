@@ -4,7 +4,7 @@
 //! and the family members and colleagues who sign up on a network right
 //! after one of its accounts was banned.
 
-use rand::Rng;
+use rand::RngExt;
 
 use crate::error::Result;
 use crate::event::Timestamp;

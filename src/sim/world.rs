@@ -3,7 +3,7 @@
 //! templates and fingerprints), account numbering, and emission of accounts.
 
 use ahash::AHashSet;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
 use crate::error::{Error, Result};

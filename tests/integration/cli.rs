@@ -207,6 +207,66 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// `(label, holders)` of each indicator node of a `clusters.graphml`, and
+/// how many holder edges end at each (by node id).
+fn indicator_nodes(graphml: &str) -> Vec<(String, u64, usize)> {
+    let between = |line: &str, open: &str| -> String {
+        let start = line.find(open).unwrap() + open.len();
+        line[start..start + line[start..].find("</data>").unwrap()].to_owned()
+    };
+    graphml
+        .lines()
+        .filter(|l| l.contains("<data key=\"type\">indicator</data>"))
+        .map(|l| {
+            let id = between(l, "<node id=\"").split('"').next().unwrap().to_owned();
+            let edges = graphml.matches(&format!("target=\"{id}\"/>")).count();
+            let holders = between(l, "<data key=\"holders\">").parse().unwrap();
+            (between(l, "<data key=\"label\">"), holders, edges)
+        })
+        .collect()
+}
+
+#[test]
+fn graphml_indicators_adds_shared_evidence_values_redacted_like_the_rest() {
+    let (dir, _) = setup(&scenario());
+    let graphml = |out: &str, extra: &[&str]| -> String {
+        let mut args = vec!["detect", "-i", "events.csv", "-o", out, "--graphml-all"];
+        args.extend_from_slice(extra);
+        let o = hydra(dir.path(), &args, None);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let text = std::fs::read_to_string(dir.path().join(out).join("clusters.graphml")).unwrap();
+        crate::report::check_xml(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        text
+    };
+    assert!(indicator_nodes(&graphml("plain", &[])).is_empty(), "indicator nodes only if asked");
+
+    let with = graphml("ind", &["--graphml-indicators"]);
+    let nodes = indicator_nodes(&with);
+    let label = |l: &str| nodes.iter().find(|n| n.0 == l).cloned();
+    // The operator's 10 accounts all hold the pooled card and the template;
+    // only the two newest share the e-mail.
+    assert_eq!(label("payment:card-pool-77"), Some(("payment:card-pool-77".into(), 10, 10)));
+    assert_eq!(label("template:tpl-shared-9f").map(|n| n.1), Some(10));
+    assert_eq!(label("email:mallory@example.org").map(|n| n.1), Some(2));
+    // Households' devices are their own: no node for a value one account holds.
+    assert!(!with.contains("dev-0-0"), "{with}");
+    for (label, holders, edges) in &nodes {
+        assert!(*holders >= 2 && *holders as usize == *edges, "{label}: {holders} vs {edges}");
+    }
+    // The node count of the accounts is unchanged.
+    let accounts = |t: &str| t.matches("<data key=\"type\">account</data>").count();
+    assert_eq!(accounts(&with), 16);
+
+    let red = graphml("red", &["--graphml-indicators", "--redact", "--redact-key", "k"]);
+    for value in RAW_VALUES {
+        assert!(!red.contains(value), "{value} left in the redacted clusters.graphml");
+    }
+    let redacted = indicator_nodes(&red);
+    assert_eq!(redacted.len(), nodes.len());
+    let card = redacted.iter().find(|n| n.0.starts_with("payment:h:")).expect("card token");
+    assert_eq!((card.1, card.2), (10, 10), "{card:?}");
+}
+
 #[test]
 fn standard_input_is_read_when_input_is_a_dash() {
     let dir = tempfile::tempdir().unwrap();

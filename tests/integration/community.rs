@@ -5,7 +5,7 @@ use hydra_detect::community::{
     Graph, LabelPropagationConfig, LeidenConfig, Partition, Quality, connected_components, cpm,
     label_propagation, leiden, modularity,
 };
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
 /// Zachary's karate club (1977): 34 members, 78 friendships, 0-indexed as in NetworkX.

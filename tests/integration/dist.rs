@@ -39,8 +39,10 @@ fn dist_on_loopback_writes_what_detect_writes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     hydra(d, &["simulate", "--preset", "small", "--seed", "7", "--out", "sim"]);
-    hydra(d, &["detect", "--input", "sim/events.csv", "--out", "one"]);
+    hydra(d, &["detect", "--input", "sim/events.csv", "--out", "one", "--graphml-indicators"]);
     let accounts = std::fs::read(d.join("one/accounts.csv")).unwrap();
+    let graphml = std::fs::read_to_string(d.join("one/clusters.graphml")).unwrap();
+    assert!(graphml.contains("<data key=\"type\">indicator</data>"), "indicator nodes drawn");
     let clusters = clusters_without_run(&d.join("one/clusters.json"));
     let listed: serde_json::Value = serde_json::from_str(&clusters).unwrap();
     assert!(
@@ -50,7 +52,8 @@ fn dist_on_loopback_writes_what_detect_writes() {
     for (name, args) in
         [("three", vec!["--local", "3"]), ("two-by-two", vec!["--local", "2", "-w", "2"])]
     {
-        let mut full = vec!["dist", "--input", "sim/events.csv", "--out", name];
+        let mut full =
+            vec!["dist", "--input", "sim/events.csv", "--out", name, "--graphml-indicators"];
         full.extend(args);
         let out = hydra(d, &full);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -62,6 +65,10 @@ fn dist_on_loopback_writes_what_detect_writes() {
         assert!(
             clusters_without_run(&d.join(name).join("clusters.json")) == clusters,
             "{name}: clusters.json differs from hydra detect's"
+        );
+        assert!(
+            std::fs::read_to_string(d.join(name).join("clusters.graphml")).unwrap() == graphml,
+            "{name}: clusters.graphml (with indicator nodes) differs from hydra detect's"
         );
     }
 }

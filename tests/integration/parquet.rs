@@ -126,6 +126,7 @@ mod with_feature {
     use parquet::arrow::ArrowWriter;
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::WriterProperties;
+    use sha2::{Digest, Sha256};
 
     use super::{detect, hydra, stderr};
 
@@ -240,6 +241,13 @@ mod with_feature {
             let got = detect(d, out, args, None);
             assert!(got == expected, "{args:?}: accounts.csv differs from the CSV run's");
         }
+        // The manifest holds the SHA-256 of the Parquet file's bytes.
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("ts/clusters.json")).unwrap()).unwrap();
+        let parquet_bytes = std::fs::read(d.join("events.parquet")).unwrap();
+        let hex: String =
+            Sha256::digest(&parquet_bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(json["run"]["input_sha256"], hex.as_str());
         let bytes = std::fs::read(d.join("plain.parquet")).unwrap();
         let got = detect(d, "stdin", &["--input", "-"], Some(&bytes));
         assert!(got == expected, "Parquet on standard input differs");

@@ -308,7 +308,7 @@ fn graphml_escapes_hostile_account_ids() {
 /// A small well-formedness check: balanced, properly nested tags, quoted
 /// attributes, known entities only, no raw `<` or `&` in text, no control
 /// characters XML 1.0 forbids.
-fn check_xml(text: &str) -> Result<(), String> {
+pub(crate) fn check_xml(text: &str) -> Result<(), String> {
     let body = text
         .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
         .ok_or("no XML declaration")?;

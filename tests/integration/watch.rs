@@ -11,7 +11,7 @@ use hydra_detect::{
     DurabilityConfig, DurableWatcher, ErrorKind, Event, IndicatorKind, Recluster, WatchConfig,
     WatchFlag, WatchFlagKind, Watcher,
 };
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
 const HOUR: i64 = 3600;

@@ -41,6 +41,11 @@ pub(crate) struct Args {
     /// members of hydra networks.
     #[arg(long)]
     graphml_all: bool,
+    /// clusters.graphml: also a node per indicator value that an exported
+    /// cluster's evidence names (its 10 most shared) and 2 or more exported
+    /// accounts hold, with an edge from each of them.
+    #[arg(long)]
+    graphml_indicators: bool,
 }
 
 /// Flags shared by the commands that run detection (`detect`, `explain`).
@@ -169,7 +174,7 @@ pub(crate) const REPORTS: [&str; 4] =
 /// all or nothing.
 pub(crate) fn write_reports(
     detection: &Detection,
-    graphml: &GraphmlConfig,
+    graphml: &GraphmlConfig<'_>,
     mut staged: Staged,
 ) -> anyhow::Result<Vec<PathBuf>> {
     progress::start("write");
@@ -202,18 +207,24 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let input = Input::open(&input, &config)?;
     let detector = Detector::new(config);
     let detect_started = Instant::now();
-    let result = detector.detect_path(input.path());
-    let mut detection = result.with_context(|| format!("cannot detect in {}", input.name))?;
+    let result = detector.analyze_path(input.path());
+    let analysis = result.with_context(|| format!("cannot detect in {}", input.name))?;
+    let holders = args.graphml_indicators.then(|| analysis.indicator_holders());
+    let mut detection = analysis.into_detection();
     let skipped: u64 = detection.run.skipped_rows.values().sum();
     warn_skipped(&input.name, skipped, detection.run.skipped_examples.iter());
     let detect_time = detect_started.elapsed();
     detection.run.input = input.name.clone();
 
     let write_started = Instant::now();
+    let mut graphml = GraphmlConfig::new().all_accounts(args.graphml_all);
+    if let Some(holders) = &holders {
+        graphml = graphml.indicators(holders);
+    }
     let (written, redaction) = write_outputs(
         &detection,
         args.redact.then_some(args.redact_key.as_deref()),
-        args.graphml_all,
+        &graphml,
         staged,
     )?;
     let write_time = write_started.elapsed();
@@ -257,23 +268,22 @@ pub(crate) fn warn_skipped<'a>(name: &str, total: u64, examples: impl Iterator<I
 }
 
 /// Writes the reports of `detection` into `staged`, all or nothing:
-/// redacted when `redact` is `Some(--redact-key)`, with GraphML of every
-/// clustered account when `graphml_all`. Returns the files and, when
-/// redacted, where the key came from.
+/// redacted when `redact` is `Some(--redact-key)` (indicator nodes too:
+/// their values come from the redacted copy), with `graphml`'s choices.
+/// Returns the files and, when redacted, where the key came from.
 pub(crate) fn write_outputs(
     detection: &Detection,
     redact: Option<Option<&str>>,
-    graphml_all: bool,
+    graphml: &GraphmlConfig<'_>,
     staged: Staged,
 ) -> anyhow::Result<(Vec<PathBuf>, Option<&'static str>)> {
-    let graphml = GraphmlConfig::new().all_accounts(graphml_all);
     match redact {
         Some(flag) => {
             let (key, source) = redact_key(flag);
             let redacted = hydra_detect::redact(detection, &key);
-            Ok((write_reports(&redacted, &graphml, staged)?, Some(source)))
+            Ok((write_reports(&redacted, graphml, staged)?, Some(source)))
         }
-        None => Ok((write_reports(detection, &graphml, staged)?, None)),
+        None => Ok((write_reports(detection, graphml, staged)?, None)),
     }
 }
 

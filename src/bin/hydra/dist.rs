@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use hydra_detect::GraphmlConfig;
 use hydra_detect::dist::{Cluster, DistRun};
 
 use crate::detect::{REPORTS, Settings, format_timings, summary, thousands, warn_skipped};
@@ -42,6 +43,11 @@ pub(crate) struct Args {
     /// members of hydra networks.
     #[arg(long)]
     graphml_all: bool,
+    /// clusters.graphml: also a node per indicator value that an exported
+    /// cluster's evidence names (its 10 most shared) and 2 or more exported
+    /// accounts hold, with an edge from each of them.
+    #[arg(long)]
+    graphml_indicators: bool,
     /// Key for --redact (else $HYDRA_REDACT_KEY, else random for this run).
     #[arg(long, value_name = "KEY", requires = "redact")]
     redact_key: Option<String>,
@@ -106,10 +112,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     warn_skipped(&names, skipped, detection.run.skipped_examples.iter());
     detection.run.input = names;
     let write_started = Instant::now();
+    let mut graphml = GraphmlConfig::new().all_accounts(args.graphml_all);
+    if let Some(holders) = run.indicator_holders.as_ref().filter(|_| args.graphml_indicators) {
+        graphml = graphml.indicators(holders);
+    }
     let (written, redaction) = crate::detect::write_outputs(
         &detection,
         args.redact.then_some(args.redact_key.as_deref()),
-        args.graphml_all,
+        &graphml,
         staged,
     )?;
     if let Some(source) = redaction {

@@ -14,7 +14,7 @@ mod refine;
 use std::borrow::Cow;
 
 use rand::seq::SliceRandom;
-use rand::{RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
@@ -943,7 +943,7 @@ mod tests {
     /// A random graph of `k` planted groups of `size` nodes: dense inside,
     /// sparse between.
     fn planted(k: u32, size: u32, seed: u64) -> Graph {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = Pcg64::seed_from_u64(seed);
         let n = k * size;
         let mut edges = Vec::new();

@@ -738,7 +738,7 @@ mod tests {
     use crate::community::graph::Graph;
     use crate::community::leiden::quality::{Cpm, Modularity};
     use rand::seq::SliceRandom;
-    use rand::{Rng, SeedableRng};
+    use rand::{RngExt, SeedableRng};
     use rand_pcg::Pcg64;
 
     fn two_cliques() -> Graph {

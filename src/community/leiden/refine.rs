@@ -1,7 +1,7 @@
 //! Refinement: split each community into well-connected subcommunities.
 
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
