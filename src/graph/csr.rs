@@ -408,7 +408,7 @@ mod tests {
 
     #[test]
     fn top_k_matches_its_definition_on_random_graphs() {
-        use rand::{Rng, SeedableRng};
+        use rand::{RngExt, SeedableRng};
         for seed in 0..20u64 {
             let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
             let nodes = rng.random_range(2..40usize);

@@ -539,7 +539,7 @@ mod tests {
     fn summed_pairs_are_the_per_pair_sums_whatever_the_release_step() {
         use std::collections::BTreeMap;
 
-        use rand::{Rng, SeedableRng};
+        use rand::{RngExt, SeedableRng};
         let kinds = [IndicatorKind::Ip, IndicatorKind::Device, IndicatorKind::Payment];
         let masks: Vec<KindMask> = kinds.iter().map(KindMask::of).collect();
         let caps = [50, 1_000, 7];
