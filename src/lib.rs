@@ -102,7 +102,7 @@ mod graph;
 mod id;
 mod index;
 mod ingest;
-mod progress;
+pub mod progress;
 mod report;
 mod score;
 mod watch;

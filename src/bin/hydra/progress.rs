@@ -1,7 +1,7 @@
 //! Progress bars, one per stage, drawn from the library's progress events.
 //!
 //! The library (and this binary) announce stages as `trace` events under the
-//! target [`TARGET`] (see `hydra_detect`'s `progress` module): a stage starts,
+//! target [`TARGET`] (`hydra_detect::progress`): a stage starts,
 //! advances (`pos` of `len` `unit`s) and ends. [`Layer`] turns them into
 //! one indicatif bar at a time: a bar with bytes, rate and ETA when the
 //! length is known, a spinner with the stage name and a count otherwise. It
@@ -17,8 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::Context;
 
-/// The `tracing` target of progress events (as in the library).
-pub(crate) const TARGET: &str = "hydra_detect::progress";
+pub(crate) use hydra_detect::progress::{TARGET, advance, done, start};
 
 /// The bar on screen, if any, and its stage.
 static CURRENT: Mutex<Option<Current>> = Mutex::new(None);
@@ -28,21 +27,6 @@ struct Current {
     bar: ProgressBar,
     /// Whether the bar has its length (and so the bar style) yet.
     sized: bool,
-}
-
-/// Announces that `stage` started (a stage of this binary's own).
-pub(crate) fn start(stage: &'static str) {
-    tracing::trace!(target: TARGET, stage);
-}
-
-/// Reports that `stage` has done `pos` of `len` `unit`s (`len` 0: unknown).
-pub(crate) fn advance(stage: &'static str, unit: &'static str, pos: u64, len: u64) {
-    tracing::trace!(target: TARGET, stage, unit, pos, len);
-}
-
-/// Announces that `stage` ended.
-pub(crate) fn done(stage: &'static str) {
-    tracing::trace!(target: TARGET, stage, done = true);
 }
 
 /// The fields of one progress event.
