@@ -268,15 +268,7 @@ fn write(
         } else {
             v.flag
         };
-        let escaped = v.account.contains(xml_forbidden) || cluster.as_str().contains(xml_forbidden);
-        let (account, cluster_id) = if escaped {
-            (
-                Cow::Owned(backslash_escape(&v.account)),
-                Cow::Owned(backslash_escape(cluster.as_str())),
-            )
-        } else {
-            (Cow::Borrowed(v.account.as_str()), Cow::Borrowed(cluster.as_str()))
-        };
+        let (escaped, account, cluster_id) = carried(&v.account, cluster.as_str());
         write!(
             w,
             "    <node id=\"n{next}\"><data key=\"label\">{}</data><data key=\"type\">account</data><data key=\"account\">{}</data><data key=\"cluster\">{}</data>",
@@ -325,13 +317,7 @@ fn write(
                 if exported_holders.len() < 2 {
                     continue;
                 }
-                let kind = entry.kind.as_str();
-                let escaped = kind.contains(xml_forbidden) || entry.value.contains(xml_forbidden);
-                let (kind, text) = if escaped {
-                    (Cow::Owned(backslash_escape(kind)), Cow::Owned(backslash_escape(&entry.value)))
-                } else {
-                    (Cow::Borrowed(kind), Cow::Borrowed(entry.value.as_str()))
-                };
+                let (escaped, kind, text) = carried(entry.kind.as_str(), &entry.value);
                 write!(
                     w,
                     "    <node id=\"i{next}\"><data key=\"label\">{}:{}</data><data key=\"type\">indicator</data><data key=\"kind\">{}</data><data key=\"value\">{}</data>",
@@ -380,6 +366,17 @@ fn write(
 
 /// `text` with each backslash doubled and each character XML cannot carry
 /// written `\uXXXX`.
+/// Two texts of one node as XML can carry them: both as they are, or, if
+/// either holds a character XML 1.0 cannot carry, both backslash-escaped
+/// (and `true`, for the node's `escaped` attribute).
+fn carried<'t>(x: &'t str, y: &'t str) -> (bool, Cow<'t, str>, Cow<'t, str>) {
+    if x.contains(xml_forbidden) || y.contains(xml_forbidden) {
+        (true, Cow::Owned(backslash_escape(x)), Cow::Owned(backslash_escape(y)))
+    } else {
+        (false, Cow::Borrowed(x), Cow::Borrowed(y))
+    }
+}
+
 fn backslash_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
