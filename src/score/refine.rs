@@ -2,6 +2,12 @@
 //! communities that pooled cards join, and look inside large communities
 //! for a hydra hidden among legitimate accounts.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use ahash::AHashMap;
+use rayon::prelude::*;
+
 use crate::event::IndicatorKind;
 use crate::id::AccountId;
 use crate::index::Index;
@@ -91,9 +97,6 @@ pub(crate) fn merge_by_cards(
 const SCHEDULE_MIN_SHARE: f64 = 0.3;
 /// Least crowded minutes of one community in which the other is active.
 const SCHEDULE_MIN_COMMON: usize = 5;
-/// Least share of a community's crowded minutes in which the other
-/// community is active (both ways).
-const SCHEDULE_COVER: f64 = 0.3;
 /// How far above chance the cover must be: a community active in a share
 /// `x` of the minutes of its span meets a crowded minute by chance with
 /// probability about `4x` (daily rhythms), and the cover must be at least
@@ -110,26 +113,33 @@ pub(crate) struct Schedule {
     /// Minutes more members are active in than chance allows (two are
     /// enough in a small community, see the sync signal), sorted.
     pub crowded: Vec<u32>,
-    /// Minutes in which any member is active, sorted, distinct.
+    /// Minutes in which a member of the synchronized core is active,
+    /// sorted, distinct.
     pub active: Vec<u32>,
     /// Share of the member-minutes that fall in `crowded`.
     pub share: f64,
 }
 
 impl Schedule {
-    /// The schedule of `view`.
+    /// The schedule of `view`. Its `active` minutes are those of its
+    /// synchronized core only (members with at least three, and at least
+    /// half, of their minutes in crowded ones, as in [`tied_members`]): a
+    /// few accounts of another operator that Leiden put in the community
+    /// would otherwise make it look active in that operator's minutes.
     pub(crate) fn of(view: &ClusterView<'_>) -> Schedule {
-        let mut active: Vec<u32> =
-            view.members.iter().flat_map(|m| m.activity.iter().copied()).collect();
-        let total = active.len();
+        let crowded = coincident_minutes(view);
+        let mut active: Vec<u32> = Vec::new();
+        let (mut hit, mut total) = (0usize, 0usize);
+        for m in &view.members {
+            let own = m.activity.iter().filter(|x| crowded.binary_search(x).is_ok()).count();
+            hit += own;
+            total += m.activity.len();
+            if own >= CORE_MIN_MINUTES && own as f64 >= CORE_SYNC * m.activity.len() as f64 {
+                active.extend(m.activity.iter().copied());
+            }
+        }
         active.sort_unstable();
         active.dedup();
-        let crowded = coincident_minutes(view);
-        let hit: usize = view
-            .members
-            .iter()
-            .map(|m| m.activity.iter().filter(|x| crowded.binary_search(x).is_ok()).count())
-            .sum();
         let share = if total == 0 { 0.0 } else { hit as f64 / total as f64 };
         Schedule { crowded, active, share }
     }
@@ -140,17 +150,38 @@ impl Schedule {
         self.crowded.len() >= SCHEDULE_MIN_COMMON && self.share >= SCHEDULE_MIN_SHARE
     }
 
-    /// Whether `other` is active in enough of this one's crowded minutes,
-    /// well above chance.
-    fn covered_by(&self, other: &Schedule) -> bool {
-        let (Some(&lo), Some(&hi)) = (other.active.first(), other.active.last()) else {
-            return false;
-        };
+    /// Whether `other` is active in enough of this one's crowded minutes
+    /// within `other`'s lifetime (its first to its last active minute),
+    /// well above chance; `None` when too few of them fall in that
+    /// lifetime to judge (accounts of an operator that were banned before
+    /// the others signed up cannot share their minutes).
+    fn covered_by(&self, other: &Schedule) -> Option<bool> {
+        let (&lo, &hi) = (other.active.first()?, other.active.last()?);
+        let start = self.crowded.partition_point(|&m| m < lo);
+        let end = self.crowded.partition_point(|&m| m <= hi);
+        let crowded = &self.crowded[start..end];
+        if crowded.len() < SCHEDULE_MIN_COMMON {
+            return None;
+        }
         let chance = 4.0 * other.active.len() as f64 / (hi - lo + 1) as f64;
-        let common = sorted_intersection(&self.crowded, &other.active);
-        common >= SCHEDULE_MIN_COMMON
-            && common as f64
-                >= SCHEDULE_COVER.max(SCHEDULE_ABOVE_CHANCE * chance) * self.crowded.len() as f64
+        let common = sorted_intersection(crowded, &other.active);
+        Some(
+            common >= SCHEDULE_MIN_COMMON
+                && common as f64 >= SCHEDULE_ABOVE_CHANCE * chance * crowded.len() as f64,
+        )
+    }
+
+    /// The vote of comparing two schedules: +1 when each covers the other,
+    /// −1 when the one judged, or both, fall short, 0 when neither can be
+    /// judged (lifetimes that barely overlap) or the two directions
+    /// contradict each other (a sparse piece whose few core minutes meet
+    /// the other's crowded ones only part of the time).
+    fn vote(&self, other: &Schedule) -> i64 {
+        match (self.covered_by(other), other.covered_by(self)) {
+            (Some(true), Some(true)) => 1,
+            (Some(false), Some(false)) | (Some(false), None) | (None, Some(false)) => -1,
+            _ => 0,
+        }
     }
 }
 
@@ -167,21 +198,34 @@ impl Schedule {
 /// out of the tens of thousands in a period).
 ///
 /// `schedules[c]` is the [`Schedule`] of community `c` if it is
-/// synchronized enough to take part ([`Schedule::takes_part`]), else `None`. Two taking part are
-/// compared when an indicator of pooled size (a proxy exit, a card, a
-/// device, a phone or an e-mail on at most 200 accounts) links their
-/// members, and grouped when each is active in at least 30% (and at least
-/// five) of the other's crowded minutes, and at least twice as often as
-/// chance allows. Groups are closed transitively.
+/// synchronized enough to take part ([`Schedule::takes_part`]), else
+/// `None`. Two taking part are compared when an indicator of pooled size
+/// (a proxy exit, a card, a device, a phone or an e-mail on at most 200
+/// accounts) links their members. In each direction, the crowded minutes
+/// of one that fall in the other's lifetime are looked at: the other's
+/// synchronized core is active in enough of them when it is in at least
+/// five, and at least twice as often as chance allows. The comparison
+/// *agrees* when that holds both ways, *disagrees* when it fails both ways
+/// (or one way, the other not being judged), and abstains otherwise.
+///
+/// Groups are formed by the comparisons' majority, not by chains of
+/// agreements: two groups become one only when, over every pair of their
+/// pieces that was compared, agreements outnumber disagreements (greedy
+/// additive edge contraction: the pair of groups with the largest surplus
+/// of agreements merges first, and merging adds up the votes). A Leiden
+/// piece that holds accounts of two operators agrees with the pieces of
+/// both, but a chain through it does not join the two operators: their
+/// own pieces, compared with each other across the shared proxy exits,
+/// disagree, and those votes outweigh the mixed piece's.
 ///
 /// Returns groups of community positions, each sorted, ordered by their
 /// first position; every position appears in exactly one group.
 ///
 /// # Complexity
 ///
-/// `O(L + P · m)` over the index's links `L` of the indicators considered
-/// and the candidate pairs `P`, with `m` active minutes per community;
-/// pairs already grouped are skipped.
+/// `O(L + P · m + P log P)` over the index's links `L` of the indicators
+/// considered, the compared pairs `P` (each once) and `m` crowded minutes
+/// per community; the comparisons run in parallel above 4,096 pairs.
 pub(crate) fn schedule_groups(
     index: &Index,
     communities: &[&[AccountId]],
@@ -220,23 +264,94 @@ pub(crate) fn schedule_groups(
     }
     pairs.sort_unstable();
     pairs.dedup();
-    let mut parent: Vec<u32> = (0..communities.len() as u32).collect();
-    for (a, b) in pairs {
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        if ra == rb {
-            continue;
-        }
+    let vote = |&(a, b): &(u32, u32)| -> Option<Vote> {
         let (Some(x), Some(y)) = (&schedules[a as usize], &schedules[b as usize]) else {
-            continue;
+            return None;
         };
-        if x.covered_by(y) && y.covered_by(x) {
-            parent[ra.max(rb) as usize] = ra.min(rb);
+        let weight = x.vote(y);
+        (weight != 0).then_some(Vote { a, b, weight })
+    };
+    let votes: Vec<Vote> = if pairs.len() > 4096 {
+        pairs.par_iter().filter_map(vote).collect()
+    } else {
+        pairs.iter().filter_map(vote).collect()
+    };
+    drop(pairs);
+    let mut root = contract_agreeing(communities.len(), &votes);
+    let mut groups: Vec<(u32, usize)> =
+        (0..communities.len()).map(|c| (find(&mut root, c as u32), c)).collect();
+    groups.sort_unstable();
+    let mut groups: Vec<Vec<usize>> =
+        groups.chunk_by(|x, y| x.0 == y.0).map(|run| run.iter().map(|p| p.1).collect()).collect();
+    groups.sort_unstable_by_key(|g| g[0]);
+    groups
+}
+
+/// One comparison of two communities' schedules: `weight` is +1 when they
+/// agree, −1 when they do not (`a < b`).
+#[derive(Clone, Copy, Debug)]
+struct Vote {
+    a: u32,
+    b: u32,
+    weight: i64,
+}
+
+/// Greedy additive edge contraction over `n` nodes and signed `votes`:
+/// repeatedly merges the two groups whose votes between them sum to the
+/// largest positive total (ties: the smallest node numbers first), adding
+/// up their votes with every other group, until no two groups have a
+/// positive total. Returns a union-find parent array (roots via [`find`]).
+///
+/// Deterministic: the outcome depends on the votes only, not on their
+/// order or on hashing.
+fn contract_agreeing(n: usize, votes: &[Vote]) -> Vec<u32> {
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    // Total vote between each pair of current groups, kept on both sides.
+    let mut between: Vec<AHashMap<u32, i64>> = vec![AHashMap::new(); n];
+    for v in votes {
+        *between[v.a as usize].entry(v.b).or_default() += v.weight;
+        *between[v.b as usize].entry(v.a).or_default() += v.weight;
+    }
+    // Candidates to merge, largest total first; an entry is stale once one
+    // side has merged or the total has changed.
+    let mut heap: BinaryHeap<(i64, Reverse<u32>, Reverse<u32>)> = BinaryHeap::new();
+    for (a, row) in between.iter().enumerate() {
+        for (&b, &w) in row {
+            if (a as u32) < b && w > 0 {
+                heap.push((w, Reverse(a as u32), Reverse(b)));
+            }
         }
     }
-    let mut groups: Vec<(u32, usize)> =
-        (0..communities.len()).map(|c| (find(&mut parent, c as u32), c)).collect();
-    groups.sort_unstable();
-    groups.chunk_by(|x, y| x.0 == y.0).map(|run| run.iter().map(|p| p.1).collect()).collect()
+    while let Some((w, Reverse(a), Reverse(b))) = heap.pop() {
+        if parent[a as usize] != a
+            || parent[b as usize] != b
+            || between[a as usize].get(&b) != Some(&w)
+        {
+            continue;
+        }
+        // The group with more neighbours stays; the other's votes move to it.
+        let (keep, gone) =
+            if between[a as usize].len() >= between[b as usize].len() { (a, b) } else { (b, a) };
+        parent[gone as usize] = keep;
+        let moved = std::mem::take(&mut between[gone as usize]);
+        between[keep as usize].remove(&gone);
+        for (k, w) in moved {
+            if k == keep {
+                continue;
+            }
+            between[k as usize].remove(&gone);
+            let total = {
+                let t = between[keep as usize].entry(k).or_default();
+                *t += w;
+                *t
+            };
+            between[k as usize].insert(keep, total);
+            if total > 0 {
+                heap.push((total, Reverse(keep.min(k)), Reverse(keep.max(k))));
+            }
+        }
+    }
+    parent
 }
 
 /// Size of the intersection of two sorted, distinct lists.
@@ -494,6 +609,90 @@ mod tests {
         let mut quiet = schedules.clone();
         quiet[1] = None;
         assert_eq!(schedule_groups(&index, &refs, &quiet), vec![vec![0], vec![1], vec![2]]);
+    }
+
+    fn votes(list: &[(u32, u32, i64)]) -> Vec<Vote> {
+        list.iter().map(|&(a, b, weight)| Vote { a, b, weight }).collect()
+    }
+
+    fn roots(n: usize, list: &[(u32, u32, i64)]) -> Vec<u32> {
+        let mut parent = contract_agreeing(n, &votes(list));
+        (0..n as u32).map(|x| find(&mut parent, x)).collect()
+    }
+
+    #[test]
+    fn a_piece_agreeing_with_two_operators_does_not_join_them() {
+        // 0-1-2 one operator, 4-5-6 another; 3 holds accounts of both and
+        // agrees with everyone; the two operators' own pieces disagree.
+        let mut list = vec![(0, 1, 1), (0, 2, 1), (1, 2, 1), (4, 5, 1), (4, 6, 1), (5, 6, 1)];
+        list.extend([(0, 3, 1), (1, 3, 1), (2, 3, 1), (3, 4, 1), (3, 5, 1), (3, 6, 1)]);
+        list.extend([(0, 4, -1), (1, 5, -1), (2, 6, -1), (0, 5, -1)]);
+        let r = roots(7, &list);
+        assert!(r[0] == r[1] && r[1] == r[2]);
+        assert!(r[4] == r[5] && r[5] == r[6]);
+        assert_ne!(r[0], r[4], "the chain through 3 must not join the operators");
+        // Union-find over the agreements alone would have joined them all.
+        assert!(r[3] == r[0] || r[3] == r[4]);
+    }
+
+    #[test]
+    fn agreement_majorities_merge_and_ties_do_not() {
+        // A chain of agreements with no disagreement is one group.
+        let r = roots(4, &[(0, 1, 1), (1, 2, 1), (2, 3, 1)]);
+        assert!(r.iter().all(|&x| x == r[0]));
+        // Two groups whose cross votes cancel stay apart.
+        let r = roots(4, &[(0, 1, 1), (0, 1, 1), (2, 3, 1), (2, 3, 1), (0, 2, 1), (1, 3, -1)]);
+        assert_eq!(r[0], r[1]);
+        assert_eq!(r[2], r[3]);
+        assert_ne!(r[0], r[2]);
+        // The outcome does not depend on the order of the votes.
+        let list = [(0, 1, 1), (1, 2, 1), (2, 3, -1), (0, 3, -1), (3, 4, 1), (1, 4, -1)];
+        let mut reversed = list.to_vec();
+        reversed.reverse();
+        assert_eq!(roots(5, &list), roots(5, &reversed));
+    }
+
+    #[test]
+    fn a_schedule_is_active_in_its_core_minutes_only() {
+        use crate::score::view::testkit::member;
+        let mut members: Vec<_> = (0..5).map(|i| member(i, 0)).collect();
+        for (i, m) in members.iter_mut().enumerate() {
+            // Four scripted accounts; one account of another operator,
+            // active at minutes of its own.
+            m.activity = if i < 4 {
+                (0..20).map(|k| k * 101).collect()
+            } else {
+                (0..20).map(|k| k * 101 + 50).collect()
+            };
+        }
+        let v = ClusterView::assemble(members, Vec::new());
+        let s = Schedule::of(&v);
+        assert_eq!(s.crowded.len(), 20);
+        assert_eq!(s.active, s.crowded, "the stray account's minutes are left out");
+    }
+
+    #[test]
+    fn schedules_of_different_lifetimes_abstain() {
+        let early = Schedule { crowded: (0..20).collect(), active: (0..20).collect(), share: 1.0 };
+        let late = Schedule {
+            crowded: (1000..1020).collect(),
+            active: (1000..1020).collect(),
+            share: 1.0,
+        };
+        assert_eq!(early.covered_by(&late), None);
+        assert_eq!(early.vote(&late), 0);
+        let other = Schedule {
+            crowded: (0..20).map(|k| k * 97 + 3).collect(),
+            active: (0..20).map(|k| k * 97 + 3).collect(),
+            share: 1.0,
+        };
+        let same = Schedule {
+            crowded: (0..20).map(|k| k * 97).collect(),
+            active: (0..20).map(|k| k * 97).collect(),
+            share: 1.0,
+        };
+        assert_eq!(same.vote(&same.clone()), 1);
+        assert_eq!(same.vote(&other), -1);
     }
 
     #[test]
