@@ -359,7 +359,7 @@ impl LeidenConfig {
 /// moving of their first two levels, which rarely moves a node, first runs
 /// as a parallel read-only check that no node would move. So does, in every
 /// iteration, the local moving of a large level that follows a level which
-/// moved at most 1 % of its nodes.
+/// moved at most 0.1 % of its nodes.
 ///
 /// The quality is [modularity](super::modularity) or [CPM](super::cpm)
 /// with a resolution, with self-loops counted as those functions count them.
@@ -455,7 +455,13 @@ const BATCHED_NODES: usize = 50_000;
 /// [`is_stable`], which on the deep levels of an iteration (where the
 /// moves have died out but refinement still merges a few nodes) finds
 /// that no node would move, in parallel instead of one node at a time.
-const QUIET_LEVEL: usize = 100;
+///
+/// When the check finds a node that would move, its work is lost. On
+/// detection's account graph (medium preset, 10 iterations) one in 1,000
+/// never lost it and caught 8 of the 10 levels at depth 4 and every deeper
+/// one, all without moves; one in 100 would also have run it on 6 levels at
+/// depth 3, of which 5 had moves.
+const QUIET_LEVEL: usize = 1_000;
 
 /// Levels of fewer nodes than the parallel threshold still run their
 /// parallel phases when they hold at least this many times the threshold
