@@ -620,7 +620,9 @@ impl Index {
         &p.links[p.account_offsets[account.index()]..p.account_offsets[account.index() + 1]]
     }
 
-    /// The link between `account` and `indicator`, if any (binary search).
+    /// The link between `account` and `indicator`, if any (binary search;
+    /// tests only: hot loops read the postings directly).
+    #[cfg(test)]
     pub(crate) fn link(&self, account: AccountId, indicator: IndicatorId) -> Option<&Link> {
         let links = self.account_links(account);
         links.binary_search_by_key(&indicator, |l| l.indicator).ok().map(|i| &links[i])
@@ -658,7 +660,9 @@ impl Index {
         p.indicator_offsets[indicator.index() + 1] - p.indicator_offsets[indicator.index()]
     }
 
-    /// The accounts of `indicator` with their link to it, in account order.
+    /// The accounts of `indicator` with their link to it, in account order
+    /// (tests only: a binary search per account, see [`Index::indicator_accounts`]).
+    #[cfg(test)]
     #[track_caller]
     pub(crate) fn indicator_links(
         &self,

@@ -224,7 +224,9 @@ pub(crate) fn candidates(
                 continue;
             }
             let base = kw * specificity(degree);
-            for (r, _) in index.indicator_links(link.indicator) {
+            // The holders only: their own links to the indicator are not
+            // needed here, and finding each is a search in its row.
+            for &r in index.indicator_accounts(link.indicator) {
                 if r == b {
                     continue;
                 }

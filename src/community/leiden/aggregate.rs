@@ -381,6 +381,11 @@ enum Scratch {
 }
 
 impl Scratch {
+    /// Whether this is the dense kind.
+    fn is_dense(&self) -> bool {
+        matches!(self, Scratch::Dense { .. })
+    }
+
     fn new(count: usize, dense_max: usize) -> Scratch {
         if count <= dense_max {
             Scratch::Dense { weight: vec![0f64; count], touched: Vec::new() }
@@ -445,16 +450,23 @@ pub(crate) fn aggregate(
     count: usize,
     parallel: bool,
 ) -> LevelGraph<'static> {
-    aggregate_with(graph, membership, count, parallel, DENSE_MAX_AGGREGATES)
+    let lone_rows = 2 * count >= graph.node_count();
+    aggregate_with(graph, membership, count, parallel, DENSE_MAX_AGGREGATES, lone_rows)
 }
 
-/// [`aggregate`], with dense scratch up to `dense_max` aggregate nodes.
+/// An entry of [`aggregate_with`]'s `lone` array: the node's aggregate
+/// node has other members.
+const SHARED: u32 = u32::MAX;
+
+/// [`aggregate`], with dense scratch up to `dense_max` aggregate nodes,
+/// and with `lone_rows`, the rows of lone nodes copied (see [`build_chunk`]).
 fn aggregate_with(
     graph: &LevelGraph<'_>,
     membership: &[u32],
     count: usize,
     parallel: bool,
     dense_max: usize,
+    lone_rows: bool,
 ) -> LevelGraph<'static> {
     let n = graph.node_count();
     debug_assert_eq!(membership.len(), n);
@@ -473,6 +485,17 @@ fn aggregate_with(
         cursor[c as usize] += 1;
     }
     drop(cursor);
+    // Per node, its aggregate node if it is that node's only member, else
+    // `SHARED` (empty without `lone_rows`; aggregate ids are below
+    // `SHARED` since `count <= n < 2^32`).
+    let lone: Vec<u32> = if lone_rows {
+        membership
+            .iter()
+            .map(|&c| if bounds[c as usize + 1] - bounds[c as usize] == 1 { c } else { SHARED })
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     // Chunks of consecutive aggregate nodes with about CHUNK_ENTRIES entries.
     let offsets = graph.offsets();
@@ -494,7 +517,7 @@ fn aggregate_with(
     }
 
     let build = |scratch: &mut Scratch, &(lo, hi): &(usize, usize)| -> Chunk {
-        build_chunk(graph, membership, &members, &bounds, lo, hi, scratch)
+        build_chunk(graph, membership, &lone, &members, &bounds, lo, hi, scratch)
     };
     let new_scratch = || Scratch::new(count, dense_max);
     let built: Vec<Chunk> = if parallel {
@@ -564,9 +587,17 @@ fn assemble(
 }
 
 /// Builds aggregate nodes `lo..hi`.
+///
+/// The row of an aggregate node with one member `v` whose neighbors are all
+/// alone in their aggregate nodes too (`lone`, if not empty, tells) is
+/// `v`'s row with its targets renamed: every target is met once, so the
+/// scratch would give back each weight as it is, in the same order. Deep
+/// levels, where refinement merges a handful of nodes, are mostly such rows.
+#[allow(clippy::too_many_arguments)]
 fn build_chunk(
     graph: &LevelGraph<'_>,
     membership: &[u32],
+    lone: &[u32],
     members: &[u32],
     bounds: &[usize],
     lo: usize,
@@ -579,7 +610,26 @@ fn build_chunk(
     for c in lo..hi {
         let mut internal = 0f64;
         let (mut strength, mut size, mut fixed) = (0f64, 0f64, false);
-        for &v in &members[bounds[c]..bounds[c + 1]] {
+        let own = &members[bounds[c]..bounds[c + 1]];
+        if let [v] = *own
+            && !lone.is_empty()
+            && copy_lone_row(graph, lone, v, scratch.is_dense(), &mut chunk)
+        {
+            let vi = v as usize;
+            // The same sums as below, for one member with no internal edge.
+            internal += graph.self_weights()[vi];
+            strength += graph.strengths()[vi];
+            size += graph.sizes()[vi];
+            fixed |= has_fixed && graph.is_fixed(v);
+            chunk.self_weight.push(internal);
+            chunk.strength.push(strength);
+            chunk.size.push(size);
+            if has_fixed {
+                chunk.fixed.push(fixed);
+            }
+            continue;
+        }
+        for &v in own {
             let vi = v as usize;
             internal += graph.self_weights()[vi];
             strength += graph.strengths()[vi];
@@ -611,6 +661,42 @@ fn build_chunk(
         }
     }
     chunk
+}
+
+/// Appends the row of lone node `v` (the only member of its aggregate
+/// node) to `chunk` with its targets renamed, if every target is lone too,
+/// and records its length; otherwise leaves `chunk` as it was and returns
+/// false.
+///
+/// Each weight is what the scratch would give for a key met once: `0 + w`
+/// in the dense scratch (which turns a `-0.0` into `0.0`), `w` in the map.
+#[inline]
+fn copy_lone_row(
+    graph: &LevelGraph<'_>,
+    lone: &[u32],
+    v: u32,
+    dense: bool,
+    chunk: &mut Chunk,
+) -> bool {
+    let vi = v as usize;
+    let row = graph.offsets()[vi]..graph.offsets()[vi + 1];
+    let (row_t, row_w) = (&graph.targets()[row.clone()], &graph.weights()[row]);
+    let before = chunk.targets.len();
+    for (&u, &w) in row_t.iter().zip(row_w) {
+        if u == v {
+            continue;
+        }
+        let d = lone[u as usize];
+        if d == SHARED {
+            chunk.targets.truncate(before);
+            chunk.weights.truncate(before);
+            return false;
+        }
+        chunk.targets.push(d);
+        chunk.weights.push(if dense { (0.0 + w as f64) as f32 } else { w });
+    }
+    chunk.row_len.push(chunk.targets.len() - before);
+    true
 }
 
 #[cfg(test)]
@@ -652,15 +738,76 @@ mod tests {
         let g = Graph::from_edges(60, edges);
         let level = LevelGraph::from_graph(&g, &[], usize::MAX);
         let membership: Vec<u32> = (0..60).map(|v| (v * 11) % 17).collect();
-        let dense = aggregate_with(&level, &membership, 17, false, usize::MAX);
-        let hashed = aggregate_with(&level, &membership, 17, false, 0);
+        let dense = aggregate_with(&level, &membership, 17, false, usize::MAX, false);
+        let hashed = aggregate_with(&level, &membership, 17, false, 0, false);
         assert_eq!(dense.offsets(), hashed.offsets());
         assert_eq!(dense.targets(), hashed.targets());
         assert_eq!(dense.weights(), hashed.weights());
         assert_eq!(dense.self_weights(), hashed.self_weights());
         assert_eq!(dense.strengths(), hashed.strengths());
-        let parallel = aggregate_with(&level, &membership, 17, true, 0);
+        let parallel = aggregate_with(&level, &membership, 17, true, 0, false);
         assert_eq!(parallel.targets(), hashed.targets());
+    }
+
+    /// Every array of two level graphs, bit for bit.
+    fn assert_same(a: &LevelGraph<'_>, b: &LevelGraph<'_>) {
+        assert_eq!(a.offsets(), b.offsets());
+        assert_eq!(a.targets(), b.targets());
+        let bits = |g: &LevelGraph<'_>| g.weights().iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(a), bits(b));
+        let bits64 = |x: &[f64]| x.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits64(a.self_weights()), bits64(b.self_weights()));
+        assert_eq!(bits64(a.strengths()), bits64(b.strengths()));
+        assert_eq!(bits64(a.sizes()), bits64(b.sizes()));
+        assert_eq!(a.fixed, b.fixed);
+    }
+
+    #[test]
+    fn copied_lone_rows_are_the_summed_rows() {
+        // A ring with chords, self-loops and zero weights (also -0.0);
+        // three pairs merged, every other node alone, so lone rows next to
+        // merged nodes take the summing path and the rest are copied.
+        let mut edges: Vec<(u32, u32, f32)> = Vec::new();
+        for u in 0..40u32 {
+            for k in [1u32, 5, 11] {
+                let w = match (u + k) % 7 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    r => r as f32 * 0.37,
+                };
+                edges.push((u, (u + k) % 40, w));
+            }
+            if u % 9 == 0 {
+                edges.push((u, u, 1.5));
+            }
+        }
+        let g = Graph::from_edges(40, edges);
+        let level = LevelGraph::from_graph(&g, &[3, 20], usize::MAX);
+        let mut membership: Vec<u32> = Vec::new();
+        let mut next = 0u32;
+        for v in 0..40u32 {
+            // 4 joins 3, 17 joins 16, 31 joins 30.
+            if matches!(v, 4 | 17 | 31) {
+                membership.push(next - 1);
+            } else {
+                membership.push(next);
+                next += 1;
+            }
+        }
+        let count = next as usize;
+        for dense_max in [usize::MAX, 0] {
+            for parallel in [false, true] {
+                let summed = aggregate_with(&level, &membership, count, parallel, dense_max, false);
+                let copied = aggregate_with(&level, &membership, count, parallel, dense_max, true);
+                assert_same(&summed, &copied);
+            }
+        }
+        // Nothing merged: every row copied, the graph unchanged but for the
+        // self-loop entries, which move into the self weights.
+        let identity: Vec<u32> = (0..40).collect();
+        let copied = aggregate(&level, &identity, 40, false);
+        assert_same(&aggregate_with(&level, &identity, 40, false, usize::MAX, false), &copied);
+        assert_eq!(copied.entry_count(), level.entry_count() - 5);
     }
 
     #[test]

@@ -194,9 +194,10 @@ impl LeidenConfig {
         self
     }
 
-    /// Levels with at least this many nodes run their parallel phases
-    /// (refinement, aggregation, relabelling) on the rayon thread pool
-    /// (default 50 000). The result does not depend on it.
+    /// Levels with at least this many nodes, or 20 times as many adjacency
+    /// entries, run their parallel phases (refinement, aggregation,
+    /// relabelling) on the rayon thread pool (default 50 000). The result
+    /// does not depend on it.
     pub fn parallel_threshold(mut self, nodes: usize) -> Self {
         self.parallel_threshold = nodes;
         self
@@ -356,7 +357,9 @@ impl LeidenConfig {
 /// nodes, so the iteration continues from that kept level 1 instead of
 /// refining and aggregating level 0 again; and on large levels, the local
 /// moving of their first two levels, which rarely moves a node, first runs
-/// as a parallel read-only check that no node would move.
+/// as a parallel read-only check that no node would move. So does, in every
+/// iteration, the local moving of a large level that follows a level which
+/// moved at most 0.1 % of its nodes.
 ///
 /// The quality is [modularity](super::modularity) or [CPM](super::cpm)
 /// with a resolution, with self-loops counted as those functions count them.
@@ -446,6 +449,32 @@ const RENUMBER_NODES: usize = 1 << 15;
 /// `parallel_moving`); smaller levels keep the one-node-at-a-time loop,
 /// which is as fast there.
 const BATCHED_NODES: usize = 50_000;
+
+/// A level whose local moving moves at most one node in this many is
+/// *quiet*: the next level's sweep is then first run as the parallel check
+/// [`is_stable`], which on the deep levels of an iteration (where the
+/// moves have died out but refinement still merges a few nodes) finds
+/// that no node would move, in parallel instead of one node at a time.
+///
+/// When the check finds a node that would move, its work is lost. On
+/// detection's account graph (medium preset, 10 iterations) one in 1,000
+/// never lost it and caught 8 of the 10 levels at depth 4 and every deeper
+/// one, all without moves; one in 100 would also have run it on 6 levels at
+/// depth 3, of which 5 had moves.
+const QUIET_LEVEL: usize = 1_000;
+
+/// Levels of fewer nodes than the parallel threshold still run their
+/// parallel phases when they hold at least this many times the threshold
+/// in adjacency entries: aggregated levels can be small in nodes yet dense
+/// (detection's account graph: 15,000 nodes with 6 M entries).
+const PARALLEL_ENTRIES_PER_NODE: usize = 20;
+
+/// Whether `level` runs its parallel phases (see
+/// [`LeidenConfig::parallel_threshold`]); results do not depend on it.
+fn is_parallel(level: &LevelGraph<'_>, threshold: usize) -> bool {
+    level.node_count() >= threshold
+        || level.entry_count() >= threshold.saturating_mul(PARALLEL_ENTRIES_PER_NODE)
+}
 
 /// The iteration loop: keep running [`iteration`] while it improves.
 fn optimise<Q: QualityFunction>(
@@ -643,15 +672,19 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
     // The level-graph node each base node is in.
     let mut node_of: Vec<u32> = (0..n as u32).collect();
     let mut depth = 0usize;
+    // Whether the previous level of this iteration moved at most one node
+    // in `QUIET_LEVEL` (the next one then rarely moves any).
+    let mut quiet_before = false;
     loop {
         let started = std::time::Instant::now();
         let level_n = level.node_count();
-        let parallel = level_n >= config.parallel_threshold;
+        let parallel = is_parallel(&level, config.parallel_threshold);
         let mut partition = LevelPartition::new(membership, quality.node_weights(&level));
         let order = visit_order(level_n, level_n >= config.renumber_threshold, rng);
         let moves = {
             let _span = tracing::debug_span!("leiden_move", depth, nodes = level_n).entered();
-            if expect_stable && depth <= 1 && parallel && is_stable(&level, quality, &partition) {
+            let check = (expect_stable && depth <= 1) || quiet_before;
+            if check && parallel && is_stable(&level, quality, &partition) {
                 0
             } else if config.parallel_moving && level_n >= config.batched_threshold {
                 move_nodes_batched(&level, quality, &mut partition, &order, parallel)
@@ -660,6 +693,7 @@ fn iteration<'b, 'a: 'b, Q: QualityFunction>(
             }
         };
         drop(order);
+        quiet_before = moves.saturating_mul(QUIET_LEVEL) <= level_n;
         let move_ms = started.elapsed().as_millis() as u64;
         let communities = partition.community_count();
         if tracing::enabled!(tracing::Level::TRACE) {
@@ -1032,6 +1066,23 @@ mod tests {
         assert_eq!(run(2, &batched.parallel_threshold(usize::MAX)), one);
         let sequential = leiden(&g, &LeidenConfig::new());
         assert!((modularity(&g, &one, 1.0) - modularity(&g, &sequential, 1.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn dense_levels_with_few_nodes_run_in_parallel() {
+        // 40 nodes, 1,560 entries: below a threshold of 50 nodes, above
+        // 20 × 50 entries.
+        let dense: Vec<(u32, u32, f32)> =
+            (0..40u32).flat_map(|u| (u + 1..40).map(move |v| (u, v, 1.0))).collect();
+        let dense = Graph::from_edges(40, dense);
+        let level = LevelGraph::from_graph(&dense, &[], usize::MAX);
+        assert!(is_parallel(&level, 50));
+        assert!(!is_parallel(&level, 100));
+        assert!(!is_parallel(&level, usize::MAX));
+        let triangles = crate::community::graph::two_triangles();
+        let sparse = LevelGraph::from_graph(&triangles, &[], usize::MAX);
+        assert!(!is_parallel(&sparse, 50));
+        assert!(is_parallel(&sparse, 6));
     }
 
     #[test]

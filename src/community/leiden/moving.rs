@@ -479,8 +479,9 @@ impl<'g> Frozen<'g> {
     }
 }
 
-/// Nodes are checked by [`is_stable`] in runs of at least this many.
-const STABLE_MIN_NODES: usize = 1 << 14;
+/// Nodes are checked by [`is_stable`] in runs of at least this many
+/// adjacency entries (on average), and of at least one node.
+const STABLE_MIN_ENTRIES: usize = 1 << 19;
 
 /// Whether [`move_nodes`] would make no move from `partition`: whether no
 /// node of `graph` has a move that its first visit would take.
@@ -518,9 +519,12 @@ pub(crate) fn is_stable<Q: QualityFunction>(
         }
     };
     let new_scratch = EvalScratch::default;
+    // Runs of nodes by their average row: aggregated levels can hold few
+    // nodes with long rows.
+    let min_nodes = (STABLE_MIN_ENTRIES * n / graph.entry_count().max(1)).max(1);
     !(0..n as u32)
         .into_par_iter()
-        .with_min_len(STABLE_MIN_NODES)
+        .with_min_len(min_nodes)
         .map_init(new_scratch, would_move)
         .any(|m| m)
 }
