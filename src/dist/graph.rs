@@ -56,13 +56,17 @@ pub(crate) fn indicator_owner(
     workers: usize,
     scratch: &mut String,
 ) -> usize {
-    let (kind, value) = match (&indicator.kind, parse_ip(&indicator.value)) {
-        (IndicatorKind::Ip, Some(ip)) => {
+    let ip = match indicator.kind {
+        IndicatorKind::Ip => parse_ip(&indicator.value),
+        _ => None,
+    };
+    let (kind, value) = match ip {
+        Some(ip) => {
             scratch.clear();
             push_ip_prefix(ip, scratch);
             (IndicatorKind::IpPrefix.as_str(), scratch.as_str())
         }
-        (kind, _) => (kind.as_str(), indicator.value.as_str()),
+        None => (indicator.kind.as_str(), indicator.value.as_str()),
     };
     (stable_hash(kind, value) % workers as u64) as usize
 }
