@@ -425,24 +425,38 @@ impl Detector {
     /// # Errors
     ///
     /// A config error for an invalid configuration.
-    #[cfg(feature = "distributed")]
+    #[cfg(all(feature = "distributed", test))]
     pub(crate) fn analyze_index_run(&self, index: Index, run: RunInfo) -> Result<Analysis> {
         self.validate()?;
         Ok(self.analyze_index(index, run))
     }
 
+    /// Analysis of an index and its account graph, both built elsewhere
+    /// (the distributed engine projects on its workers and gathers the
+    /// graph); `graph` must be the projection of `index` under this
+    /// detector's graph config, as [`AccountGraph::build`] makes it.
+    ///
+    /// # Errors
+    ///
+    /// A config error for an invalid configuration.
+    #[cfg(feature = "distributed")]
+    pub(crate) fn analyze_index_graph_run(
+        &self,
+        index: Index,
+        graph: AccountGraph,
+        run: RunInfo,
+    ) -> Result<Analysis> {
+        self.validate()?;
+        Ok(self.analyze_graph(index, graph, run))
+    }
+
     /// Everything after ingest.
     fn analyze_index(&self, index: Index, mut run: RunInfo) -> Analysis {
-        let config = &self.config;
-        let mut clock = Instant::now();
-        let mut lap = |run: &mut RunInfo, phase: &str| {
-            run.timings.push((phase.to_owned(), clock.elapsed().as_secs_f64()));
-            clock = Instant::now();
-        };
+        let started = Instant::now();
         progress::start("graph");
-        let (mut graph, stats) = AccountGraph::build(&index, config.get_graph());
+        let (graph, stats) = AccountGraph::build(&index, self.config.get_graph());
         progress::done("graph");
-        lap(&mut run, "graph");
+        run.timings.push(("graph".to_owned(), started.elapsed().as_secs_f64()));
         tracing::info!(
             nodes = graph.node_count(),
             edges = graph.edge_count(),
@@ -451,6 +465,17 @@ impl Detector {
             secs = round3(last_lap(&run)),
             "graph"
         );
+        self.analyze_graph(index, graph, run)
+    }
+
+    /// Everything after the account graph.
+    fn analyze_graph(&self, index: Index, mut graph: AccountGraph, mut run: RunInfo) -> Analysis {
+        let config = &self.config;
+        let mut clock = Instant::now();
+        let mut lap = |run: &mut RunInfo, phase: &str| {
+            run.timings.push((phase.to_owned(), clock.elapsed().as_secs_f64()));
+            clock = Instant::now();
+        };
         progress::start("communities");
         // The account graph is symmetric with sorted, merged rows by
         // construction, so Leiden borrows its arrays as they are: no copy,

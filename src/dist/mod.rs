@@ -5,32 +5,51 @@
 //!
 //! [`run`] is called in every process of a [`Cluster`] with the same inputs
 //! and configuration. Each of the cluster's workers (processes × threads)
-//! reads its own shard of the input (a byte range of one file, or
-//! whole files), parses and validates it with the batch reader, and sends
-//! the events over timely's exchange channels to worker 0, which feeds them
-//! into the index as they arrive (events in any order give the same index).
-//! Worker 0 then runs the one-machine stages on the whole index: the
-//! account graph, Leiden, scoring and assembly are the functions
-//! [`Detector`] runs, so the [`Detection`] is the one `hydra detect`
-//! computes on the same events, byte for byte once written.
+//! reads its own shard of the input (a byte range of one file, or whole
+//! files) and parses and validates it with the batch reader. Over timely's
+//! exchange channels it sends every event to worker 0, which feeds them
+//! into the index as they arrive (events in any order give the same
+//! index), and every observation to the worker that owns its indicator,
+//! which indexes the observations of the indicators it owns.
+//!
+//! The account graph is then built over all workers in rounds (the
+//! `graph` module): account ids are ranked by range partitioning of the
+//! account names (the `ranks` module), each worker projects the indicators
+//! it owns with the one-machine projection's per-indicator code, the pair
+//! contributions are summed at the owner of their smaller account, top-k
+//! is applied with each account's whole edge list at its owner, connected
+//! components are found by label propagation, and the kept edges are
+//! gathered on worker 0: the graph `hydra detect` builds, edge for edge.
+//! Worker 0 logs the placement of the community stage ("gathered whole on
+//! worker 0", with the connected parts) and runs Leiden, scoring and
+//! assembly, the functions [`Detector`] runs, on its index and the
+//! gathered graph, so the [`Detection`] is the one `hydra detect` computes
+//! on the same events, byte for byte once written.
 //!
 //! What is sharded today: reading, decompression, parsing and validation,
-//! the work that dominates a `hydra detect` run on a large file. What is
-//! gathered: the index, projection, communities and scoring, on worker 0
-//! (docs/SCALE.md has the plan for sharding those, and the arithmetic of
-//! when they must be).
+//! the indicator postings, projection, the summing of contributions, top-k
+//! and connected components. What is gathered on worker 0: every event (for
+//! the index that scoring reads), the account graph (for Leiden), and
+//! scoring. docs/SCALE.md has the plan for the rest, and the arithmetic of
+//! when it must be.
 //!
 //! # Failure
 //!
-//! A run ends with a barrier: worker 0 sends the outcome (success, or the
-//! first error in input order) to every worker, and the dataflow completes
-//! only once every worker has received it. A process that dies before that
-//! breaks its TCP connections; timely then panics in the survivors'
+//! The rounds after reading end with every worker's status: a worker that
+//! fails (its shard could not be read, its index refused an event) fails
+//! the round on every worker, so all stop at the same round. A run ends
+//! with a barrier: worker 0 sends the outcome (success, or the first error
+//! in input order) to every worker, and the dataflow completes only once
+//! every worker has received it. A process that dies before that breaks
+//! its TCP connections; timely then panics in the survivors'
 //! communication threads, which [`run`] turns into an I/O error naming the
 //! lost process. The caller writes outputs only after [`run`] returned a
 //! detection, so a failed run writes nothing.
 
+mod graph;
 mod net;
+mod ranks;
+mod rounds;
 mod shard;
 mod wire;
 
@@ -57,11 +76,13 @@ use timely::{WorkerConfig, execute::execute_from};
 use crate::config::Config;
 use crate::detect::Detector;
 use crate::error::{Error, ErrorKind, Result};
-use crate::event::Event;
+use crate::event::{Action, Event};
+use crate::graph::AccountGraph;
 use crate::index::IndexBuilder;
 use crate::ingest::EventReader;
 use crate::report::{Detection, IndicatorHolders, RunInfo};
 
+use rounds::Rounds;
 use wire::{Msg, Part, PartError, ShardReport, WireEvent};
 
 /// Events a worker sends between two steps of its dataflow (bounds what
@@ -147,13 +168,27 @@ pub struct WorkerStats {
     pub events: u64,
     /// Input bytes it read (after decompression).
     pub bytes_read: u64,
-    /// Encoded bytes of the events it sent to another process (bincode
-    /// payload, without timely's message headers); 0 within process 0.
+    /// Encoded bytes it sent to other processes over the whole run
+    /// (bincode payload, without timely's message headers): the sum of
+    /// `stage_bytes`.
     pub bytes_sent_remote: u64,
+    /// The same per stage, in order: `read` (events to worker 0 and
+    /// observations to their indicators' owners), then the stages after
+    /// reading (`ids`, `pairs`, `top_k`, `components`, `gather`).
+    pub stage_bytes: Vec<(String, u64)>,
+    /// Indicators it owns (those seen once included).
+    pub indicators: u64,
+    /// Account–indicator links to the indicators it owns.
+    pub links: u64,
+    /// Pair contributions its indicators emitted.
+    pub pairs: u64,
+    /// Edges of the accounts it owns (as the smaller end) after top-k.
+    pub edges: u64,
     /// Seconds it spent reading, parsing and sending.
     pub read_secs: f64,
-    /// Peak resident memory of its process when it finished reading, in
-    /// bytes (0 where unknown); for process 0, see [`DistRun::peak_rss`].
+    /// Peak resident memory of its process when it finished its part of
+    /// the graph, in bytes (0 where unknown); for process 0, see
+    /// [`DistRun::peak_rss`].
     pub peak_rss: u64,
 }
 
@@ -170,8 +205,11 @@ pub struct DistRun {
     /// Every worker's reading figures (process 0 only), by worker.
     pub workers: Vec<WorkerStats>,
     /// Worker 0's stages, in order: `gather` (until every event was in the
-    /// index builder), `index`, then detection's own (`graph`,
-    /// `communities`, `score`), then `barrier` (process 0 only).
+    /// index builders), `shard_index` (its index of the indicators it
+    /// owns), the graph's rounds (`ids`, `project`, `sum`, `top_k`,
+    /// `components`, `gather`), `index` (the whole index), `csr`, then
+    /// detection's own (`communities`, `score`), then `barrier` (process 0
+    /// only).
     pub timings: Vec<(String, f64)>,
     /// This process's peak resident memory at the end, in bytes (0 where unknown).
     pub peak_rss: u64,
@@ -383,10 +421,24 @@ struct Gathered {
 /// The run's outcome, sent from worker 0 to every worker.
 type Outcome = Option<String>;
 
+/// One worker's index of the observations of the indicators it owns.
+#[derive(Default)]
+struct Owned {
+    builder: IndexBuilder,
+    /// The first observation it refused (limits).
+    refused: Option<String>,
+}
+
+/// The inputs of the read phase: events to worker 0, observations to
+/// their indicator's owner.
+type GatherInput = InputHandle<u64, CapacityContainerBuilder<Vec<Msg>>>;
+type OwnerInput = InputHandle<u64, CapacityContainerBuilder<Vec<(u32, WireEvent)>>>;
+
 fn worker_main(worker: &mut Worker, shared: &Shared) -> WorkerOut {
     let me = worker.index();
     let peers = worker.peers();
-    let mut gather_in: InputHandle<u64, CapacityContainerBuilder<Vec<Msg>>> = InputHandle::new();
+    let mut gather_in: GatherInput = InputHandle::new();
+    let mut owner_in: OwnerInput = InputHandle::new();
     let mut outcome_in: InputHandle<u64, CapacityContainerBuilder<Vec<(u64, Outcome)>>> =
         InputHandle::new();
     let gather_probe = ProbeHandle::new();
@@ -395,6 +447,7 @@ fn worker_main(worker: &mut Worker, shared: &Shared) -> WorkerOut {
         builder: (me == 0).then(IndexBuilder::new),
         ..Gathered::default()
     }));
+    let owned: Rc<RefCell<Owned>> = Rc::default();
     let received: Rc<RefCell<Option<Outcome>>> = Rc::default();
     worker.dataflow::<u64, _, _>(|scope| {
         let sink = Rc::clone(&gathered);
@@ -409,6 +462,29 @@ fn worker_main(worker: &mut Worker, shared: &Shared) -> WorkerOut {
                             let mut g = sink.borrow_mut();
                             for msg in batch.drain(..) {
                                 g.take(msg);
+                            }
+                        });
+                    }
+                },
+            )
+            .probe_with(&gather_probe);
+        let sink = Rc::clone(&owned);
+        scope
+            .input_from(&mut owner_in)
+            .unary::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+                Exchange::new(|m: &(u32, WireEvent)| u64::from(m.0)),
+                "Owners",
+                move |_, _| {
+                    move |input, _output| {
+                        input.for_each(|_, batch| {
+                            let mut o = sink.borrow_mut();
+                            for (_, e) in batch.drain(..) {
+                                if o.refused.is_some() {
+                                    continue;
+                                }
+                                if let Err((_, message)) = o.builder.add(&Event::from(e)) {
+                                    o.refused = Some(message);
+                                }
                             }
                         });
                     }
@@ -433,26 +509,48 @@ fn worker_main(worker: &mut Worker, shared: &Shared) -> WorkerOut {
             )
             .probe_with(&outcome_probe);
     });
+    let mut rounds = Rounds::new(worker, shared.threads);
 
     // Read this worker's shard, sending as it goes.
     let started = Instant::now();
-    let report = read_shard(worker, &mut gather_in, shared, me, peers);
+    let (report, read) = read_shard(worker, &mut gather_in, &mut owner_in, shared, me, peers);
+    let read_failed = report.error.is_some();
     gather_in.send(Msg::Done(Box::new(report)));
     drop(gather_in);
+    drop(owner_in);
     while gather_probe.less_than(&1) {
         worker.step_or_park(Some(PARK));
     }
     let gather_secs = started.elapsed().as_secs_f64();
 
+    // The account graph, over every worker.
+    let started = Instant::now();
+    let Owned { builder, refused } = std::mem::take(&mut *owned.borrow_mut());
+    let index = builder.finish();
+    let failed = if read_failed {
+        Some("reading failed".to_owned())
+    } else {
+        refused.or_else(|| gathered.borrow().refused.as_ref().map(|(_, m)| m.clone()))
+    };
+    let shard_secs = started.elapsed().as_secs_f64();
+    let graph = graph::build(
+        worker,
+        &mut rounds,
+        graph::Shard { index, read, failed },
+        shared.config.get_graph(),
+    );
+
     // Worker 0 detects; every worker then learns the outcome.
     let mut result: Result<Option<Box<Found>>> = Ok(None);
     if me == 0 {
         let g = std::mem::take(&mut *gathered.borrow_mut());
-        result = detect(g, shared, gather_secs).map(Some);
+        result = detect(g, graph, shared, gather_secs, shard_secs).map(Some);
         let message = result.as_ref().err().map(ToString::to_string);
         for target in 0..peers {
             outcome_in.send((target as u64, message.clone()));
         }
+    } else if let Err(e) = graph {
+        result = Err(e);
     }
     drop(outcome_in);
     let barrier = Instant::now();
@@ -493,14 +591,20 @@ impl Gathered {
     }
 }
 
-/// Reads the worker's parts, sending each event to worker 0.
+/// Reads the worker's parts, sending each event to worker 0 and each
+/// observation to its indicator's owner; returns the report and the
+/// distinct account names read, sorted.
 fn read_shard(
     worker: &mut Worker,
-    input: &mut InputHandle<u64, CapacityContainerBuilder<Vec<Msg>>>,
+    input: &mut GatherInput,
+    owners: &mut OwnerInput,
     shared: &Shared,
     me: usize,
     peers: usize,
-) -> ShardReport {
+) -> (ShardReport, Vec<String>) {
+    let mut names: ahash::AHashSet<String> = ahash::AHashSet::new();
+    let mut scratch = String::new();
+    let threads = shared.threads;
     let started = Instant::now();
     let ingest = shared.config.get_ingest();
     let mut report =
@@ -516,7 +620,7 @@ fn read_shard(
         Ok(specs) => specs,
         Err(e) => {
             report.error = Some(PartError { part: 0, input: None, message: e.to_string() });
-            return report;
+            return (report, Vec::new());
         }
     };
     'parts: for spec in specs {
@@ -554,6 +658,17 @@ fn read_shard(
         for record in events.by_ref() {
             match record {
                 Ok(record) => {
+                    if !names.contains(&record.event.account) {
+                        names.insert(record.event.account.clone());
+                    }
+                    if let Action::Observe(ind) = &record.event.action {
+                        let owner = graph::indicator_owner(ind, peers, &mut scratch);
+                        let wire = WireEvent::from(record.event.clone());
+                        if owner / threads != me / threads {
+                            report.bytes_sent_remote += 4 + wire.encoded_len();
+                        }
+                        owners.send((owner as u32, wire));
+                    }
                     let wire = WireEvent::from(record.event);
                     if remote {
                         report.bytes_sent_remote += wire.encoded_len();
@@ -593,12 +708,20 @@ fn read_shard(
     }
     report.read_secs = started.elapsed().as_secs_f64();
     report.peak_rss = peak_rss();
-    report
+    let mut names: Vec<String> = names.into_iter().collect();
+    names.sort_unstable();
+    (report, names)
 }
 
 /// Worker 0, once every event is in: the first shard error in input
 /// order, or the detection.
-fn detect(mut g: Gathered, shared: &Shared, gather_secs: f64) -> Result<Box<Found>> {
+fn detect(
+    mut g: Gathered,
+    graph: Result<Option<graph::Gathered>>,
+    shared: &Shared,
+    gather_secs: f64,
+    shard_secs: f64,
+) -> Result<Box<Found>> {
     g.reports.sort_by_key(|r| r.worker);
     let lines = LineMap::new(&g.reports);
     // The first error in input order: by file, then by line in the file.
@@ -646,17 +769,41 @@ fn detect(mut g: Gathered, shared: &Shared, gather_secs: f64) -> Result<Box<Foun
     if let Some((_, message)) = g.refused {
         return Err(Error::limit(message));
     }
+    let gathered = graph?.ok_or_else(|| lost("worker 0 has no account graph"))?;
     let builder = g.builder.take().ok_or_else(|| lost("worker 0 has no index"))?;
     let started = Instant::now();
     let index = builder.finish();
     let index_secs = started.elapsed().as_secs_f64();
+    if index.account_count() != gathered.nodes {
+        return Err(internal(format!(
+            "the workers ranked {} accounts, the index holds {}",
+            gathered.nodes,
+            index.account_count()
+        )));
+    }
+    let started = Instant::now();
+    let account_graph = AccountGraph::from_edges(gathered.nodes, &gathered.edges);
+    let csr_secs = started.elapsed().as_secs_f64();
+    let (parts, largest, in_parts) = gathered.parts();
+    let stats = &gathered.stats;
+    tracing::info!(
+        nodes = account_graph.node_count(),
+        edges = account_graph.edge_count(),
+        candidate_edges = stats.candidate_edges,
+        supernodes_windowed = stats.indicators_over_cap,
+        pairs = stats.pairs_emitted,
+        "graph"
+    );
     tracing::info!(
         accounts = index.account_count(),
-        links = index.link_count(),
-        "communities: the account graph is gathered whole on worker 0 ({} accounts, {} links); \
-         projection, Leiden and scoring run there",
+        edges = account_graph.edge_count(),
+        parts,
+        largest,
+        "communities: the account graph is gathered whole on worker 0 ({} accounts, {} edges; \
+         {parts} connected parts of 2+ accounts hold {in_parts} accounts, the largest {largest}); \
+         Leiden and scoring run there",
         index.account_count(),
-        index.link_count()
+        account_graph.edge_count(),
     );
     let mut skipped_rows: BTreeMap<String, u64> = BTreeMap::new();
     let mut examples = Vec::new();
@@ -678,10 +825,16 @@ fn detect(mut g: Gathered, shared: &Shared, gather_secs: f64) -> Result<Box<Foun
             .take(10)
             .map(|((_, line), text)| format!("line {line}: {text}"))
             .collect(),
-        timings: vec![("gather".to_owned(), gather_secs), ("index".to_owned(), index_secs)],
+        timings: [("gather", gather_secs), ("shard_index", shard_secs)]
+            .into_iter()
+            .chain(gathered.timings.iter().map(|(k, v)| (k.as_str(), *v)))
+            .chain([("index", index_secs), ("csr", csr_secs)])
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
         ..RunInfo::default()
     };
-    let analysis = Detector::new(shared.config.clone()).analyze_index_run(index, run)?;
+    let analysis =
+        Detector::new(shared.config.clone()).analyze_index_graph_run(index, account_graph, run)?;
     // Read while the index is at hand; small next to the detection (one
     // u32 per link to a value the evidence names).
     let indicator_holders = analysis.indicator_holders();
@@ -690,17 +843,36 @@ fn detect(mut g: Gathered, shared: &Shared, gather_secs: f64) -> Result<Box<Foun
     let workers = g
         .reports
         .iter()
-        .map(|r| WorkerStats {
-            worker: r.worker,
-            process: r.process,
-            events: r.events,
-            bytes_read: r.bytes_read,
-            bytes_sent_remote: r.bytes_sent_remote,
-            read_secs: r.read_secs,
-            peak_rss: r.peak_rss,
+        .map(|r| {
+            let after = gathered.reports.iter().find(|p| p.worker == r.worker);
+            let mut stage_bytes = vec![("read".to_owned(), r.bytes_sent_remote)];
+            stage_bytes.extend(after.map(|p| p.bytes_remote.clone()).unwrap_or_default());
+            WorkerStats {
+                worker: r.worker,
+                process: r.process,
+                events: r.events,
+                bytes_read: r.bytes_read,
+                bytes_sent_remote: stage_bytes.iter().map(|(_, n)| n).sum(),
+                stage_bytes,
+                indicators: after.map_or(0, |p| p.indicators),
+                links: after.map_or(0, |p| p.links),
+                pairs: after.map_or(0, |p| p.counters.pairs()),
+                edges: after.map_or(0, |p| p.edges),
+                read_secs: r.read_secs,
+                peak_rss: after.map_or(r.peak_rss, |p| p.peak_rss.max(r.peak_rss)),
+            }
         })
         .collect();
     Ok(Box::new(Found { detection, indicator_holders, workers, timings }))
+}
+
+/// The I/O error for a broken invariant of the distributed run.
+fn internal(message: impl Into<String>) -> Error {
+    Error::io(
+        format!("the distributed run failed: {}", message.into()),
+        None,
+        io::Error::other("internal"),
+    )
 }
 
 /// An I/O failure a worker met reading its shard.

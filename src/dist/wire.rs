@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputProblem;
 use crate::event::{Action, Event, Indicator};
+use crate::graph::{Counters, KindMask};
 
 /// One validated event, in the form it travels in.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -71,6 +72,100 @@ pub(crate) enum Msg {
     Event(WireEvent),
     /// A worker has read its whole shard (or stopped at an error).
     Done(Box<ShardReport>),
+}
+
+/// A message of one round of the stages after reading (see `rounds`).
+/// Ids are global account ids (ranks of the account names, as the index
+/// assigns them); `from` is the sending worker; `seq` orders the chunks
+/// of one long list.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum Shuffle {
+    /// To every worker after reading: the kinds of the indicators the
+    /// sender owns, and a sample of the account names it read (sorted),
+    /// from which every worker picks the same range splitters.
+    Hello { kinds: Vec<String>, samples: Vec<String> },
+    /// Account names in the receiver's range, sorted: names the sender read
+    /// (`ask` false), or the names of its indicators' holders whose ids it
+    /// asks for (`ask` true).
+    Names { from: u32, ask: bool, seq: u32, names: Vec<String> },
+    /// To every worker: how many distinct account names the sender's range holds.
+    Count { from: u32, count: u64 },
+    /// The ids of the names the receiver asked the sender for, in order.
+    Ids { from: u32, seq: u32, ids: Vec<u32> },
+    /// Merged pair contributions `(a, b, kind, units)`, to the owner of `a`.
+    Pairs(Vec<[u32; 4]>),
+    /// Summed edges `(a, b, units)`, to the owner of `b` (for its top-k).
+    Incident(Vec<(u32, u32, u64)>),
+    /// Edges `(a, b)` that `b`'s top-k keeps, to the owner of `a`.
+    KeptAtB(Vec<(u32, u32)>),
+    /// Kept edges `(a, b)`, to the owner of `b` (its side of the adjacency).
+    Reverse(Vec<(u32, u32)>),
+    /// Label propagation: `(node, label)` to the node's owner.
+    Labels(Vec<(u32, u32)>),
+    /// To every worker at the end of every round: whether the sender
+    /// failed (and why), and its count for the round.
+    Status { from: u32, error: Option<String>, count: u64 },
+    /// Component sizes `(label, accounts)` to the label's owner.
+    Sizes(Vec<(u32, u64)>),
+    /// Kept edges `(a, b, units, kinds)` of the sender's range, to worker 0.
+    Graph { from: u32, seq: u32, edges: Vec<(u32, u32, u64, KindMask)> },
+    /// The sender's figures, to worker 0, after its last edges.
+    Report(Box<GraphReport>),
+}
+
+/// What one worker did after reading, sent to worker 0.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct GraphReport {
+    pub(crate) worker: usize,
+    /// The projection's counters for the indicators the worker owns, by
+    /// global kind.
+    pub(crate) counters: Counters,
+    /// Indicators the worker owns, and links to them.
+    pub(crate) indicators: u64,
+    pub(crate) links: u64,
+    /// Summed edges of its range before and after top-k.
+    pub(crate) candidate_edges: u64,
+    pub(crate) edges: u64,
+    /// Connected parts of two or more accounts whose smallest account is in
+    /// its range, the largest one's size, and how many accounts they hold.
+    pub(crate) parts: u64,
+    pub(crate) largest_part: u64,
+    pub(crate) accounts_in_parts: u64,
+    /// Label propagation rounds.
+    pub(crate) rounds: u64,
+    /// Per stage after reading: encoded bytes it sent to other processes.
+    pub(crate) bytes_remote: Vec<(String, u64)>,
+    /// Its process's peak resident memory before the graph was gathered
+    /// (bytes; 0 if unknown).
+    pub(crate) peak_rss: u64,
+}
+
+impl Shuffle {
+    /// Its size in bincode's default encoding (4-byte enum tags, 8-byte
+    /// lengths), as [`WireEvent::encoded_len`].
+    pub(crate) fn encoded_len(&self) -> u64 {
+        let string = |s: &String| 8 + s.len() as u64;
+        let strings = |v: &[String]| 8 + v.iter().map(string).sum::<u64>();
+        let list = |n: usize, each: u64| 8 + n as u64 * each;
+        4 + match self {
+            Shuffle::Hello { kinds, samples } => strings(kinds) + strings(samples),
+            Shuffle::Names { names, .. } => 4 + 1 + 4 + strings(names),
+            Shuffle::Count { .. } => 4 + 8,
+            Shuffle::Ids { ids, .. } => 4 + 4 + list(ids.len(), 4),
+            Shuffle::Pairs(p) => list(p.len(), 16),
+            Shuffle::Incident(e) => list(e.len(), 16),
+            Shuffle::KeptAtB(k) | Shuffle::Reverse(k) | Shuffle::Labels(k) => list(k.len(), 8),
+            Shuffle::Status { error, .. } => 4 + 1 + error.as_ref().map_or(0, string) + 8,
+            Shuffle::Sizes(s) => list(s.len(), 12),
+            Shuffle::Graph { edges, .. } => 4 + 4 + list(edges.len(), 18),
+            Shuffle::Report(r) => {
+                (8 + 8 * 11 + r.counters.by_kind_len() as u64 * 8)
+                    + 8 * 10
+                    + 8
+                    + r.bytes_remote.iter().map(|(s, _)| 16 + s.len() as u64).sum::<u64>()
+            }
+        }
+    }
 }
 
 /// One contiguous part of one input file that a worker read.

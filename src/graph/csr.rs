@@ -73,8 +73,9 @@ impl AccountGraph {
         (graph, stats)
     }
 
-    /// The symmetric CSR of `edges`.
-    fn from_edges(nodes: usize, edges: &Edges) -> AccountGraph {
+    /// The symmetric CSR of `edges` over `nodes` accounts (`hydra dist`
+    /// builds it from the edges its workers summed and pruned).
+    pub(crate) fn from_edges(nodes: usize, edges: &Edges) -> AccountGraph {
         let mut offsets = vec![0usize; nodes + 1];
         for e in &edges.list {
             offsets[e.a as usize + 1] += 1;
@@ -273,9 +274,7 @@ fn top_k(nodes: usize, edges: &mut Edges, k: usize, parallel: bool) {
             (e.units, e.a)
         }));
         scratch.extend(as_a.iter().map(|e| (e.units, e.b)));
-        let (_, kth, _) =
-            scratch.select_nth_unstable_by(k - 1, |x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-        Some(*kth)
+        kth_strongest(scratch, k)
     };
     let thresholds: Vec<Option<(u64, u32)>> = if parallel {
         (0..nodes).into_par_iter().map_init(Vec::new, threshold).collect()
@@ -286,12 +285,36 @@ fn top_k(nodes: usize, edges: &mut Edges, k: usize, parallel: bool) {
     drop(incident);
     drop(a_starts);
     drop(b_starts);
-    // Kept at `u` (other end `v`) if at least as strong as `u`'s threshold.
-    let kept_at = |u: u32, v: u32, units: u64| match thresholds[u as usize] {
+    let kept_at = |u: u32, v: u32, units: u64| kept_by(thresholds[u as usize], v, units);
+    edges.retain(|e| kept_at(e.a, e.b, e.units) || kept_at(e.b, e.a, e.units));
+}
+
+/// A node's weakest kept edge under top-`k`, from its incident edges as
+/// `(units, neighbour)` (reordered): the `k`-th under "stronger first,
+/// then smaller neighbour", or `None` (keep all) if it has at most `k`.
+/// Neighbours are distinct, so the order is total and the result does not
+/// depend on the order the edges were gathered in. `k` is at least 1.
+///
+/// # Complexity
+///
+/// `O(d)` expected for `d` edges (introselect).
+pub(crate) fn kth_strongest(incident: &mut [(u64, u32)], k: usize) -> Option<(u64, u32)> {
+    if incident.len() <= k {
+        return None;
+    }
+    let (_, kth, _) =
+        incident.select_nth_unstable_by(k - 1, |x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+    Some(*kth)
+}
+
+/// Whether a node with top-k threshold `threshold` ([`kth_strongest`])
+/// keeps its edge of `units` to neighbour `v`: at least as strong as the
+/// threshold.
+pub(crate) fn kept_by(threshold: Option<(u64, u32)>, v: u32, units: u64) -> bool {
+    match threshold {
         None => true,
         Some((t, w)) => units > t || (units == t && v <= w),
-    };
-    edges.retain(|e| kept_at(e.a, e.b, e.units) || kept_at(e.b, e.a, e.units));
+    }
 }
 
 #[cfg(test)]

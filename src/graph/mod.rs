@@ -25,9 +25,17 @@ mod summary;
 mod weight;
 
 pub(crate) use csr::AccountGraph;
+#[cfg(feature = "distributed")]
+pub(crate) use csr::{kept_by, kth_strongest};
 pub use export::AccountEdges;
+#[cfg(feature = "distributed")]
+pub(crate) use project::{
+    Counters, Edge, Edges, Pair, ProjectionStats, RELEASE_PAIRS, emit, merge_pairs, sum_pairs,
+};
 pub use summary::{EventIndex, GraphBuilder, GraphSummary};
 pub use weight::GraphConfig;
+#[cfg(feature = "distributed")]
+pub(crate) use weight::{KindMask, KindTable};
 
 #[cfg(test)]
 mod tests {

@@ -82,16 +82,16 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 /// One contribution: accounts `a < b`, index kind, fixed-point weight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Pair {
-    a: u32,
-    b: u32,
-    kind: u32,
-    units: u32,
+pub(crate) struct Pair {
+    pub(crate) a: u32,
+    pub(crate) b: u32,
+    pub(crate) kind: u32,
+    pub(crate) units: u32,
 }
 
 impl Pair {
     #[inline]
-    fn key(&self) -> (u32, u32, u32) {
+    pub(crate) fn key(&self) -> (u32, u32, u32) {
         (self.a, self.b, self.kind)
     }
 }
@@ -141,9 +141,11 @@ impl Edges {
     }
 }
 
-/// Integer counters one worker accumulates (summed across workers).
-#[derive(Clone, Debug, Default)]
-struct Counters {
+/// Integer counters one thread (or one worker of `hydra dist`) accumulates,
+/// summed across them; `by_kind` is indexed by the kinds of the index
+/// projected (see [`Counters::remap_kinds`] to sum across indexes).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct Counters {
     shared: u64,
     off: u64,
     negligible: u64,
@@ -158,11 +160,69 @@ struct Counters {
 }
 
 impl Counters {
-    fn new(kinds: usize) -> Self {
+    pub(crate) fn new(kinds: usize) -> Self {
         Self { by_kind: vec![0; kinds], ..Self::default() }
     }
 
-    fn add(mut self, o: Counters) -> Counters {
+    /// How many kinds `by_kind` counts.
+    #[cfg(feature = "distributed")]
+    pub(crate) fn by_kind_len(&self) -> usize {
+        self.by_kind.len()
+    }
+
+    /// Pair contributions emitted, in total.
+    #[cfg(feature = "distributed")]
+    pub(crate) fn pairs(&self) -> u64 {
+        self.regular + self.window
+    }
+
+    /// The counters with `by_kind` re-indexed: kind `k` becomes `to[k]`
+    /// of `kinds` kinds (from the kinds of one index to those of a larger
+    /// kind list).
+    ///
+    /// # Panics
+    ///
+    /// If `to` is shorter than `by_kind` or maps a kind past `kinds`.
+    #[cfg(feature = "distributed")]
+    #[track_caller]
+    #[must_use]
+    pub(crate) fn remap_kinds(mut self, to: &[usize], kinds: usize) -> Counters {
+        let mut by_kind = vec![0; kinds];
+        for (k, n) in self.by_kind.iter().enumerate() {
+            by_kind[to[k]] += n;
+        }
+        self.by_kind = by_kind;
+        self
+    }
+
+    /// The projection's statistics from these counters; `kinds` names the
+    /// entries of `by_kind`; timings and edge counts are left at 0.
+    pub(crate) fn stats(&self, kinds: &[IndicatorKind]) -> ProjectionStats {
+        ProjectionStats {
+            shared_indicators: self.shared,
+            indicators_off: self.off,
+            indicators_negligible: self.negligible,
+            indicators_over_cap: self.over_cap,
+            pairs_emitted: self.regular + self.window,
+            pairs_regular: self.regular,
+            pairs_window: self.window,
+            pairs_skipped_by_cap: self.skipped,
+            windows_crowded: self.crowded,
+            windows_over_budget: self.over_budget,
+            max_indicator_pairs: self.max_pairs,
+            pairs_by_kind: kinds
+                .iter()
+                .cloned()
+                .zip(self.by_kind.iter().copied())
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            ..ProjectionStats::default()
+        }
+    }
+
+    /// The sum of two workers' counters (by_kind indexed alike).
+    #[must_use]
+    pub(crate) fn add(mut self, o: Counters) -> Counters {
         self.shared += o.shared;
         self.off += o.off;
         self.negligible += o.negligible;
@@ -216,8 +276,9 @@ impl Buffer {
 
 /// Sorts pairs by `(a, b, kind)` and sums repeats, saturating at the kind's
 /// cap: `min(min(x + y, c) + z, c) = min(x + y + z, c)` for non-negative
-/// integers, so merging early changes nothing.
-fn merge_pairs(pairs: &mut Vec<Pair>, caps: &[u32], parallel: bool) {
+/// integers, so merging early changes nothing (nor does merging the pairs
+/// of several workers' indicators again after they were merged apart).
+pub(crate) fn merge_pairs(pairs: &mut Vec<Pair>, caps: &[u32], parallel: bool) {
     if parallel {
         pairs.par_sort_unstable_by_key(Pair::key);
     } else {
@@ -358,7 +419,7 @@ impl Projector<'_> {
 }
 
 /// Pairs released at a time while they are summed into edges.
-const RELEASE_PAIRS: usize = 1 << 20;
+pub(crate) const RELEASE_PAIRS: usize = 1 << 20;
 
 /// Sums merged pairs (sorted by `(a, b, kind)`, each kind of a pair once)
 /// into edges: per pair of accounts, the kinds' units (each at most its
@@ -373,7 +434,12 @@ const RELEASE_PAIRS: usize = 1 << 20;
 ///
 /// `O(P)` time for `P` pairs; memory at most the pairs', plus the masks
 /// (2 bytes an edge) and `release` pairs ([`RELEASE_PAIRS`] in a run).
-fn sum_pairs(mut pairs: Vec<Pair>, caps: &[u32], masks: &[KindMask], release: usize) -> Edges {
+pub(crate) fn sum_pairs(
+    mut pairs: Vec<Pair>,
+    caps: &[u32],
+    masks: &[KindMask],
+    release: usize,
+) -> Edges {
     let count =
         pairs.len() - pairs.windows(2).filter(|w| (w[0].a, w[0].b) == (w[1].a, w[1].b)).count();
     let mut list: Vec<Edge> = Vec::with_capacity(count);
@@ -418,17 +484,38 @@ fn sum_pairs(mut pairs: Vec<Pair>, caps: &[u32], masks: &[KindMask], release: us
     Edges { list, masks: edge_masks }
 }
 
-/// Projects `index` onto summed edges `a < b`, sorted, before top-k.
+/// The pair contributions of every shared indicator of one index, merged.
+#[derive(Debug)]
+pub(crate) struct Emitted {
+    /// Sorted by `(a, b, kind)`, each key once, units capped by kind
+    /// ([`merge_pairs`]); ids and kinds are the index's.
+    pub(crate) pairs: Vec<Pair>,
+    pub(crate) counters: Counters,
+    /// Per kind of the index (in its kind order): the cap on its summed
+    /// units, and its mask bit.
+    pub(crate) caps: Vec<u32>,
+    pub(crate) masks: Vec<KindMask>,
+    /// Time spent emitting pairs.
+    pub(crate) emit_time: Duration,
+    /// Time spent gathering and merging them.
+    pub(crate) merge_time: Duration,
+}
+
+/// Emits and merges the pair contributions of every shared indicator of
+/// `index`: the per-indicator half of the projection, which `hydra dist`
+/// runs on each worker's index of the indicators it owns. Each
+/// indicator's pairs depend only on its own holders (their first
+/// sightings and how many they are), so an index holding all of an
+/// indicator's links emits what the whole index emits for it.
 ///
 /// # Complexity
 ///
 /// Time `O(Σ_i min(deg_i, cap)² + P log P)` for `P` emitted pairs, plus
 /// `O(deg log deg)` per supernode to bucket its accounts; memory `O(P)`.
-pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Edges, ProjectionStats) {
+pub(crate) fn emit(index: &Index, config: &GraphConfig) -> Emitted {
     let start = Instant::now();
     let weights = Weights::new(index, config);
     let kinds = weights.base.len();
-    let kind_names: Vec<IndicatorKind> = index.kinds().map(|(k, _)| k.clone()).collect();
     let projector = Projector {
         index,
         kind_starts: index.kinds().map(|(_, r)| r.start).collect(),
@@ -478,31 +565,26 @@ pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Edges, Projection
         counters = counters.add(buf.counters);
     }
     merge_pairs(&mut pairs, &caps, parallel);
-    let edges = sum_pairs(pairs, &caps, &projector.weights.masks, RELEASE_PAIRS);
-    let merge_time = start.elapsed();
+    let masks = projector.weights.masks.clone();
+    Emitted { pairs, counters, caps, masks, emit_time, merge_time: start.elapsed() }
+}
 
+/// Projects `index` onto summed edges `a < b`, sorted, before top-k.
+///
+/// # Complexity
+///
+/// As [`emit`], plus `O(P)` to sum the pairs into edges.
+pub(crate) fn project(index: &Index, config: &GraphConfig) -> (Edges, ProjectionStats) {
+    let kind_names: Vec<IndicatorKind> = index.kinds().map(|(k, _)| k.clone()).collect();
+    let Emitted { pairs, counters, caps, masks, emit_time, merge_time } = emit(index, config);
+    let start = Instant::now();
+    let edges = sum_pairs(pairs, &caps, &masks, RELEASE_PAIRS);
     let stats = ProjectionStats {
-        shared_indicators: counters.shared,
-        indicators_off: counters.off,
-        indicators_negligible: counters.negligible,
-        indicators_over_cap: counters.over_cap,
-        pairs_emitted: counters.regular + counters.window,
-        pairs_regular: counters.regular,
-        pairs_window: counters.window,
-        pairs_skipped_by_cap: counters.skipped,
-        windows_crowded: counters.crowded,
-        windows_over_budget: counters.over_budget,
-        max_indicator_pairs: counters.max_pairs,
-        pairs_by_kind: kind_names
-            .into_iter()
-            .zip(counters.by_kind)
-            .filter(|(_, n)| *n > 0)
-            .collect(),
         candidate_edges: edges.len() as u64,
         edges: edges.len() as u64,
         emit_time,
-        merge_time,
-        ..ProjectionStats::default()
+        merge_time: merge_time + start.elapsed(),
+        ..counters.stats(&kind_names)
     };
     (edges, stats)
 }

@@ -458,7 +458,7 @@ impl GraphConfig {
 
 /// Which kinds of indicator linked an edge: a bit per built-in kind (in
 /// [`IndicatorKind::BUILT_IN`] order) and one bit for all custom kinds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct KindMask(u16);
 
 /// The bit of all custom kinds.
@@ -602,6 +602,38 @@ impl Network {
     }
 }
 
+/// A weight clamped to `[0, MAX_WEIGHT]`, NaN to 0.
+fn clamp_weight(w: f64) -> f64 {
+    if w.is_nan() { 0.0 } else { w.clamp(0.0, MAX_WEIGHT) }
+}
+
+/// Per kind of a kind list: base weight, cap on its summed contribution in
+/// units, and mask bit. What a kind weighs depends only on the kind, so two
+/// indexes (or `hydra dist`'s workers) agree on it kind by kind.
+#[derive(Debug)]
+pub(crate) struct KindTable {
+    pub(crate) base: Vec<f64>,
+    pub(crate) cap_units: Vec<u32>,
+    pub(crate) masks: Vec<KindMask>,
+}
+
+impl KindTable {
+    /// The table of `kinds`, in their order, under `config`.
+    pub(crate) fn new<'a>(
+        kinds: impl Iterator<Item = &'a IndicatorKind>,
+        config: &GraphConfig,
+    ) -> KindTable {
+        let mut table = KindTable { base: Vec::new(), cap_units: Vec::new(), masks: Vec::new() };
+        for kind in kinds {
+            let b = clamp_weight(config.get_kind_weight(kind));
+            table.base.push(b);
+            table.cap_units.push(to_units(clamp_weight(config.kind_cap) * b));
+            table.masks.push(KindMask::of(kind));
+        }
+        table
+    }
+}
+
 /// The config resolved against one index: per kind (in index kind order) its
 /// base weight and cap in fixed-point units, and which indicators are known
 /// shared.
@@ -635,17 +667,9 @@ impl Weights {
     /// Resolves `config` against `index`. Out-of-range values (possible only
     /// through deserialization without [`GraphConfig::validate`]) are clamped.
     pub(crate) fn new(index: &Index, config: &GraphConfig) -> Weights {
-        let clamp_w = |w: f64| if w.is_nan() { 0.0 } else { w.clamp(0.0, MAX_WEIGHT) };
         let clamp_u = |w: f64| if w.is_nan() { 0.0 } else { w.clamp(0.0, 1.0) };
-        let mut base = Vec::new();
-        let mut cap_units = Vec::new();
-        let mut masks = Vec::new();
-        for (kind, _) in index.kinds() {
-            let b = clamp_w(config.get_kind_weight(kind));
-            base.push(b);
-            cap_units.push(to_units(clamp_w(config.kind_cap) * b));
-            masks.push(KindMask::of(kind));
-        }
+        let KindTable { base, cap_units, masks } =
+            KindTable::new(index.kinds().map(|(k, _)| k), config);
         let mut known: Vec<u32> = config
             .known_shared_values
             .iter()
@@ -682,7 +706,7 @@ impl Weights {
             known,
             known_factor: clamp_u(config.known_shared_factor),
             supernode_factor: clamp_u(config.supernode_factor),
-            min_contribution: clamp_w(config.min_contribution),
+            min_contribution: clamp_weight(config.min_contribution),
             half_life: if config.time_half_life_secs.is_nan() {
                 0.0
             } else {

@@ -148,15 +148,30 @@ fn workers_table(cluster: &Cluster, run: &DistRun) -> String {
         cluster.threads(),
         bytes(sent)
     );
+    // Bytes sent between processes per stage, summed over the workers.
+    let mut stages: Vec<(&str, u64)> = Vec::new();
+    for (stage, n) in run.workers.iter().flat_map(|w| &w.stage_bytes) {
+        match stages.iter_mut().find(|(s, _)| s == stage) {
+            Some((_, total)) => *total += n,
+            None => stages.push((stage, *n)),
+        }
+    }
+    let by_stage: Vec<String> = stages.iter().map(|(s, n)| format!("{s} {}", bytes(*n))).collect();
+    let _ = writeln!(s, "  by stage: {}", by_stage.join(", "));
     for w in &run.workers {
         let _ = writeln!(
             s,
-            "  worker {} (process {}): {} events, {} read in {:.2}s, {} sent",
+            "  worker {} (process {}): {} events, {} read in {:.2}s; owns {} indicators, \
+             {} links, {} pairs, {} edges; {} sent",
             w.worker,
             w.process,
             thousands(w.events),
             bytes(w.bytes_read),
             w.read_secs,
+            thousands(w.indicators),
+            thousands(w.links),
+            thousands(w.pairs),
+            thousands(w.edges),
             bytes(w.bytes_sent_remote)
         );
     }
