@@ -193,7 +193,7 @@ pub(crate) fn score<'a>(
         let members: Vec<&[AccountId]> = first.iter().map(|p| p.members.as_slice()).collect();
         let schedules: Vec<Option<refine::Schedule>> =
             first.iter().map(|p| p.schedule.clone()).collect();
-        refine::schedule_groups(index, &members, &schedules)
+        refine::schedule_groups(index, &members, &schedules, parallel)
     };
     lap("schedule_groups");
     let mut pieces: Vec<Option<Piece<'a>>> = first.into_iter().map(Some).collect();

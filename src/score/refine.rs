@@ -225,11 +225,13 @@ impl Schedule {
 ///
 /// `O(L + P · m + P log P)` over the index's links `L` of the indicators
 /// considered, the compared pairs `P` (each once) and `m` crowded minutes
-/// per community; the comparisons run in parallel above 4,096 pairs.
+/// per community; the comparisons run in parallel when `parallel` is set
+/// (as the rest of scoring, from `parallel_threshold`).
 pub(crate) fn schedule_groups(
     index: &Index,
     communities: &[&[AccountId]],
     schedules: &[Option<Schedule>],
+    parallel: bool,
 ) -> Vec<Vec<usize>> {
     let mut of = vec![u32::MAX; index.account_count()];
     for (c, members) in communities.iter().enumerate() {
@@ -271,7 +273,7 @@ pub(crate) fn schedule_groups(
         let weight = x.vote(y);
         (weight != 0).then_some(Vote { a, b, weight })
     };
-    let votes: Vec<Vote> = if pairs.len() > 4096 {
+    let votes: Vec<Vote> = if parallel {
         pairs.par_iter().filter_map(vote).collect()
     } else {
         pairs.iter().filter_map(vote).collect()
@@ -603,12 +605,12 @@ mod tests {
             .collect();
         assert_eq!(schedules[0].as_ref().map(|s| s.crowded.len()), Some(30));
         let refs: Vec<&[AccountId]> = communities.iter().map(|c| c.as_slice()).collect();
-        assert_eq!(schedule_groups(&index, &refs, &schedules), vec![vec![0, 1], vec![2]]);
+        assert_eq!(schedule_groups(&index, &refs, &schedules, false), vec![vec![0, 1], vec![2]]);
         // Without the shared IP nothing would compare them; without a
         // schedule a community takes no part.
         let mut quiet = schedules.clone();
         quiet[1] = None;
-        assert_eq!(schedule_groups(&index, &refs, &quiet), vec![vec![0], vec![1], vec![2]]);
+        assert_eq!(schedule_groups(&index, &refs, &quiet, false), vec![vec![0], vec![1], vec![2]]);
     }
 
     fn votes(list: &[(u32, u32, i64)]) -> Vec<Vote> {
